@@ -1,0 +1,25 @@
+"""layerkit: the Keras API, rebuilt on PyTorch.
+
+    from layerkit import models, layers
+    model = models.Sequential([layers.Dense(16, activation="relu", input_shape=(10000,)),
+                               layers.Dense(1, activation="sigmoid")])
+"""
+
+from . import activations as activations
+from . import callbacks as callbacks
+from . import config as config
+from . import constraints as constraints
+from . import initializers as initializers
+from . import layers as layers
+from . import losses as losses
+from . import metrics as metrics
+from . import models as models
+from . import optimizers as optimizers
+from . import regularizers as regularizers
+from . import utils as utils
+from .config import set_random_seed as set_random_seed
+from .layers import Input as Input
+from .models import Model as Model
+from .models import Sequential as Sequential
+
+__version__ = "0.1.0"

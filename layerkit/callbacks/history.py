@@ -1,0 +1,28 @@
+"""History: records the epoch logs; `fit` returns it."""
+
+from .callback import Callback
+
+
+class History(Callback):
+    """`history` maps each log key ('loss', 'acc', 'val_loss', ...) to per-epoch values.
+
+    Attributes:
+        history: dict of lists, in tf.keras key order (loss, metrics, then val_ keys).
+        epoch: list of 0-based epoch indices.
+        params: {'verbose', 'epochs', 'steps'} as in tf.keras.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history = {}
+        self.epoch = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+        if self.model is not None:
+            self.model.history = self

@@ -1,0 +1,1 @@
+"""Shape inference for layers (meta device first, eager fallback)."""

@@ -1,0 +1,337 @@
+"""The Layer contract: a `torch.nn.Module` with Keras's lazy `build(input_shape)`.
+
+Who owns what:
+- `__init__` stores and validates arguments (plus the Keras-wide ones: name, trainable,
+  dtype, input_shape / input_dim / batch_input_shape / batch_size).
+- `build(input_shape)` creates weights, only through `add_weight`.
+- `call(inputs, training=False, ...)` is plain torch math.
+- `__call__` builds on first use, runs `call`, applies the activity regularizer and turns
+  torch errors into messages that name the layer and the input shape.
+
+Weights are `nn.Parameter`s stored in Keras layouts (a Dense kernel is (in, out)), so
+`get_weights`/`set_weights` move numpy arrays in and out without transposes. A layer starts
+in inference mode (`self.training` False): `layer(x)` behaves like Keras (no dropout) and
+`layer.train()` switches a plain PyTorch loop to training behaviour; the engine always
+passes `training=` explicitly.
+"""
+
+import inspect
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import activations, config, constraints, initializers, regularizers
+from ..graph.shapes import infer_output_shape, to_shape_tuple
+from ..utils.naming import to_snake_case, unique_name
+
+_KERAS_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
+
+
+class Layer(nn.Module):
+    """Base class of every layer.
+
+    Args:
+        trainable: whether the layer's weights are updated by `fit`.
+        name: unique name; Keras's snake-case counter name (`dense`, `dense_1`) if None.
+        dtype: the dtype of weights and computations (floatx when None).
+        activity_regularizer: penalty on the layer's output, added to the loss.
+        input_shape / input_dim / batch_input_shape / batch_size: Keras's way to declare the
+            input of the first layer of a Sequential model.
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None,
+                 **kwargs):
+        super().__init__()
+        unknown = set(kwargs) - set(_KERAS_KWARGS)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument(s) {sorted(unknown)}; "
+                f"layers accept trainable, name, dtype and {', '.join(_KERAS_KWARGS)}"
+            )
+        if name is not None and (not isinstance(name, str) or "." in name or not name):
+            raise ValueError(
+                f"{type(self).__name__}: name must be a non-empty string without '.', "
+                f"received {name!r}"
+            )
+        self._name = name or unique_name(to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self._dtype_name = dtype if isinstance(dtype, str) or dtype is None else str(dtype)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._batch_input_shape = _batch_input_shape_from(kwargs)
+        self._weight_records = []  # (parameter, trainable-of-its-own, regularizer, constraint)
+        self.built = False
+        self._build_input_shape = None
+        self._activity_loss = None
+        self.training = False
+
+    # ----------------------------------------------------------------- identity
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def dtype(self):
+        """The layer's weight dtype as a string (floatx when not given)."""
+        return self._dtype_name or config.floatx()
+
+    @property
+    def torch_dtype(self):
+        return config.standardize_dtype(self.dtype)
+
+    # ----------------------------------------------------------------- weights
+    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None,
+                   trainable=True, constraint=None, dtype=None):
+        """Creates a weight, fills it with `initializer` and registers it as `self.<name>`.
+
+        Args:
+            name: attribute name (`kernel`, `bias`, ...), unique within the layer.
+            shape: tuple of ints, in the Keras layout.
+            initializer / regularizer / constraint: names, objects or callables.
+            trainable: False for statistics such as BatchNormalization's moving mean.
+
+        Returns:
+            The `nn.Parameter`.
+        """
+        init = initializers.get(initializer)
+        value = init(tuple(shape), dtype=config.standardize_dtype(dtype or self.dtype))
+        param = nn.Parameter(value.to(config.device()),
+                             requires_grad=bool(trainable) and self._trainable)
+        self.register_parameter(name, param)
+        self._weight_records.append(
+            (param, bool(trainable), regularizers.get(regularizer), constraints.get(constraint))
+        )
+        return param
+
+    def _sublayers(self):
+        """Direct sub-layers, looking through plain containers (ModuleDict, ModuleList)."""
+        found = []
+        for child in self.children():
+            if isinstance(child, Layer):
+                found.append(child)
+            else:
+                found.extend(c for c in child.children() if isinstance(c, Layer))
+        return found
+
+    def _all_records(self):
+        records = list(self._weight_records)
+        for sub in self._sublayers():
+            records.extend(sub._all_records())
+        return records
+
+    @property
+    def weights(self):
+        """All weights, trainable first (Keras order within each layer)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self):
+        if not self._trainable:
+            return []
+        own = [p for p, trainable, _, _ in self._weight_records if trainable]
+        return own + [w for sub in self._sublayers() for w in sub.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        if not self._trainable:
+            return [p for p, _, _, _ in self._all_records()]
+        own = [p for p, trainable, _, _ in self._weight_records if not trainable]
+        return own + [w for sub in self._sublayers() for w in sub.non_trainable_weights]
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezes or unfreezes the layer (and its sub-layers); `compile` picks it up."""
+        self._trainable = bool(value)
+        for p, own_trainable, _, _ in self._weight_records:
+            p.requires_grad_(self._trainable and own_trainable)
+        for sub in self._sublayers():
+            sub.trainable = value
+
+    def get_weights(self):
+        """Returns the weights as numpy arrays in Keras layouts and Keras order."""
+        return [p.detach().cpu().numpy().copy() for p in self._ordered_weights()]
+
+    def set_weights(self, weights):
+        """Sets the weights from numpy arrays in Keras layouts and Keras order.
+
+        Raises:
+            ValueError: when the number of arrays or a shape does not match.
+        """
+        params = self._ordered_weights()
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}): set_weights expected a list of "
+                f"{len(params)} arrays with shapes {[tuple(p.shape) for p in params]}, "
+                f"received {len(weights)} arrays"
+            )
+        for i, (p, w) in enumerate(zip(params, weights)):
+            w = np.asarray(w)
+            if tuple(w.shape) != tuple(p.shape):
+                raise ValueError(
+                    f"Layer '{self.name}' ({type(self).__name__}): weight {i} "
+                    f"('{self._param_name(p)}') expected shape {tuple(p.shape)}, "
+                    f"received {tuple(w.shape)}"
+                )
+        with torch.no_grad():
+            for p, w in zip(params, weights):
+                p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
+
+    def _ordered_weights(self):
+        """Weights in creation order (Keras 3 order: `get_weights` stays stable on freeze)."""
+        return [p for p, _, _, _ in self._all_records()]
+
+    def _param_name(self, param):
+        for name, p in self.named_parameters():
+            if p is param:
+                return name
+        return "?"
+
+    def count_params(self):
+        """Number of scalars in all weights of the (built) layer."""
+        if not self.built:
+            raise ValueError(
+                f"Layer '{self.name}' is not built yet, so its weights do not exist: call it "
+                "on data, or give the first layer an input_shape"
+            )
+        return sum(p.numel() for p in self._ordered_weights())
+
+    # ----------------------------------------------------------------- losses
+    def regularization_losses(self):
+        """Weight penalties (tensors) of this layer and its sub-layers."""
+        return [reg(p) for p, _, reg, _ in self._all_records() if reg is not None]
+
+    def apply_constraints(self):
+        """Projects constrained weights in place (the engine calls this after each step)."""
+        with torch.no_grad():
+            for p, _, _, constraint in self._all_records():
+                if constraint is not None:
+                    p.copy_(constraint(p))
+
+    @property
+    def losses(self):
+        """Weight penalties plus the activity penalty of the last training call."""
+        found = self.regularization_losses()
+        for layer in self.modules():
+            if isinstance(layer, Layer) and layer._activity_loss is not None:
+                found.append(layer._activity_loss)
+        return found
+
+    # ----------------------------------------------------------------- build / call
+    def build(self, input_shape):
+        """Creates the weights for `input_shape` (a tuple whose batch entry may be None)."""
+        self.built = True
+
+    def call(self, inputs, training=False):
+        raise NotImplementedError(f"{type(self).__name__} must implement call()")
+
+    def forward(self, inputs, *args, training=False, **kwargs):
+        if _accepts_training(type(self)):
+            return self.call(inputs, *args, training=training, **kwargs)
+        return self.call(inputs, *args, **kwargs)
+
+    def _maybe_build(self, input_shape):
+        if self.built:
+            return
+        input_shape = to_shape_tuple(input_shape)
+        self._build_input_shape = input_shape
+        self.build(input_shape)
+        self.built = True
+
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        if not self.built:
+            self._maybe_build((None,) + tuple(inputs.shape[1:]))
+        if training is None:
+            training = self.training
+        try:
+            outputs = super().__call__(inputs, *args, training=training, **kwargs)
+        except (RuntimeError, ValueError, TypeError) as e:
+            if getattr(e, "_layerkit_named", False):
+                raise
+            err = type(e)(
+                f"Layer '{self.name}' ({type(self).__name__}) failed on input of shape "
+                f"{(None,) + tuple(inputs.shape[1:])}: {e}"
+            )
+            err._layerkit_named = True
+            raise err from e
+        if self.activity_regularizer is not None:
+            self._activity_loss = self.activity_regularizer(outputs) / outputs.shape[0]
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for `input_shape`; inferred by running the layer on meta tensors."""
+        self._maybe_build(input_shape)
+        return infer_output_shape(self, to_shape_tuple(input_shape), self._input_torch_dtype())
+
+    def _input_torch_dtype(self):
+        return self.torch_dtype
+
+    @property
+    def input_shape(self):
+        if self._build_input_shape is None:
+            raise AttributeError(f"Layer '{self.name}' has not been built: no input shape yet")
+        return self._build_input_shape
+
+    @property
+    def output_shape(self):
+        return self.compute_output_shape(self.input_shape)
+
+    # ----------------------------------------------------------------- config
+    def get_config(self):
+        """Constructor arguments, Keras names (subclasses add their own)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def extra_repr(self):
+        return f"name={self.name!r}"
+
+
+def activate(activation, z):
+    """Applies `activation` to pre-activations `z`, remembering `z` for the losses.
+
+    tf.keras computes crossentropy on sigmoid/softmax outputs from the logits (exact, no
+    1e-7 clipping); the losses read them from `_keras_logits`, as tf.keras does.
+    """
+    out = activation(z)
+    if activation is activations.sigmoid or activation is activations.softmax:
+        out._keras_logits = z
+    return out
+
+
+_TAKES_TRAINING = {}
+
+
+def _accepts_training(cls):
+    """Whether `cls.call` has a `training` argument (user layers often omit it)."""
+    if cls not in _TAKES_TRAINING:
+        params = inspect.signature(cls.call).parameters
+        _TAKES_TRAINING[cls] = "training" in params or any(
+            p.kind is p.VAR_KEYWORD for p in params.values()
+        )
+    return _TAKES_TRAINING[cls]
+
+
+def _batch_input_shape_from(kwargs):
+    """Reads Keras's input_shape / input_dim / batch_input_shape / batch_size arguments."""
+    if kwargs.get("batch_input_shape") is not None:
+        return to_shape_tuple(kwargs["batch_input_shape"])
+    shape = kwargs.get("input_shape")
+    if shape is None and kwargs.get("input_dim") is not None:
+        shape = (kwargs["input_dim"],)
+    if shape is None:
+        return None
+    shape = to_shape_tuple(shape)
+    if any(d is not None and d <= 0 for d in shape):
+        raise ValueError(f"input_shape must contain positive dimensions, received {shape}")
+    return (kwargs.get("batch_size"),) + shape

@@ -1,0 +1,184 @@
+"""Names → losses: `get`, `serialize`, `deserialize`, and the shape rule for 'crossentropy'."""
+
+from layerkit.losses import crossentropy, hinges, probabilistic, regression
+from layerkit.losses.base import Loss, LossFunctionWrapper
+from layerkit.utils.registry import resolve as _registry_resolve
+
+FUNCTIONS = {
+    fn.__name__: fn
+    for fn in (
+        crossentropy.binary_crossentropy,
+        crossentropy.categorical_crossentropy,
+        crossentropy.sparse_categorical_crossentropy,
+        regression.mean_squared_error,
+        regression.mean_absolute_error,
+        regression.mean_absolute_percentage_error,
+        regression.mean_squared_logarithmic_error,
+        regression.huber,
+        regression.log_cosh,
+        regression.cosine_similarity,
+        hinges.hinge,
+        hinges.squared_hinge,
+        hinges.categorical_hinge,
+        probabilistic.kl_divergence,
+        probabilistic.poisson,
+    )
+}
+
+ALIASES = {
+    "mse": regression.mean_squared_error,
+    "MSE": regression.mean_squared_error,
+    "mae": regression.mean_absolute_error,
+    "MAE": regression.mean_absolute_error,
+    "mape": regression.mean_absolute_percentage_error,
+    "MAPE": regression.mean_absolute_percentage_error,
+    "msle": regression.mean_squared_logarithmic_error,
+    "MSLE": regression.mean_squared_logarithmic_error,
+    "kld": probabilistic.kl_divergence,
+    "KLD": probabilistic.kl_divergence,
+    "kullback_leibler_divergence": probabilistic.kl_divergence,
+    "logcosh": regression.log_cosh,
+    "bce": crossentropy.binary_crossentropy,
+    "BCE": crossentropy.binary_crossentropy,
+}
+
+CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        Loss,
+        LossFunctionWrapper,
+        crossentropy.BinaryCrossentropy,
+        crossentropy.CategoricalCrossentropy,
+        crossentropy.SparseCategoricalCrossentropy,
+        regression.MeanSquaredError,
+        regression.MeanAbsoluteError,
+        regression.MeanAbsolutePercentageError,
+        regression.MeanSquaredLogarithmicError,
+        regression.Huber,
+        regression.LogCosh,
+        regression.CosineSimilarity,
+        hinges.Hinge,
+        hinges.SquaredHinge,
+        hinges.CategoricalHinge,
+        probabilistic.KLDivergence,
+        probabilistic.Poisson,
+    )
+}
+
+TABLE = {**FUNCTIONS, **ALIASES, **CLASSES}
+
+_CROSSENTROPY_STRINGS = ("crossentropy", "ce")
+
+
+def get_function(name, custom_objects=None):
+    """Returns the per-sample loss function called `name` (or an alias such as `'mse'`)."""
+    return _registry_resolve(name, {**FUNCTIONS, **ALIASES}, "loss function", custom_objects,
+                             instantiate=False)
+
+
+def get(identifier, custom_objects=None):
+    """Resolves a loss identifier to a `Loss` object (or None).
+
+    Args:
+        identifier: None, a name (`'mse'`, `'binary_crossentropy'`, `'Huber'`), a
+            `{'class_name': ..., 'config': ...}` dict, a `Loss` class or instance, or a
+            function `fn(y_true, y_pred)` returning per-sample values.
+        custom_objects: optional `{name: class_or_function}` for user-defined losses.
+
+    Returns:
+        A `Loss`; functions are wrapped in `LossFunctionWrapper` named after the function.
+
+    Example:
+        >>> get('mse').name
+        'mean_squared_error'
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return _from_dict(identifier, custom_objects)
+    obj = _registry_resolve(identifier, TABLE, "loss", custom_objects)
+    if isinstance(obj, Loss):
+        return obj
+    if callable(obj):
+        name = getattr(obj, "__name__", None) or type(obj).__name__
+        return LossFunctionWrapper(obj, name=name)
+    raise ValueError(
+        f"Could not interpret loss identifier {identifier!r}: expected a loss name, a Loss "
+        "instance or class, a config dict, or a function fn(y_true, y_pred)."
+    )
+
+
+def _from_dict(identifier, custom_objects):
+    if "class_name" not in identifier:
+        raise ValueError(
+            f"Could not interpret loss config {identifier!r}: expected a dict with "
+            "'class_name' and 'config' keys, as produced by losses.serialize."
+        )
+    cls = _registry_resolve(identifier["class_name"], TABLE, "loss", custom_objects,
+                            instantiate=False)
+    if isinstance(cls, type) and issubclass(cls, Loss):
+        return cls.from_config(dict(identifier.get("config") or {}))
+    return get(cls, custom_objects)
+
+
+def serialize(loss):
+    """Returns a Keras-style config: `{'class_name', 'config'}` for `Loss`, a name for functions.
+
+    Args:
+        loss: a `Loss` instance or a loss function.
+
+    Returns:
+        A dict or a string accepted by `deserialize`.
+    """
+    if isinstance(loss, Loss):
+        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    if callable(loss) and hasattr(loss, "__name__"):
+        return loss.__name__
+    raise ValueError(f"losses.serialize: expected a Loss or a function, received {loss!r}")
+
+
+def deserialize(config, custom_objects=None):
+    """Inverse of `serialize`: returns a `Loss` (functions come back wrapped)."""
+    return get(config, custom_objects)
+
+
+def classify_targets(y_true_shape, y_pred_shape):
+    """The tf.keras/Keras 3 shape rule behind 'accuracy' and 'crossentropy'.
+
+    Args:
+        y_true_shape, y_pred_shape: full shapes, batch dimension included.
+
+    Returns:
+        `(is_binary, is_sparse)`: binary when `y_pred`'s last dim is 1; sparse when `y_true`
+        has lower rank, or its last dim is 1 while `y_pred`'s is larger.
+    """
+    true_rank, pred_rank = len(y_true_shape), len(y_pred_shape)
+    true_last = y_true_shape[-1] if true_rank else None
+    pred_last = y_pred_shape[-1] if pred_rank else None
+    is_binary = pred_last == 1
+    is_sparse = true_rank < pred_rank or (
+        true_last == 1 and pred_last is not None and pred_last > 1
+    )
+    return is_binary, is_sparse
+
+
+def resolve(identifier, y_true_shape, y_pred_shape, custom_objects=None):
+    """Like `get`, plus Keras 3's shape-dependent `'crossentropy'`/`'ce'` loss strings.
+
+    Args:
+        identifier: any `get` identifier, or `'crossentropy'`/`'ce'`.
+        y_true_shape, y_pred_shape: full shapes, batch dimension included.
+        custom_objects: as in `get`.
+
+    Returns:
+        A `Loss`; for `'crossentropy'` the binary, sparse or categorical one, named after
+        the string passed.
+    """
+    if isinstance(identifier, str) and identifier.lower() in _CROSSENTROPY_STRINGS:
+        is_binary, is_sparse = classify_targets(y_true_shape, y_pred_shape)
+        if is_binary:
+            return crossentropy.BinaryCrossentropy(name=identifier)
+        if is_sparse:
+            return crossentropy.SparseCategoricalCrossentropy(name=identifier)
+        return crossentropy.CategoricalCrossentropy(name=identifier)
+    return get(identifier, custom_objects)

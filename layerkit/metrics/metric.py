@@ -1,0 +1,258 @@
+"""The stateful Metric contract and the running means/sums most metrics are built on.
+
+Who owns what: a `Metric` keeps its accumulators as plain torch tensors that follow the data
+onto its device; `update_state` only does tensor math (no `.item()`, no CPU sync, no autograd
+graph), and the engine reads `result()` when it prints. `Mean` is Keras 3's global per-sample
+mean (Σv·w / Σw); `MeanMetricWrapper` averages a per-sample function with it.
+"""
+
+import torch
+
+from layerkit import config
+from layerkit.losses.base import squeeze_or_expand_to_same_rank
+from layerkit.utils.naming import to_snake_case, unique_name
+
+
+class Metric:
+    """Base class of stateful metrics.
+
+    Subclasses create accumulators with `add_state` in `__init__`, and implement
+    `update_state(...)` and `result()`.
+
+    Args:
+        name: the metric's name (the key in logs/History); defaults to the snake-cased class
+            name, made unique (`auc`, `auc_1`, ...) as tf.keras does.
+        dtype: dtype of the accumulators and the result (default floatx).
+    """
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.dtype = config.standardize_dtype(dtype)
+        self._state_names = []
+
+    def add_state(self, name, shape=()):
+        """Creates a zero accumulator `self.<name>` of the given shape."""
+        setattr(self, name, torch.zeros(shape, dtype=self.dtype))
+        self._state_names.append(name)
+
+    def _follow(self, device):
+        """Moves the accumulators to `device` (a no-op once they live there)."""
+        for name in self._state_names:
+            state = getattr(self, name)
+            if state.device != device:
+                setattr(self, name, state.to(device))
+
+    def _tensor(self, x, device=None, dtype=None):
+        """Converts `x` to a detached tensor of this metric's dtype (or `dtype`)."""
+        t = torch.as_tensor(x, device=device)
+        return t.detach().to(dtype or self.dtype)
+
+    def update_state(self, *args, **kwargs):
+        """Accumulates statistics from one batch."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update_state")
+
+    def result(self):
+        """Returns the current value as a 0-dim tensor."""
+        raise NotImplementedError(f"{type(self).__name__} must implement result")
+
+    def reset_state(self):
+        """Zeroes every accumulator (keeping its device)."""
+        for name in self._state_names:
+            getattr(self, name).zero_()
+
+    def reset_states(self):
+        """tf.keras spelling of `reset_state`."""
+        self.reset_state()
+
+    def __call__(self, *args, **kwargs):
+        """Updates with one batch and returns the running result."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        """Returns the constructor arguments."""
+        return {"name": self.name, "dtype": dtype_name(self.dtype)}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds a metric from `get_config()`."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def dtype_name(dtype):
+    """`torch.float32` → `'float32'` (the form configs store)."""
+    return str(dtype).replace("torch.", "")
+
+
+def divide_no_nan(num, den):
+    """`num / den`, with 0 where `den == 0` (as Keras's `divide_no_nan`)."""
+    safe = torch.where(den == 0, torch.ones_like(den), den)
+    return torch.where(den == 0, torch.zeros_like(num), num / safe)
+
+
+def _apply_mask(sample_weight, mask, dtype):
+    """Folds a boolean mask into the weights (Keras 3 `apply_mask`, reduction 'sum')."""
+    if mask is None:
+        return sample_weight
+    mask = mask.to(dtype)
+    if sample_weight is None:
+        return mask
+    mask, sample_weight = squeeze_or_expand_to_same_rank(mask, sample_weight)
+    return sample_weight * mask
+
+
+def reduce_to_samplewise(values, sample_weight, reduce_fn):
+    """Keras 3's `reduce_to_samplewise_values`: weights values, reduces them to `(batch,)`.
+
+    Args:
+        values: tensor `(batch, ...)` (or 0-dim).
+        sample_weight: None or a tensor broadcastable to `values` after rank alignment.
+        reduce_fn: `torch.mean` or `torch.sum`, used over the non-batch axes.
+
+    Returns:
+        `(values, sample_weight)`, both reduced to per-sample shape.
+    """
+    if sample_weight is not None:
+        sample_weight = _apply_mask(sample_weight, getattr(values, "_keras_mask", None),
+                                    values.dtype)
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
+        weight_ndim, values_ndim = sample_weight.dim(), values.dim()
+        if values_ndim > weight_ndim:
+            values = reduce_fn(values, dim=tuple(range(weight_ndim, values_ndim)))
+        sample_weight = sample_weight.broadcast_to(values.shape)
+        values = values * sample_weight
+        if weight_ndim > 1:
+            sample_weight = reduce_fn(sample_weight, dim=tuple(range(1, weight_ndim)))
+    if values.dim() > 1:
+        values = reduce_fn(values, dim=tuple(range(1, values.dim())))
+    return values, sample_weight
+
+
+class Sum(Metric):
+    """The (weighted) sum of all values seen.
+
+    Args:
+        name, dtype: see `Metric`.
+    """
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.add_state("total")
+
+    @torch.no_grad()
+    def update_state(self, values, sample_weight=None):
+        """Adds `Σ values·sample_weight`."""
+        values = self._tensor(values)
+        self._follow(values.device)
+        if sample_weight is not None:
+            sample_weight = self._tensor(sample_weight, values.device)
+        values, _ = reduce_to_samplewise(values, sample_weight, torch.sum)
+        self.total += values.sum()
+
+    def result(self):
+        return self.total.clone()
+
+
+class Mean(Metric):
+    """The (weighted) mean of all values seen: `Σ v·w / Σ w`, one value per sample.
+
+    Args:
+        name, dtype: see `Metric`.
+
+    Example:
+        >>> m = Mean(); m.update_state([1, 3, 5, 7], sample_weight=[1, 1, 0, 0]); m.result()
+        tensor(2.)
+    """
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.add_state("total")
+        self.add_state("count")
+
+    @torch.no_grad()
+    def update_state(self, values, sample_weight=None):
+        """Accumulates one batch of values (shape `(batch, ...)`, reduced per sample)."""
+        values = self._tensor(values)
+        self._follow(values.device)
+        if sample_weight is not None:
+            sample_weight = self._tensor(sample_weight, values.device)
+        self._accumulate(values, sample_weight)
+
+    def _accumulate(self, values, sample_weight):
+        values, sample_weight = reduce_to_samplewise(values, sample_weight, torch.mean)
+        self.total += values.sum()
+        if sample_weight is not None:
+            self.count += sample_weight.sum()
+        else:
+            self.count += values.shape[0] if values.dim() >= 1 else 1
+
+    def result(self):
+        return divide_no_nan(self.total, self.count)
+
+
+class MeanMetricWrapper(Mean):
+    """Averages a per-sample function `fn(y_true, y_pred, **kwargs)` over all samples seen.
+
+    Args:
+        fn: the function; returns values of shape `(batch, ...)`.
+        name: defaults to `fn.__name__`.
+        dtype: see `Metric`.
+        **kwargs: passed to `fn` on every update.
+    """
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
+
+    @torch.no_grad()
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Applies `fn` to one batch and accumulates the per-sample values.
+
+        Args:
+            y_true: targets `(batch, ...)`.
+            y_pred: predictions `(batch, ...)`; a `_keras_mask` attribute masks samples.
+            sample_weight: optional weights `(batch,)`.
+        """
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        keras_mask = getattr(values, "_keras_mask", None)  # e.g. from ignore_class
+        values = values.to(self.dtype)
+        if keras_mask is not None:
+            values._keras_mask = keras_mask
+        self._follow(values.device)
+        if sample_weight is not None:
+            sample_weight = self._tensor(sample_weight, values.device)
+        sample_weight = _apply_mask(sample_weight, getattr(y_pred, "_keras_mask", None),
+                                    self.dtype)
+        self._accumulate(values, sample_weight)
+
+    def get_config(self):
+        config = super().get_config()
+        config["fn"] = getattr(self._fn, "__name__", repr(self._fn))
+        config.update(self._fn_kwargs)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("fn"), str):
+            from layerkit.metrics.lookup import get_function
+
+            config["fn"] = get_function(config["fn"])
+        return cls(**config)
+
+
+class FixedFunctionMean(MeanMetricWrapper):
+    """A running mean of a fixed per-sample function; config is just name and dtype."""
+
+    function = None  # set by subclasses (as a staticmethod)
+    default_name = None
+
+    def __init__(self, name=None, dtype=None):
+        super().__init__(type(self).function, name=name or type(self).default_name, dtype=dtype)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": dtype_name(self.dtype)}

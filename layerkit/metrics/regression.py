@@ -1,0 +1,76 @@
+"""Regression metrics: running means of the regression losses, and RMSE."""
+
+import torch
+
+from layerkit.losses import regression as losses
+from layerkit.losses.base import squeeze_or_expand_to_same_rank
+from layerkit.metrics.metric import FixedFunctionMean, Mean, MeanMetricWrapper, dtype_name
+
+
+class MeanSquaredError(FixedFunctionMean):
+    """Running mean squared error. Args: name, dtype."""
+
+    function = staticmethod(losses.mean_squared_error)
+    default_name = "mean_squared_error"
+
+
+class MeanAbsoluteError(FixedFunctionMean):
+    """Running mean absolute error. Args: name, dtype."""
+
+    function = staticmethod(losses.mean_absolute_error)
+    default_name = "mean_absolute_error"
+
+
+class MeanAbsolutePercentageError(FixedFunctionMean):
+    """Running mean absolute percentage error. Args: name, dtype."""
+
+    function = staticmethod(losses.mean_absolute_percentage_error)
+    default_name = "mean_absolute_percentage_error"
+
+
+class MeanSquaredLogarithmicError(FixedFunctionMean):
+    """Running mean squared logarithmic error. Args: name, dtype."""
+
+    function = staticmethod(losses.mean_squared_logarithmic_error)
+    default_name = "mean_squared_logarithmic_error"
+
+
+class LogCoshError(FixedFunctionMean):
+    """Running mean of log(cosh(error)). Args: name, dtype."""
+
+    function = staticmethod(losses.log_cosh)
+    default_name = "logcosh"
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """Cosine similarity of `y_true` and `y_pred` along `axis` (1 = same direction)."""
+    return -losses.cosine_similarity(y_true, y_pred, axis=axis)
+
+
+class CosineSimilarity(MeanMetricWrapper):
+    """Running mean cosine similarity. Args: name, dtype, axis."""
+
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+        super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+    def get_config(self):
+        return {"name": self.name, "dtype": dtype_name(self.dtype), "axis": self.axis}
+
+
+class RootMeanSquaredError(Mean):
+    """`sqrt` of the running mean squared error over all samples. Args: name, dtype."""
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    @torch.no_grad()
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Accumulates squared errors of one batch (shapes `(batch, ...)`)."""
+        y_pred = self._tensor(y_pred)
+        y_true = self._tensor(y_true, y_pred.device)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        super().update_state((y_pred - y_true).square(), sample_weight=sample_weight)
+
+    def result(self):
+        return torch.sqrt(super().result())

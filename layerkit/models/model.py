@@ -1,0 +1,190 @@
+"""Model: a Layer that can be compiled, trained, evaluated and summarised.
+
+Who owns what: the model computes one step (`train_step`, `test_step`, `predict_step`) and
+holds the compiled loss, metrics and optimizer; `layerkit.training.trainer` runs the loops,
+batches and callbacks. Subclass Model and write `call` for a custom model.
+"""
+
+from .. import optimizers
+from ..layers.layer import Layer
+from ..training import trainer
+from ..training.compiled import Compiled
+from ..utils.naming import unique_name
+
+
+class Model(Layer):
+    """Base class of Sequential (and of user models that define `call`).
+
+    Args:
+        name: model name (`model`, `model_1`, ... when None).
+        trainable: whether fit updates the weights.
+    """
+
+    def __init__(self, name=None, trainable=True, **kwargs):
+        super().__init__(name=name or unique_name(self._default_name()), trainable=trainable,
+                         **kwargs)
+        self.compiled = None
+        self.optimizer = None
+        self.stop_training = False
+        self.history = None
+
+    @classmethod
+    def _default_name(cls):
+        return "model"
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        """The model's layers, in order."""
+        return self._sublayers()
+
+    def get_layer(self, name=None, index=None):
+        """Returns a layer by `name` or by `index` (position in `layers`).
+
+        Raises:
+            ValueError: if neither or both are given, or nothing matches.
+        """
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: provide exactly one of name= or index=")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"get_layer(index={index}): model '{self.name}' has {len(layers)} layers"
+                )
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name!r}. Existing layers are: {[l.name for l in layers]}"
+        )
+
+    def check_input_shape(self, shape):
+        """Raises if data of `shape` cannot feed the model (subclasses know their input)."""
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Prints the tf.keras summary table (Layer (type) / Output Shape / Param #)."""
+        from .summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=None, jit_compile=None, **kwargs):
+        """Configures the model for training.
+
+        Args:
+            optimizer: name ('rmsprop', 'adam', ...; case-insensitive) or optimizer object.
+            loss: name, function or Loss object.
+            metrics: list of names ('acc', 'accuracy', 'mae', ...), functions or Metric objects.
+            loss_weights: scalar weights of the outputs' losses.
+            weighted_metrics: metrics that take sample/class weights into account.
+            run_eagerly: accepted for compatibility; layerkit always runs eagerly.
+            jit_compile: True compiles the training step with `torch.compile`.
+        """
+        unknown = set(kwargs) - {"sample_weight_mode", "target_tensors", "steps_per_execution"}
+        if unknown:
+            raise TypeError(f"compile() got unexpected keyword arguments {sorted(unknown)}")
+        self.optimizer = optimizers.get(optimizer)
+        self.compiled = Compiled(loss, metrics, weighted_metrics, loss_weights)
+        self._jit_compile = bool(jit_compile)
+        self._params = None
+        self._step_fn = None
+
+    def _trainable_params(self):
+        """Trainable weights collected at compile time (a later freeze needs a new compile)."""
+        if self._params is None:
+            self._params = [p for p in self.trainable_weights if p.requires_grad]
+            self.optimizer.build(self._params)
+            self._constrained = any(c is not None for _, _, _, c in self._all_records())
+        return self._params
+
+    # ------------------------------------------------------------------ steps
+    def compute_loss(self, y, y_pred, sample_weight=None):
+        """Data loss of the batch plus every weight and activity penalty."""
+        loss = self.compiled.loss(y, y_pred, sample_weight)
+        for penalty in self.losses:
+            loss = loss + penalty
+        return loss
+
+    def train_step(self, x, y, sample_weight=None):
+        """One optimisation step on a batch; returns the batch loss (a tensor)."""
+        params = self._trainable_params()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y, y_pred, sample_weight)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        self.optimizer.step()
+        if self._constrained:
+            self.apply_constraints()
+        self.compiled.update(loss.detach(), y, y_pred.detach(), sample_weight)
+        return loss
+
+    def test_step(self, x, y, sample_weight=None):
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(y, y_pred, sample_weight)
+        self.compiled.update(loss, y, y_pred, sample_weight)
+        return loss
+
+    def predict_step(self, x):
+        return self(x, training=False)
+
+    def _running_logs(self):
+        return self.compiled.results()
+
+    # ------------------------------------------------------------------ loops
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **kwargs):
+        """Trains the model; returns a `History`. Arguments as in tf.keras."""
+        return trainer.fit(self, **_arguments(locals()))
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        """Returns the loss (and metrics) on the data: a scalar, a list or a dict."""
+        return trainer.evaluate(self, **_arguments(locals()))
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
+        """Returns the model's outputs for `x` as a numpy array, computed in batches."""
+        return trainer.predict(self, **_arguments(locals()))
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       reset_metrics=True, return_dict=False):
+        """One step on one batch; returns the loss (and metrics) like `evaluate`."""
+        return trainer.train_on_batch(self, **_arguments(locals()))
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
+                      return_dict=False):
+        """Evaluates one batch; returns the loss (and metrics) like `evaluate`."""
+        return trainer.test_on_batch(self, **_arguments(locals()))
+
+    def predict_on_batch(self, x):
+        """Returns the outputs for one batch as numpy."""
+        return trainer.predict_on_batch(self, x)
+
+    # seed-era aliases: one training loop, these are spellings of it
+    def fit_generator(self, generator, *args, **kwargs):
+        return self.fit(generator, *args, **kwargs)
+
+    def evaluate_generator(self, generator, *args, **kwargs):
+        return self.evaluate(generator, *args, **kwargs)
+
+    def predict_generator(self, generator, *args, **kwargs):
+        return self.predict(generator, *args, **kwargs)
+
+    @property
+    def metrics_names(self):
+        """['loss', metric names...] once the metrics are known (after a step)."""
+        return ["loss"] + (self.compiled.metric_names() if self.compiled else [])
+
+
+def _arguments(scope):
+    scope = dict(scope)
+    scope.pop("self")
+    scope.pop("__class__", None)
+    scope.update(scope.pop("kwargs", {}))
+    return scope
+

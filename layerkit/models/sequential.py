@@ -1,0 +1,145 @@
+"""Sequential: a plain stack of layers, each feeding the next."""
+
+from torch import nn
+
+from ..graph.symbolic import KerasTensor
+from ..layers.core.input_layer import InputLayer
+from ..layers.layer import Layer
+from .model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    Built as soon as the input shape is known: from the first layer's `input_shape` /
+    `input_dim`, an `Input(...)` given first, `build(input_shape)`, or the first data.
+    Layers are registered under their names, so `state_dict()` keys read
+    `_layers.dense.kernel`.
+
+    Args:
+        layers: optional list of layers (an `Input(...)` tensor may come first).
+        name: model name (`sequential`, `sequential_1`, ... when None).
+
+    Example:
+        >>> model = Sequential([Dense(16, activation="relu", input_shape=(10000,)),
+        ...                     Dense(1, activation="sigmoid")])
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._layers = nn.ModuleDict()
+        self._input_layer = None
+        self._output_shapes = {}
+        for layer in layers or []:
+            self.add(layer)
+
+    @classmethod
+    def _default_name(cls):
+        return "sequential"
+
+    @property
+    def layers(self):
+        return list(self._layers.values())
+
+    def add(self, layer):
+        """Appends a layer (or an `Input(...)` tensor, only as the first element).
+
+        Raises:
+            TypeError: if `layer` is not a Layer.
+            ValueError: if its name is already used in this model.
+        """
+        if isinstance(layer, KerasTensor):
+            layer = layer.source_layer
+        if isinstance(layer, InputLayer):
+            if len(self._layers):
+                raise ValueError(
+                    f"Sequential '{self.name}': an Input can only be the first element, "
+                    f"but the model already has layers {[l.name for l in self.layers]}"
+                )
+            self._input_layer = layer
+            self._batch_input_shape = layer._batch_input_shape
+            self._dtype_name = layer._dtype_name if layer._dtype_name else self._dtype_name
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Sequential.add: the added layer must be an instance of layerkit Layer, "
+                f"received {layer!r} of type {type(layer).__name__}"
+            )
+        if layer.name in self._layers:
+            raise ValueError(
+                f"All layers added to a Sequential model should have unique names. Name "
+                f"{layer.name!r} is already the name of a layer in model '{self.name}'"
+            )
+        if not len(self._layers) and self._batch_input_shape is None:
+            self._batch_input_shape = layer._batch_input_shape
+        self._layers[layer.name] = layer
+        if self._batch_input_shape is not None:
+            self.built = False
+            self._maybe_build(self._batch_input_shape)
+
+    def pop(self):
+        """Removes and returns the last layer."""
+        if not len(self._layers):
+            raise TypeError(f"Sequential '{self.name}' has no layers to pop")
+        name = list(self._layers.keys())[-1]
+        layer = self._layers[name]
+        del self._layers[name]
+        self._output_shapes.pop(name, None)
+        return layer
+
+    def build(self, input_shape=None):
+        """Builds every layer in turn, recording each output shape (for `summary`)."""
+        input_shape = input_shape or self._batch_input_shape
+        if input_shape is None:
+            raise ValueError(
+                f"Sequential '{self.name}' cannot be built without an input shape: give the "
+                "first layer input_shape=..., or call build((None, features))"
+            )
+        if not len(self._layers):
+            raise ValueError(f"Sequential '{self.name}' has no layers to build")
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            layer._maybe_build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+            self._output_shapes[layer.name] = shape
+        self._build_input_shape = tuple(input_shape)
+        self.built = True
+
+    def call(self, inputs, training=False):
+        x = inputs
+        for layer in self._layers.values():
+            x = layer(x, training=training)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    def layer_output_shape(self, layer):
+        """The output shape recorded for `layer` when the model was built."""
+        return self._output_shapes.get(layer.name)
+
+    def check_input_shape(self, shape):
+        """Raises if data of `shape` cannot feed the first layer."""
+        expected = self._build_input_shape
+        if expected is None:
+            return
+        first = self.layers[0].name if len(self._layers) else self.name
+        compatible = len(expected) == len(shape) and all(
+            e is None or s is None or e == s for e, s in zip(expected[1:], shape[1:])
+        )
+        if not compatible:
+            raise ValueError(
+                f"Input 0 of layer '{first}' is incompatible with the layer: expected "
+                f"shape {expected}, but received input with shape {tuple(shape)}"
+            )
+
+    def get_config(self):
+        config = {"name": self.name, "layers": [
+            {"class_name": type(l).__name__, "config": l.get_config()} for l in self.layers
+        ]}
+        if self._input_layer is not None or self._batch_input_shape is not None:
+            config["build_input_shape"] = self._batch_input_shape
+        return config

@@ -1,0 +1,49 @@
+"""Adamax: Adam with the infinity norm (Keras form: eps added outside the max)."""
+
+import torch
+
+from .adam import _check_beta
+from .optimizer import Optimizer, _check_float, _scalar_type
+
+
+class Adamax(Optimizer):
+    """Adamax, the infinity-norm variant of Adam.
+
+    Keras: `m = b1*m + (1-b1)*g; u = max(b2*u, |g|); w -= lr/(1-b1^t) * m/(u + eps)`.
+    `torch.optim.Adamax` puts eps inside the max, hence a re-implementation (Keras parity).
+
+    Args:
+        learning_rate: float >= 0 or `LearningRateSchedule` (default 0.001).
+        beta_1: decay of the first moment, in [0, 1) (default 0.9).
+        beta_2: decay of the infinity norm, in [0, 1) (default 0.999).
+        epsilon: small float >= 0 (default 1e-7).
+        **kwargs: base options (`name`, `weight_decay`, `clipnorm`, `clipvalue`,
+            `global_clipnorm`, legacy `lr`, `decay`).
+
+    Example:
+        >>> opt = Adamax(learning_rate=0.002)
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = _check_beta("Adamax", "beta_1", beta_1)
+        self.beta_2 = _check_beta("Adamax", "beta_2", beta_2)
+        self.epsilon = _check_float("Adamax", "epsilon", epsilon, low=0.0)
+
+    def _slot_specs(self):
+        return [("momentum", 0.0), ("norm", 0.0)]
+
+    def _update(self, params, grads, slots, lr, t):
+        momentums, norms = slots["momentum"], slots["norm"]
+        torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
+        torch._foreach_mul_(norms, self.beta_2)
+        torch._foreach_maximum_(norms, torch._foreach_abs(grads))
+        denominators = torch._foreach_add(norms, self.epsilon)
+        f = _scalar_type(params[0].dtype)
+        correction = f(1) - f(self.beta_1) ** f(t)  # in the parameters' precision, as Keras
+        torch._foreach_addcdiv_(params, momentums, denominators, value=-lr / float(correction))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
+        return config

@@ -1,0 +1,406 @@
+"""The Optimizer contract: hyper-parameters, slot state, clipping, weight decay, one step.
+
+Who owns what:
+- `Optimizer` (this file) owns the learning rate (float or schedule, tf.keras `lr=`/`decay=`),
+  the iteration counter, slot tensors, gradient clipping, decoupled weight decay, the
+  state_dict and the config.
+- Each subclass owns only its slot list (`_slot_specs`) and its multi-tensor math (`_update`).
+
+Numerics follow Keras 3 on the torch backend (`keras/src/backend/torch/optimizers/*.py`):
+per step, gradients that are None are dropped, the rest are clipped, weights are decayed
+(`w *= 1 - weight_decay * lr`), then the update runs and `iterations` grows by one.
+"""
+
+import math
+import numbers
+
+import numpy as np
+import torch
+
+from . import schedules
+
+# Keras 3 constructor arguments layerkit accepts only at their "off" values, so that configs
+# written by Keras 3 (and tf-keras >= 2.11) deserialize. Any other value is refused.
+_OFF_ONLY = {"use_ema": False, "loss_scale_factor": None, "gradient_accumulation_steps": None}
+# Accepted and ignored: they only matter when an option above is on, or are TF-only.
+_IGNORED = ("ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer")
+
+
+class Optimizer:
+    """Base class of layerkit optimizers (Keras 3 numerics, tf.keras 2.x surface).
+
+    Args:
+        learning_rate: a non-negative float, a `LearningRateSchedule`, or a schedule config dict.
+        name: optional name; defaults to the lower-cased class name.
+        weight_decay: optional float >= 0; decoupled decay `w -= w * weight_decay * lr`
+            applied before each update (Keras 3).
+        clipnorm: optional float > 0; each gradient is rescaled to norm <= clipnorm.
+        clipvalue: optional float > 0; each gradient is clipped to [-clipvalue, clipvalue].
+        global_clipnorm: optional float > 0; all gradients are rescaled together so that
+            their global norm is <= global_clipnorm. At most one clipping option may be set.
+        **kwargs: tf.keras legacy `lr` (alias of `learning_rate`) and `decay` (time-based
+            decay `lr / (1 + decay * iterations)`); Keras 3 keys at their off values.
+
+    Example:
+        >>> opt = RMSprop(learning_rate=1e-3)
+        >>> opt.build(list(model.parameters()))
+        >>> loss.backward(); opt.step()
+    """
+
+    def __init__(self, learning_rate, name=None, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, **kwargs):
+        owner = type(self).__name__
+        if "lr" in kwargs:
+            learning_rate = kwargs.pop("lr")
+        self.decay = _check_float(owner, "decay", kwargs.pop("decay", 0.0), low=0.0)
+        _check_extra_kwargs(owner, kwargs)
+        self.name = name if name is not None else owner.lower()
+        self.weight_decay = _check_optional(owner, "weight_decay", weight_decay, strict=False)
+        self.clipnorm = _check_optional(owner, "clipnorm", clipnorm)
+        self.clipvalue = _check_optional(owner, "clipvalue", clipvalue)
+        self.global_clipnorm = _check_optional(owner, "global_clipnorm", global_clipnorm)
+        clips = [a for a in (clipnorm, clipvalue, global_clipnorm) if a is not None]
+        if len(clips) > 1:
+            raise ValueError(
+                f"{owner}: only one of clipnorm, clipvalue and global_clipnorm can be set, "
+                f"received clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}. Keep one of them."
+            )
+        self._learning_rate = _check_learning_rate(owner, learning_rate)
+        self._iterations = 0
+        self._params = None
+        self._slots = {}
+        self._pending_state = None
+
+    # ----------------------------------------------------------------- learning rate
+    @property
+    def learning_rate(self):
+        """The learning rate as a float: the schedule's value at `iterations`, or the set value.
+
+        tf.keras's time-based `decay` is not folded in here (as `K.get_value(opt.lr)` in
+        tf.keras); the decayed value is what `step` uses.
+        """
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            return float(self._learning_rate(self._iterations))
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        owner = type(self).__name__
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule) and not isinstance(
+            value, (schedules.LearningRateSchedule, dict)
+        ):
+            raise TypeError(
+                f"{owner} was created with a LearningRateSchedule, so its learning rate cannot "
+                f"be set to {value!r}. Create the optimizer with a float learning_rate to "
+                "change it during training, or assign another schedule."
+            )
+        self._learning_rate = _check_learning_rate(owner, value)
+
+    lr = learning_rate  # tf.keras alias: `opt.lr`, `opt.lr = 0.01`
+
+    def _current_lr(self):
+        """The learning rate the next update uses (schedule and tf.keras `decay` applied)."""
+        lr = self.learning_rate
+        if self.decay:
+            lr = lr / (1.0 + self.decay * self._iterations)
+        return lr
+
+    @property
+    def iterations(self):
+        """Number of completed update steps (int)."""
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        if not isinstance(value, numbers.Integral) or value < 0:
+            raise ValueError(
+                f"{type(self).__name__}.iterations must be a non-negative int, received {value!r}"
+            )
+        self._iterations = int(value)
+
+    # ----------------------------------------------------------------- state
+    @property
+    def built(self):
+        """Whether `build` has created the slot state."""
+        return self._params is not None
+
+    def _slot_specs(self):
+        """Returns `[(slot_name, initial_value), ...]` for each per-parameter slot."""
+        return []
+
+    def build(self, params):
+        """Creates the slot state for `params` (a no-op when already built, as in Keras).
+
+        Args:
+            params: list of trainable `torch.nn.Parameter` (or leaf tensors).
+        """
+        if self.built:
+            return
+        self._params = list(params)
+        self._index = {id(p): i for i, p in enumerate(self._params)}
+        with torch.no_grad():
+            self._slots = {
+                name: [torch.full_like(p, value, memory_format=torch.preserve_format)
+                       for p in self._params]
+                for name, value in self._slot_specs()
+            }
+        if self._pending_state is not None:
+            state, self._pending_state = self._pending_state, None
+            self.load_state_dict(state)
+
+    @property
+    def variables(self):
+        """Slot tensors, parameter by parameter then slot by slot (Keras 3 order)."""
+        if not self.built:
+            return []
+        names = list(self._slots)
+        return [self._slots[n][i] for i in range(len(self._params)) for n in names]
+
+    def _extra_state(self):
+        """Scalar state besides slots (e.g. Nadam's momentum product); a dict."""
+        return {}
+
+    def _load_extra_state(self, state):
+        pass
+
+    def state_dict(self):
+        """Returns everything needed to resume bitwise: iterations, lr, slots, scalars.
+
+        Slot tensors are returned by reference (as `torch.optim` does); `torch.save` copies them.
+        """
+        lr = self._learning_rate
+        return {
+            "iterations": self._iterations,
+            "learning_rate": None if isinstance(lr, schedules.LearningRateSchedule) else lr,
+            "slots": {name: list(tensors) for name, tensors in self._slots.items()},
+            "extra": dict(self._extra_state()),
+        }
+
+    def load_state_dict(self, state):
+        """Restores a `state_dict`; before `build`, the slots are restored when `build` runs."""
+        self.iterations = state["iterations"]
+        if state.get("learning_rate") is not None:
+            self.learning_rate = state["learning_rate"]
+        self._load_extra_state(state.get("extra", {}))
+        if not self.built:
+            self._pending_state = state
+            return
+        owner = type(self).__name__
+        if set(state["slots"]) != set(self._slots):
+            raise ValueError(
+                f"{owner}.load_state_dict: expected slots {sorted(self._slots)}, received "
+                f"{sorted(state['slots'])}. Load a state saved by an optimizer with the same "
+                "options (momentum, centered, amsgrad...)."
+            )
+        with torch.no_grad():
+            for name, tensors in state["slots"].items():
+                if len(tensors) != len(self._params):
+                    raise ValueError(
+                        f"{owner}.load_state_dict: slot {name!r} holds {len(tensors)} tensors, "
+                        f"expected one per parameter ({len(self._params)})."
+                    )
+                for own, saved in zip(self._slots[name], tensors):
+                    own.copy_(saved)
+
+    # ----------------------------------------------------------------- the step
+    @torch.no_grad()
+    def step(self):
+        """Applies one update from each parameter's `.grad` and increments `iterations`.
+
+        Parameters whose `.grad` is None are skipped (Keras: "gradients do not exist").
+
+        Raises:
+            RuntimeError: if `build` was not called.
+            ValueError: if no parameter has a gradient.
+        """
+        if not self.built:
+            raise RuntimeError(
+                f"{type(self).__name__}.step() was called before build(params). "
+                "Call optimizer.build(list_of_trainable_parameters) first."
+            )
+        self._apply(self._params, [p.grad for p in self._params])
+
+    @torch.no_grad()
+    def apply_gradients(self, grads_and_vars):
+        """Applies `(gradient, parameter)` pairs, building on first use (tf.keras API).
+
+        Args:
+            grads_and_vars: iterable of `(gradient tensor or None, parameter)` pairs.
+
+        Returns:
+            The number of completed iterations.
+        """
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self._iterations
+        grads, params = [g for g, _ in pairs], [p for _, p in pairs]
+        self.build(params)
+        unknown = [i for i, p in enumerate(params) if id(p) not in self._index]
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}.apply_gradients: parameters at positions {unknown} were "
+                "not passed to build(). Build the optimizer on all trainable parameters."
+            )
+        self._apply(params, grads)
+        return self._iterations
+
+    def _apply(self, params, grads):
+        """Filters None gradients, clips, decays weights, updates, counts the step."""
+        if not params:
+            return
+        if any(g is None for g in grads):
+            keep = [i for i, g in enumerate(grads) if g is not None]
+            if not keep:
+                raise ValueError(
+                    f"{type(self).__name__}: no gradients provided for any variable. Check that "
+                    "the loss depends on the trainable parameters and that backward() ran."
+                )
+            params, grads = [params[i] for i in keep], [grads[i] for i in keep]
+        if params is self._params:
+            slots = self._slots
+        else:
+            rows = [self._index[id(p)] for p in params]
+            slots = {name: [ts[i] for i in rows] for name, ts in self._slots.items()}
+        lr = self._current_lr()
+        grads = self._clip(grads)
+        if self.weight_decay:
+            torch._foreach_mul_(params, 1.0 - self.weight_decay * lr)
+        self._update(params, grads, slots, lr, self._iterations + 1)
+        self._iterations += 1
+
+    def _update(self, params, grads, slots, lr, t):
+        """Updates `params` in place. Must not modify `grads` (they may be `.grad` tensors).
+
+        Args:
+            params: list of tensors to update.
+            grads: list of gradients, same shapes.
+            slots: dict slot name -> list of tensors aligned with `params`.
+            lr: learning rate for this step (float).
+            t: 1-based step number.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+    def _clip(self, grads):
+        """Keras 3 `_clip_gradients`: returns new tensors, never modifies `grads`."""
+        if self.clipnorm:
+            # Keras: g * c / max(||g||, c), per tensor.
+            norms = torch._foreach_norm(grads)
+            torch._foreach_clamp_min_(norms, self.clipnorm)
+            clipped = torch._foreach_mul(grads, self.clipnorm)
+            torch._foreach_div_(clipped, norms)
+            return clipped
+        if self.global_clipnorm:
+            norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+            # Keras: c * min(1/norm, 1/c); adding (norm - norm) turns a non-finite norm to NaN.
+            c = self.global_clipnorm
+            scale = c * torch.clamp_max(1.0 / norm, 1.0 / c) + (norm - norm)
+            return torch._foreach_mul(grads, scale)
+        if self.clipvalue:
+            clipped = torch._foreach_clamp_min(grads, -self.clipvalue)
+            torch._foreach_clamp_max_(clipped, self.clipvalue)
+            return clipped
+        return grads
+
+    # ----------------------------------------------------------------- config
+    def get_config(self):
+        """Returns the constructor arguments (Keras names); `decay` only when set."""
+        lr = self._learning_rate
+        config = {
+            "name": self.name,
+            "learning_rate": schedules.serialize(lr)
+            if isinstance(lr, schedules.LearningRateSchedule) else lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+        }
+        if self.decay:
+            config["decay"] = self.decay
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Creates an optimizer from `get_config()` output (or a Keras 3 / tf.keras config)."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(
+                config["learning_rate"], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r}>"
+
+
+# --------------------------------------------------------------------- argument checks
+def _check_extra_kwargs(owner, kwargs):
+    for key, off in _OFF_ONLY.items():
+        value = kwargs.pop(key, off)
+        if value not in (off, None, False):
+            raise ValueError(
+                f"{owner}: {key}={value!r} is not supported by layerkit (only {off!r}). "
+                "Remove the argument."
+            )
+    for key in _IGNORED:
+        kwargs.pop(key, None)
+    if kwargs:
+        raise ValueError(
+            f"{owner}: argument(s) not recognized: {kwargs}. Expected the {owner} arguments, "
+            "plus weight_decay, clipnorm, clipvalue, global_clipnorm, name, and the legacy "
+            "lr= and decay=."
+        )
+
+
+def _check_learning_rate(owner, value):
+    if isinstance(value, dict):
+        value = schedules.deserialize(value)
+    if isinstance(value, schedules.LearningRateSchedule):
+        return value
+    return _check_float(owner, "learning_rate", value, low=0.0,
+                        hint="Pass a float >= 0 or a LearningRateSchedule.")
+
+
+def _check_float(owner, name, value, low=None, high=None, hint=""):
+    """Returns `value` as a float, checking `low <= value <= high`."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if ok:
+        value = float(value)
+        ok = math.isfinite(value) and (low is None or value >= low) and (
+            high is None or value <= high)
+    if not ok:
+        bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(
+            f"{owner}({name}={value!r}): {name} must be a float {bounds}. {hint}".rstrip()
+        )
+    return value
+
+
+def _check_optional(owner, name, value, strict=True):
+    """Checks an optional float option: None, or > 0 (`strict`) / >= 0."""
+    if value is None:
+        return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (
+        value > 0 if strict else value >= 0)
+    if not ok:
+        sign = "> 0" if strict else ">= 0"
+        raise ValueError(
+            f"{owner}({name}={value!r}): {name} must be None or a float {sign}."
+        )
+    return float(value)
+
+
+def _scalar_type(dtype):
+    """NumPy scalar type for the bias-correction arithmetic of parameters of `dtype`.
+
+    Keras computes `beta ** t` and friends in the variables' dtype; in float32, `1 - 0.999**t`
+    loses ~1e-5 relative precision, which moves Adam's trajectory by ~1e-7 per step. Doing the
+    same arithmetic in the same precision keeps layerkit on Keras's trajectory.
+    """
+    return {torch.float64: np.float64, torch.float16: np.float16}.get(dtype, np.float32)
+
+
+def _check_bool(owner, name, value):
+    if not isinstance(value, bool):
+        raise ValueError(f"{owner}({name}={value!r}): {name} must be True or False.")
+    return value

@@ -1,0 +1,1 @@
+"""The training engine: trainer (loops) and data_adapter (data → device batches)."""

@@ -1,0 +1,184 @@
+"""Turns user data (numpy, lists, pandas, torch tensors, scipy.sparse) into device batches.
+
+Who owns what: this module converts and checks arrays once per `fit`/`evaluate`/`predict`
+call, splits off validation data and yields batches; it knows nothing about models.
+Batches are sliced from tensors that were converted once (float64 becomes floatx), with
+one `torch.randperm` per epoch when shuffling, like Keras 3's torch backend. A scipy.sparse
+x stays sparse: each batch becomes a torch sparse CSR tensor that the first Dense layer
+multiplies directly.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+
+from .. import config
+
+
+def _is_sparse(data):
+    return hasattr(data, "tocsr") and hasattr(data, "nnz")
+
+
+def _is_pandas(data):
+    return type(data).__module__.startswith("pandas.")
+
+
+def to_array(data, what):
+    """Converts one input array to a torch tensor (CPU) or a scipy CSR matrix.
+
+    Args:
+        data: numpy array, nested list, pandas DataFrame/Series, torch tensor or scipy.sparse.
+        what: 'x', 'y' or 'sample_weight', for messages.
+
+    Returns:
+        A CPU torch tensor (floats in floatx, integers as int64, bools as floatx) or a
+        float32 scipy CSR matrix.
+
+    Raises:
+        ValueError: for strings/objects, NaN or inf values, or empty data.
+    """
+    if _is_sparse(data):
+        csr = data.tocsr().astype(np.float32)
+        csr.sort_indices()
+        _check_finite(csr.data, what)
+        if csr.shape[0] == 0:
+            raise ValueError(f"{what} is empty (0 samples); fit/evaluate need data")
+        return csr
+    if isinstance(data, torch.Tensor):
+        tensor = data.detach().cpu()
+    else:
+        if _is_pandas(data):
+            data = data.to_numpy()
+        array = np.asarray(data)
+        if array.dtype.kind in "OUS":
+            raise ValueError(
+                f"{what} has dtype {array.dtype} ({array.dtype.kind!r}); expected numbers. "
+                "Convert text with a Tokenizer or pad_sequences first"
+            )
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if tensor.dtype.is_floating_point or tensor.dtype == torch.bool:
+        tensor = tensor.to(config.floatx_dtype())
+        _check_finite(tensor, what)
+    elif tensor.dtype != torch.int64:
+        tensor = tensor.to(torch.int64)
+    if tensor.dim() == 0 or tensor.shape[0] == 0:
+        raise ValueError(f"{what} is empty (shape {tuple(tensor.shape)}); expected samples")
+    return tensor
+
+
+def _check_finite(values, what):
+    values = values if isinstance(values, torch.Tensor) else torch.from_numpy(values)
+    if values.numel() and not bool(torch.isfinite(values).all()):
+        bad = (~torch.isfinite(values)).nonzero()[0].tolist()
+        raise ValueError(
+            f"{what} contains NaN or inf (first at index {tuple(bad)}); clean or impute the "
+            "data before training"
+        )
+
+
+def num_samples(array):
+    return array.shape[0]
+
+
+def shape_of(array):
+    return tuple(array.shape)
+
+
+def train_validation_split(arrays, validation_split):
+    """Splits off the last `validation_split` fraction of every array (before shuffling).
+
+    Returns:
+        (train_arrays, val_arrays) with None entries kept as None.
+    """
+    if not 0 < validation_split < 1:
+        raise ValueError(
+            f"validation_split must be a float in (0, 1), received {validation_split!r}"
+        )
+    n = next(num_samples(a) for a in arrays if a is not None)
+    split_at = int(np.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"validation_split={validation_split} leaves {split_at} training and "
+            f"{n - split_at} validation samples out of {n}; both need at least one"
+        )
+    train = tuple(None if a is None else a[:split_at] for a in arrays)
+    val = tuple(None if a is None else a[split_at:] for a in arrays)
+    return train, val
+
+
+class ArrayBatches:
+    """Yields (x, y, sample_weight) batches on the device from converted arrays.
+
+    Args:
+        x, y, sample_weight: converted arrays (y and sample_weight may be None).
+        batch_size: positive int.
+        shuffle: True (new permutation each epoch), False, or 'batch'.
+    """
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
+        self.arrays = (x, y, sample_weight)
+        self.n = num_samples(x)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.device = config.device()
+        # Dense arrays move to the device once; sparse ones batch by batch.
+        self._on_device = tuple(
+            None if a is None or _is_sparse(a) else a.to(self.device, non_blocking=True)
+            for a in self.arrays
+        )
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
+
+    def _order(self):
+        if self.shuffle is True:
+            return torch.randperm(self.n)
+        if self.shuffle == "batch":
+            starts = torch.randperm(len(self)) * self.batch_size
+            chunks = [torch.arange(s, min(s + self.batch_size, self.n)) for s in starts.tolist()]
+            return torch.cat(chunks)
+        return None
+
+    def __iter__(self):
+        order = self._order()
+        if order is not None and self.device.type != "cpu":
+            order_dev = order.to(self.device)
+        else:
+            order_dev = order
+        for start in range(0, self.n, self.batch_size):
+            stop = min(start + self.batch_size, self.n)
+            if order is None:
+                yield tuple(self._slice(i, start, stop) for i in range(3))
+            else:
+                idx, idx_dev = order[start:stop], order_dev[start:stop]
+                yield tuple(self._take(i, idx, idx_dev) for i in range(3))
+
+    def _slice(self, i, start, stop):
+        array = self.arrays[i]
+        if array is None:
+            return None
+        if _is_sparse(array):
+            return _csr_to_torch(array[start:stop], self.device)
+        return self._on_device[i][start:stop]
+
+    def _take(self, i, idx, idx_dev):
+        array = self.arrays[i]
+        if array is None:
+            return None
+        if _is_sparse(array):
+            return _csr_to_torch(array[idx.numpy()], self.device)
+        return self._on_device[i].index_select(0, idx_dev)
+
+
+def _csr_to_torch(csr, device):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
+        tensor = torch.sparse_csr_tensor(
+            torch.from_numpy(csr.indptr.astype(np.int64)),
+            torch.from_numpy(csr.indices.astype(np.int64)),
+            torch.from_numpy(csr.data),
+            size=csr.shape,
+            check_invariants=False,
+        )
+    return tensor.to(device)

@@ -1,0 +1,324 @@
+"""The training engine: the only place that runs loops and orders callbacks.
+
+Who owns what: `fit`, `evaluate` and `predict` check and convert the data
+(`data_adapter`), check it against the model before any step runs (`preflight`), then loop
+over epochs and batches calling the model's `train_step` / `test_step` / `predict_step` and
+the callbacks in tf.keras order (ProgbarLogger first, user callbacks, History last).
+Running means live in the model's `Compiled`; numbers are pulled from the device only at
+epoch ends, when the progress bar redraws, or when a user callback asks for batch logs.
+"""
+
+import contextlib
+import itertools
+
+import numpy as np
+import torch
+
+from .. import config
+from .. import losses as losses_module
+from ..callbacks.callback_list import CallbackList
+from ..callbacks.history import History
+from ..callbacks.progbar_logger import ProgbarLogger
+from . import data_adapter
+from .data_adapter import ArrayBatches, to_array
+
+_IGNORED_FIT_KWARGS = {"workers", "use_multiprocessing", "max_queue_size"}
+
+
+# ---------------------------------------------------------------------------- checks
+def _require_compiled(model, what):
+    if model.compiled is None:
+        raise RuntimeError(
+            f"You must compile your model before {what}: call "
+            "model.compile(optimizer='rmsprop', loss='...') first"
+        )
+
+
+def _check_kwargs(kwargs, fn):
+    unknown = set(kwargs) - _IGNORED_FIT_KWARGS
+    if unknown:
+        raise TypeError(f"{fn}() got unexpected keyword arguments {sorted(unknown)}")
+
+
+def _check_batch_size(batch_size, what="batch_size"):
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size <= 0:
+        raise ValueError(f"{what} must be a positive integer, received {batch_size!r}")
+    return int(batch_size)
+
+
+def _verbosity(verbose, default=1):
+    if verbose == "auto":
+        return default
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', received {verbose!r}")
+    return int(verbose)
+
+
+def _convert(x, y=None, sample_weight=None):
+    x = to_array(x, "x")
+    y = None if y is None else to_array(y, "y")
+    sample_weight = None if sample_weight is None else to_array(sample_weight, "sample_weight")
+    n = x.shape[0]
+    for name, array in (("y", y), ("sample_weight", sample_weight)):
+        if array is not None and array.shape[0] != n:
+            raise ValueError(
+                f"Data cardinality is ambiguous: x has {n} samples but {name} has "
+                f"{array.shape[0]}. Make sure all arrays contain the same number of samples"
+            )
+    if sample_weight is not None:
+        sample_weight = sample_weight.to(config.floatx_dtype()).reshape(n)
+    return x, y, sample_weight
+
+
+def _class_weights(y, class_weight, sample_weight):
+    """Per-sample weights from `class_weight` (times `sample_weight`, as tf.keras does)."""
+    if not class_weight:
+        return sample_weight
+    if y.dim() > 1 and y.shape[-1] > 1:
+        labels = y.argmax(-1)
+    else:
+        labels = y.reshape(y.shape[0]).round().long()
+    table = torch.ones(int(max(int(labels.max()), max(class_weight))) + 1)
+    for cls, weight in class_weight.items():
+        table[int(cls)] = float(weight)
+    weights = table[labels].to(config.floatx_dtype())
+    return weights if sample_weight is None else weights * sample_weight
+
+
+def preflight(model, x, y=None):
+    """Builds the model from `x` if needed and checks x and y against it, before any step.
+
+    Raises:
+        ValueError: naming the layer, the expected shape and the received one.
+    """
+    shape = (None,) + tuple(x.shape[1:])
+    if not model.built:
+        model._maybe_build(shape)
+    model.check_input_shape(shape)
+    if y is not None and model.compiled is not None:
+        y_np = y.numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+        losses_module.check_targets(model.compiled.loss_fn, y_np, model.compute_output_shape(shape))
+
+
+@contextlib.contextmanager
+def _numerics():
+    """Flushes denormals on CPU for the duration of a loop (see config.flush_denormal)."""
+    flush = config.flush_denormal() and config.device().type == "cpu"
+    if flush:
+        torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if flush:
+            torch.set_flush_denormal(False)
+
+
+def _callbacks(model, callbacks, verbose, epochs, steps, with_history):
+    user = list(callbacks or [])
+    progbar = [ProgbarLogger()] if verbose and not any(isinstance(c, ProgbarLogger)
+                                                       for c in user) else []
+    history = History() if with_history else None
+    all_cbs = progbar + user + ([history] if history else [])
+    cbs = CallbackList(all_cbs, model=model,
+                       params={"verbose": verbose, "epochs": epochs, "steps": steps})
+    return cbs, CallbackList(user), history
+
+
+class _Hooks:
+    """Which batch hooks some user callback overrides (only those get batch logs)."""
+
+    def __init__(self, user_cbs):
+        self.train_begin = user_cbs.wants_batch_hooks("on_train_batch_begin") or \
+            user_cbs.wants_batch_hooks("on_batch_begin")
+        self.train_end = user_cbs.wants_batch_hooks("on_train_batch_end") or \
+            user_cbs.wants_batch_hooks("on_batch_end")
+        self.test_begin = user_cbs.wants_batch_hooks("on_test_batch_begin")
+        self.test_end = user_cbs.wants_batch_hooks("on_test_batch_end")
+
+
+# ---------------------------------------------------------------------------- fit
+def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+        validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+        sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+        validation_batch_size=None, validation_freq=1, **kwargs):
+    """Trains `model` (see `Model.fit`); returns the History."""
+    _check_kwargs(kwargs, "fit")
+    _require_compiled(model, "training")
+    batch_size = _check_batch_size(batch_size)
+    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, received {epochs!r}")
+    verbose = _verbosity(verbose)
+    if y is None:
+        raise ValueError("fit(x, y): y (the targets) is required for array data")
+    x, y, sample_weight = _convert(x, y, sample_weight)
+    sample_weight = _class_weights(y, class_weight, sample_weight)
+    val = _validation_arrays(validation_data, validation_split, (x, y, sample_weight))
+    if val is not None and validation_data is None:
+        (x, y, sample_weight), val = val
+    preflight(model, x, y)
+    if val is not None:
+        preflight(model, val[0], val[1])
+    batches = ArrayBatches(x, y, sample_weight, batch_size, shuffle)
+    steps = steps_per_epoch or len(batches)
+    val_batches = None if val is None else ArrayBatches(
+        *val, batch_size=_check_batch_size(validation_batch_size or batch_size))
+    cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs, steps, True)
+    hooks = _Hooks(user_cbs)
+    model._trainable_params()
+    stream = _batch_stream(batches, steps_per_epoch)
+    model.stop_training = False
+    with _numerics():
+        cbs.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            logs = _train_epoch(model, epoch, stream(), cbs, hooks)
+            if val_batches is not None and _should_validate(epoch, validation_freq):
+                val_logs = _test_loop(model, val_batches, cbs, hooks, validation_steps)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        cbs.on_train_end(logs)
+    history.model = model
+    model.history = history
+    return history
+
+
+def _validation_arrays(validation_data, validation_split, train):
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"val_sample_weight), received {type(validation_data).__name__}"
+            )
+        return _convert(*validation_data)
+    if validation_split:
+        return data_adapter.train_validation_split(train, validation_split)
+    return None
+
+
+def _batch_stream(batches, steps_per_epoch):
+    """Per-epoch batch iterables; with steps_per_epoch the data continues across epochs."""
+    if steps_per_epoch is None:
+        return lambda: iter(batches)
+    endless = itertools.chain.from_iterable(iter(batches) for _ in itertools.count())
+    return lambda: itertools.islice(endless, steps_per_epoch)
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return (epoch + 1) in validation_freq
+
+
+def _train_epoch(model, epoch, batches, cbs, hooks):
+    model.compiled.reset()
+    cbs.on_epoch_begin(epoch)
+    for step, (xb, yb, swb) in enumerate(batches):
+        if hooks.train_begin:
+            cbs.on_train_batch_begin(step, {})
+        model.train_step(xb, yb, swb)
+        cbs.on_train_batch_end(step, model._running_logs() if hooks.train_end else {})
+        if model.stop_training:
+            break
+    return model._running_logs()
+
+
+def _test_loop(model, batches, cbs, hooks, steps=None):
+    model.compiled.reset()
+    cbs.on_test_begin()
+    with torch.no_grad():
+        for step, (xb, yb, swb) in enumerate(itertools.islice(batches, steps)):
+            if hooks.test_begin:
+                cbs.on_test_batch_begin(step, {})
+            model.test_step(xb, yb, swb)
+            cbs.on_test_batch_end(step, model._running_logs() if hooks.test_end else {})
+    logs = model._running_logs()
+    cbs.on_test_end(logs)
+    return logs
+
+
+# ---------------------------------------------------------------------------- evaluate
+def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+             steps=None, callbacks=None, return_dict=False, **kwargs):
+    """Evaluates `model` (see `Model.evaluate`)."""
+    _check_kwargs(kwargs, "evaluate")
+    _require_compiled(model, "evaluating")
+    if y is None:
+        raise ValueError("evaluate(x, y): y (the targets) is required for array data")
+    x, y, sample_weight = _convert(x, y, sample_weight)
+    preflight(model, x, y)
+    batches = ArrayBatches(x, y, sample_weight, _check_batch_size(batch_size))
+    n_steps = min(steps, len(batches)) if steps else len(batches)
+    cbs, user_cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1, n_steps, False)
+    with _numerics():
+        logs = _test_loop(model, batches, cbs, _Hooks(user_cbs), steps)
+    return _format_logs(logs, return_dict)
+
+
+def _format_logs(logs, return_dict):
+    if return_dict:
+        return dict(logs)
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+# ---------------------------------------------------------------------------- predict
+def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
+    """Returns the outputs of `model` on `x` as numpy, computed in batches."""
+    _check_kwargs(kwargs, "predict")
+    x = to_array(x, "x")
+    preflight(model, x)
+    batches = ArrayBatches(x, batch_size=_check_batch_size(batch_size))
+    n_steps = min(steps, len(batches)) if steps else len(batches)
+    cbs, _, _ = _callbacks(model, callbacks, _verbosity(verbose, 0), 1, n_steps, False)
+    outputs = []
+    cbs.on_predict_begin()
+    with _numerics(), torch.no_grad():
+        for step, (xb, _, _) in enumerate(itertools.islice(batches, steps)):
+            outputs.append(model.predict_step(xb))
+            cbs.on_predict_batch_end(step, {})
+    cbs.on_predict_end()
+    return torch.cat(outputs).cpu().numpy()
+
+
+# ---------------------------------------------------------------------------- on_batch
+def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None,
+                   reset_metrics=True, return_dict=False):
+    """One training step on one batch (see `Model.train_on_batch`)."""
+    _require_compiled(model, "training")
+    x, y, sample_weight = _convert(x, y, sample_weight)
+    sample_weight = _class_weights(y, class_weight, sample_weight)
+    preflight(model, x, y)
+    xb, yb, swb = next(iter(ArrayBatches(x, y, sample_weight, batch_size=x.shape[0])))
+    if reset_metrics:
+        model.compiled.reset()
+    with _numerics():
+        model.train_step(xb, yb, swb)
+    return _format_logs(model._running_logs(), return_dict)
+
+
+def test_on_batch(model, x, y=None, sample_weight=None, reset_metrics=True,
+                  return_dict=False):
+    """Evaluates one batch (see `Model.test_on_batch`)."""
+    _require_compiled(model, "evaluating")
+    x, y, sample_weight = _convert(x, y, sample_weight)
+    preflight(model, x, y)
+    xb, yb, swb = next(iter(ArrayBatches(x, y, sample_weight, batch_size=x.shape[0])))
+    if reset_metrics:
+        model.compiled.reset()
+    with _numerics(), torch.no_grad():
+        model.test_step(xb, yb, swb)
+    return _format_logs(model._running_logs(), return_dict)
+
+
+def predict_on_batch(model, x):
+    """Outputs for one batch as numpy."""
+    x = to_array(x, "x")
+    preflight(model, x)
+    (xb, _, _), = iter(ArrayBatches(x, batch_size=x.shape[0]))
+    with torch.no_grad():
+        return model.predict_step(xb).cpu().numpy()

@@ -1,0 +1,58 @@
+"""Name → object lookup shared by activations, initializers, losses, metrics, optimizers...
+
+Each module keeps its own table of public names; `resolve` turns what a user passed
+(a string, a Keras config dict, a class, an instance or a callable) into the object.
+Only names in the table (or in `custom_objects`) are ever resolved: nothing is imported.
+"""
+
+
+def resolve(identifier, table, kind, custom_objects=None, instantiate=True):
+    """Resolves `identifier` against `table`.
+
+    Args:
+        identifier: None, a name, a `{'class_name': ..., 'config': {...}}` dict, a class,
+            an instance or a callable.
+        table: dict mapping accepted names to classes or functions.
+        kind: what is being looked up, for error messages ("optimizer", "loss", ...).
+        custom_objects: optional extra `{name: object}` entries, looked up first.
+        instantiate: when the table entry is a class, call it (with the dict's config).
+
+    Returns:
+        The resolved object, or None for None.
+
+    Raises:
+        ValueError: for unknown names, naming the valid ones.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        return _lookup(identifier, {}, table, kind, custom_objects, instantiate)
+    if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError(
+                f"Could not interpret {kind} config {identifier!r}: expected a dict with "
+                "'class_name' and 'config' keys"
+            )
+        config = identifier.get("config") or {}
+        return _lookup(identifier["class_name"], config, table, kind, custom_objects, True)
+    if isinstance(identifier, type) and instantiate:
+        return identifier()
+    if callable(identifier) or not isinstance(identifier, (int, float, bool)):
+        return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
+
+
+def _lookup(name, config, table, kind, custom_objects, instantiate):
+    candidates = dict(table)
+    if custom_objects:
+        candidates.update(custom_objects)
+    obj = candidates.get(name)
+    if obj is None:
+        lowered = {k.lower(): v for k, v in candidates.items()}
+        obj = lowered.get(name.lower())
+    if obj is None:
+        valid = ", ".join(sorted(table))
+        raise ValueError(f"Unknown {kind}: {name!r}. Valid {kind}s are: {valid}")
+    if isinstance(obj, type) and instantiate:
+        return obj(**config)
+    return obj

@@ -1,0 +1,21 @@
+"""Shared test setup: Keras 3 on the torch backend is the oracle."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import numpy as np  # noqa: E402
+
+# keras-preprocessing 1.1.2 predates NumPy 2.
+if not hasattr(np, "unicode_"):
+    np.unicode_ = np.str_
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    np.random.seed(0)
+    torch.manual_seed(0)
+    yield
