@@ -56,10 +56,10 @@ def test_unit_norm_and_min_max_norm_hand_values():
     expected_unit = torch.tensor([[3 / (5 + eps)], [4 / (5 + eps)]], dtype=torch.float64)
     torch.testing.assert_close(constraints.UnitNorm()(w), expected_unit)
     half_way = constraints.MinMaxNorm(0.0, 1.0, rate=0.5)(w)  # desired norm 0.5*1 + 0.5*5 = 3
-    torch.testing.assert_close(half_way.norm(), torch.tensor(3.0, dtype=torch.float64))
+    assert half_way.norm().item() == pytest.approx(3.0 * 5 / (5 + eps), rel=1e-12)
     small = torch.tensor([[0.3], [0.4]], dtype=torch.float64)  # norm 0.5, lifted to 2
-    torch.testing.assert_close(constraints.MinMaxNorm(2.0, 4.0)(small).norm(),
-                               torch.tensor(2.0, dtype=torch.float64))
+    lifted = constraints.MinMaxNorm(2.0, 4.0)(small).norm().item()
+    assert lifted == pytest.approx(2.0 * 0.5 / (0.5 + eps), rel=1e-12)
 
 
 def test_non_neg_and_base_constraint():

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import tarfile
+import tempfile
 import urllib.error
 import urllib.request
 import warnings
@@ -22,10 +23,15 @@ from layerkit.utils.file_utils import DownloadError, get_file
 
 @pytest.fixture(autouse=True)
 def offline(tmp_path, monkeypatch):
-    """Isolated homes and a urlopen that serves file:// only (records every call)."""
+    """Isolated data homes and system folder, and a urlopen serving file:// only (records calls).
+
+    Shared with test_datasets.py, which imports it.
+    """
     for var, sub in (("LAYERKIT_HOME", "lk"), ("KERAS_HOME", "kh"), ("HOME", "home")):
         monkeypatch.setenv(var, str(tmp_path / sub))
-    monkeypatch.setattr(_cache, "SYSTEM_DIRS", {})
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # Keras's /tmp fallback
+    fashion = os.path.join("datasets", "fashion-mnist")
+    monkeypatch.setattr(_cache, "SYSTEM_DIRS", {fashion: (str(tmp_path / "system"),)})
     calls = []
 
     def fake_urlopen(url, timeout=None):
@@ -137,7 +143,7 @@ def test_offline_error_names_file_url_and_folders(tmp_path):
         get_file("thing.csv", url, cache_dir=tmp_path / "c")
     message = str(info.value)
     assert "'thing.csv'" in message and url in message and "network disabled" in message
-    for folder in ("c", "lk", "kh", "home/.keras"):
+    for folder in ("c", "lk", "kh", "home/.keras", "tmp/.keras"):
         assert str(tmp_path / folder / "datasets") in message
     assert isinstance(info.value, OSError)
 
@@ -162,7 +168,13 @@ def test_force_download_replaces_placed_file(tmp_path):
 
 
 def test_search_order_cache_dir_then_layerkit_home_then_keras_home_then_home(tmp_path):
-    order = [tmp_path / "c", tmp_path / "lk", tmp_path / "kh", tmp_path / "home" / ".keras"]
+    order = [
+        tmp_path / "c",
+        tmp_path / "lk",
+        tmp_path / "kh",
+        tmp_path / "home" / ".keras",
+        tmp_path / "tmp" / ".keras",
+    ]
     for root in order:
         (root / "datasets").mkdir(parents=True)
         (root / "datasets" / "f.txt").write_text(root.name)
@@ -177,8 +189,9 @@ def test_absolute_fname_and_absolute_cache_subdir_are_used_as_is(tmp_path):
     target.parent.mkdir()
     target.write_bytes(b"1")
     assert get_file(str(target), "https://example.invalid/file.dat") == str(target)
-    assert get_file("file.dat", "https://x.invalid/file.dat",
-                    cache_subdir=str(target.parent)) == str(target)
+    assert get_file(
+        "file.dat", "https://x.invalid/file.dat", cache_subdir=str(target.parent)
+    ) == str(target)
 
 
 def test_argument_errors():
@@ -204,14 +217,16 @@ def test_extraction_layout_matches_keras(tmp_path, fname, extract, untar, archiv
     url, _, _ = _served(tmp_path, "pack.tar.gz", _tar_bytes([("top/a.txt", b"A")]))
     (tmp_path / "keras").mkdir()  # Keras falls back to /tmp/.keras for a missing cache_dir
     ours = get_file(fname, url, extract=extract, untar=untar, cache_dir=tmp_path / "ours")
-    theirs = keras.utils.get_file(fname, url, extract=extract, untar=untar,
-                                  cache_dir=str(tmp_path / "keras"))
+    theirs = keras.utils.get_file(
+        fname, url, extract=extract, untar=untar, cache_dir=str(tmp_path / "keras")
+    )
     assert Path(ours).relative_to(tmp_path / "ours") == Path(theirs).relative_to(tmp_path / "keras")
     assert ours == str(tmp_path / "ours" / "datasets" / folder)
     assert (Path(ours) / "top" / "a.txt").read_bytes() == b"A"
     assert (tmp_path / "ours" / "datasets" / archive).is_file()
     assert sorted(os.listdir(tmp_path / "ours" / "datasets")) == sorted(
-        os.listdir(tmp_path / "keras" / "datasets"))
+        os.listdir(tmp_path / "keras" / "datasets")
+    )
 
 
 def test_extracted_folder_is_reused_without_archive(tmp_path, offline):
@@ -240,8 +255,15 @@ def test_non_archive_warns(tmp_path):
         [("sub/link", ("sym", "../x"))],
         [("hard", ("hard", "../outside"))],
     ],
-    ids=["dotdot", "absolute", "nested-dotdot", "symlink-up", "symlink-abs", "symlink-dotdot",
-         "hardlink-up"],
+    ids=[
+        "dotdot",
+        "absolute",
+        "nested-dotdot",
+        "symlink-up",
+        "symlink-abs",
+        "symlink-dotdot",
+        "hardlink-up",
+    ],
 )
 def test_unsafe_tar_members_are_refused(tmp_path, entries):
     archive = tmp_path / "bad.tar.gz"

@@ -1,12 +1,14 @@
 """Where dataset files are looked for, and how a loader gets one (offline first).
 
 Search order for a file: the loader's `path=` when absolute (used as is), `cache_dir`,
-`$LAYERKIT_HOME/datasets`, `$KERAS_HOME/datasets`, `~/.keras/datasets`, then known system
-copies (Debian's `dataset-fashion-mnist` package). The first copy found is used; only when
-there is none is the file downloaded from Keras's URL into the first writable folder.
+`$LAYERKIT_HOME/datasets`, `$KERAS_HOME/datasets`, `~/.keras/datasets`, known system
+copies (Debian's `dataset-fashion-mnist` package), then `/tmp/.keras/datasets` (Keras's
+fallback when home is read-only). The first copy found is used; only when there is none
+is the file downloaded from Keras's URL into the first writable folder.
 """
 
 import os
+import tempfile
 
 from layerkit.utils import file_utils
 
@@ -45,16 +47,20 @@ def data_dirs(cache_dir=None, cache_subdir="datasets"):
     dirs = []
     for root in roots:
         if root:
-            folder = os.path.abspath(os.path.join(os.path.expanduser(os.fspath(root)), cache_subdir))
+            folder = os.path.abspath(
+                os.path.join(os.path.expanduser(os.fspath(root)), cache_subdir)
+            )
             if folder not in dirs:
                 dirs.append(folder)
     normalized = os.path.normpath(cache_subdir)
     dirs += [d for d in SYSTEM_DIRS.get(normalized, ()) if d not in dirs]
-    return dirs
+    fallback = os.path.join(tempfile.gettempdir(), ".keras", cache_subdir)
+    return dirs if fallback in dirs else [*dirs, fallback]
 
 
-def fetch(path, origin, file_hash=None, cache_dir=None, cache_subdir="datasets", digest=None,
-          aliases=()):
+def fetch(
+    path, origin, file_hash=None, cache_dir=None, cache_subdir="datasets", digest=None, aliases=()
+):
     """Returns the local path of a dataset file, downloading it only if no copy exists.
 
     Args:

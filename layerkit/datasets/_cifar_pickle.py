@@ -43,8 +43,9 @@ def locate(name, inner, original, origin, file_hash, members, cache_dir=None):
         for candidate in (os.path.join(folder, name, inner), os.path.join(folder, inner)):
             if _complete(candidate, members):
                 return candidate
-    archive = file_utils.fetch(f"{name}_archive", origin, dirs, file_hash,
-                               aliases=(f"{inner}.tar.gz", original))
+    archive = file_utils.fetch(
+        f"{name}_archive", origin, dirs, file_hash, aliases=(f"{inner}.tar.gz", original)
+    )
     home = os.path.dirname(archive)
     if not os.access(home, os.W_OK):
         home = file_utils.writable_dir(dirs)
@@ -79,7 +80,9 @@ def load_batch(fpath, label_key="labels", origin=""):
         batch = {k.decode("utf8") if isinstance(k, bytes) else k: v for k, v in batch.items()}
         data, labels = batch["data"], batch[label_key]
         if not isinstance(data, np.ndarray) or data.ndim != 2 or data.shape[1] != 3072:
-            raise ValueError(f"'data' must be an (N, 3072) array, found {getattr(data, 'shape', data)}")
+            raise ValueError(
+                f"'data' must be an (N, 3072) array, found {getattr(data, 'shape', data)}"
+            )
         if len(labels) != len(data):
             raise ValueError(f"{len(labels)} labels for {len(data)} images")
     except _safe_pickle.READ_ERRORS + (AttributeError,) as err:

@@ -14,6 +14,8 @@ import zipfile
 
 import numpy as np
 
+from layerkit.datasets import _cache
+
 
 def _latin1_encode(obj, encoding="latin1"):
     # Python 3 pickles bytes with protocol <= 2 as `_codecs.encode(str, "latin1")`;
@@ -101,5 +103,26 @@ def load_npz(path):
     return arrays
 
 
-READ_ERRORS = (ValueError, OSError, EOFError, KeyError, IndexError, TypeError,
-               zipfile.BadZipFile, pickle.UnpicklingError)
+READ_ERRORS = (
+    ValueError,
+    OSError,
+    EOFError,
+    KeyError,
+    IndexError,
+    TypeError,
+    zipfile.BadZipFile,
+    pickle.UnpicklingError,
+)
+
+
+def read_npz(path, origin, keys):
+    """Loads `keys` from a dataset `.npz` through the restricted unpickler.
+
+    Raises:
+        ValueError: the file is truncated, corrupt, or lacks one of `keys`.
+    """
+    try:
+        arrays = load_npz(path)
+        return [arrays[k] for k in keys]
+    except READ_ERRORS as err:
+        raise _cache.corrupt_file_error(path, origin, f"{type(err).__name__}: {err}") from err

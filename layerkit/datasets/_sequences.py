@@ -1,4 +1,4 @@
-"""Word-index sequence steps shared by the IMDB and Reuters loaders (Keras 3's algorithm).
+"""Steps shared by the IMDB and Reuters loaders (and the seeded shuffle Boston uses too).
 
 The steps and their quirks follow Keras exactly: indices are shifted by `index_from` after
 an optional `start_char`; `maxlen` *drops* sequences with `len >= maxlen` (the start
@@ -10,20 +10,7 @@ import json
 
 import numpy as np
 
-from layerkit.datasets import _cache, _safe_pickle
-
-
-def read_npz(path, origin, keys):
-    """Loads `keys` from a dataset `.npz` through the restricted unpickler.
-
-    Raises:
-        ValueError: the file is truncated, corrupt, or lacks one of `keys`.
-    """
-    try:
-        arrays = _safe_pickle.load_npz(path)
-        return [arrays[k] for k in keys]
-    except _safe_pickle.READ_ERRORS as err:
-        raise _cache.corrupt_file_error(path, origin, f"{type(err).__name__}: {err}") from err
+from layerkit.datasets import _cache
 
 
 def read_word_index(path, origin, file_hash, cache_dir):
@@ -39,6 +26,13 @@ def read_word_index(path, origin, file_hash, cache_dir):
     return index
 
 
+def shuffled(x, y, rng):
+    """Applies one `rng.shuffle` permutation of `arange(len(x))` to both x and y."""
+    indices = np.arange(len(x))
+    rng.shuffle(indices)
+    return x[indices], y[indices]
+
+
 def shift(xs, start_char, index_from):
     """Prepends `start_char` (unless None) and adds `index_from` to every index."""
     if start_char is not None:
@@ -51,7 +45,7 @@ def shift(xs, start_char, index_from):
 def remove_long_seq(maxlen, seq, label):
     """Keeps the sequences (and their labels) with `len(x) < maxlen`; returns two lists."""
     new_seq, new_label = [], []
-    for x, y in zip(seq, label):
+    for x, y in zip(seq, label, strict=True):
         if len(x) < maxlen:
             new_seq.append(x)
             new_label.append(y)

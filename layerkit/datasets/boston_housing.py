@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from layerkit.datasets import _cache, _sequences
+from layerkit.datasets import _cache, _safe_pickle, _sequences
 
 ORIGIN = _cache.BASE_URL + "boston_housing.npz"
 FILE_HASH = "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"
@@ -31,10 +31,7 @@ def load_data(path="boston_housing.npz", test_split=0.2, seed=113, *, cache_dir=
             f"boston_housing.load_data: test_split must be in [0, 1), received {test_split}."
         )
     path = _cache.fetch(path, ORIGIN, FILE_HASH, cache_dir=cache_dir)
-    x, y = _sequences.read_npz(path, ORIGIN, ("x", "y"))
-    rng = np.random.RandomState(seed)
-    indices = np.arange(len(x))
-    rng.shuffle(indices)
-    x, y = x[indices], y[indices]
+    x, y = _safe_pickle.read_npz(path, ORIGIN, ("x", "y"))
+    x, y = _sequences.shuffled(x, y, np.random.RandomState(seed))
     split = int(len(x) * (1 - test_split))
     return (np.array(x[:split]), np.array(y[:split])), (np.array(x[split:]), np.array(y[split:]))

@@ -31,8 +31,13 @@ def load_data(*, cache_dir=None):
         layerkit.utils.file_utils.DownloadError: no local copy and no network.
     """
     folder = _cifar_pickle.locate(
-        "cifar-10-batches-py-target", "cifar-10-batches-py", "cifar-10-python.tar.gz",
-        ORIGIN, FILE_HASH, _TRAIN + ("test_batch",), cache_dir,
+        "cifar-10-batches-py-target",
+        "cifar-10-batches-py",
+        "cifar-10-python.tar.gz",
+        ORIGIN,
+        FILE_HASH,
+        _TRAIN + ("test_batch",),
+        cache_dir,
     )
     batches = [_cifar_pickle.load_batch(os.path.join(folder, n), origin=ORIGIN) for n in _TRAIN]
     # Keras fills preallocated uint8 arrays batch by batch, then casts the test set alike.

@@ -35,8 +35,13 @@ def load_data(label_mode="fine", *, cache_dir=None):
             f"cifar100.load_data: label_mode must be 'fine' or 'coarse', received {label_mode!r}."
         )
     folder = _cifar_pickle.locate(
-        "cifar-100-python-target", "cifar-100-python", "cifar-100-python.tar.gz",
-        ORIGIN, FILE_HASH, ("train", "test"), cache_dir,
+        "cifar-100-python-target",
+        "cifar-100-python",
+        "cifar-100-python.tar.gz",
+        ORIGIN,
+        FILE_HASH,
+        ("train", "test"),
+        cache_dir,
     )
     key = f"{label_mode}_labels"
     x_train, y_train = _cifar_pickle.load_batch(os.path.join(folder, "train"), key, ORIGIN)

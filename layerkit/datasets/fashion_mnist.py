@@ -20,11 +20,19 @@ from layerkit.datasets import _cache
 
 BASE = _cache.BASE_URL
 CACHE_SUBDIR = os.path.join("datasets", "fashion-mnist")
-FILES = {
-    "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-    "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-    "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-    "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+FILES = {  # file name: sha256 of its decompressed content
+    "train-labels-idx1-ubyte.gz": (
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"
+    ),
+    "train-images-idx3-ubyte.gz": (
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"
+    ),
 }
 _READ_ERRORS = (OSError, EOFError, zlib.error, ValueError)
 
@@ -49,7 +57,8 @@ def _parse_idx(path, raw, magic, header):
     expected = int(np.prod(dims[1:], dtype=np.int64)) if len(dims) else -1
     if len(dims) == 0 or dims[0] != magic or len(raw) - header != expected:
         raise _cache.corrupt_file_error(
-            path, BASE + os.path.basename(path),
+            path,
+            BASE + os.path.basename(path),
             f"not an IDX file with magic {magic} and a payload matching its header",
         )
     return np.frombuffer(raw, np.uint8, offset=header)
@@ -60,7 +69,8 @@ def _read_pair(paths, labels_name, images_name):
     images = _parse_idx(paths[images_name], _read_gz(paths[images_name]), 2051, 16)
     if images.size != len(labels) * 28 * 28:
         raise _cache.corrupt_file_error(
-            paths[images_name], BASE + images_name,
+            paths[images_name],
+            BASE + images_name,
             f"{images.size} pixels do not make {len(labels)} 28x28 images",
         )
     return images.reshape(len(labels), 28, 28), labels
@@ -84,8 +94,14 @@ def load_data(*, cache_dir=None):
         layerkit.utils.file_utils.DownloadError: no local copy and no network.
     """
     paths = {
-        name: _cache.fetch(name, BASE + name, digest_hash, cache_dir=cache_dir,
-                           cache_subdir=CACHE_SUBDIR, digest=_content_sha256)
+        name: _cache.fetch(
+            name,
+            BASE + name,
+            digest_hash,
+            cache_dir=cache_dir,
+            cache_subdir=CACHE_SUBDIR,
+            digest=_content_sha256,
+        )
         for name, digest_hash in FILES.items()
     }
     x_train, y_train = _read_pair(paths, "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz")

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from layerkit.datasets import _cache, _sequences
+from layerkit.datasets import _cache, _safe_pickle, _sequences
 
 ORIGIN = _cache.BASE_URL + "imdb.npz"
 FILE_HASH = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
@@ -18,19 +18,23 @@ def _legacy_kwargs(num_words, kwargs):
         warnings.warn("imdb.load_data: `nb_words` has been renamed `num_words`.", stacklevel=3)
         num_words = kwargs.pop("nb_words")
     if kwargs:
-        warnings.warn(f"imdb.load_data: ignoring unknown arguments {sorted(kwargs)}.",
-                      stacklevel=3)
+        warnings.warn(f"imdb.load_data: ignoring unknown arguments {sorted(kwargs)}.", stacklevel=3)
     return num_words
 
 
-def _shuffled(x, y, rng):
-    indices = np.arange(len(x))
-    rng.shuffle(indices)
-    return x[indices], y[indices]
-
-
-def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113,
-              start_char=1, oov_char=2, index_from=3, *, cache_dir=None, **kwargs):
+def load_data(
+    path="imdb.npz",
+    num_words=None,
+    skip_top=0,
+    maxlen=None,
+    seed=113,
+    start_char=1,
+    oov_char=2,
+    index_from=3,
+    *,
+    cache_dir=None,
+    **kwargs,
+):
     """Loads the IMDB dataset as lists of word indices, exactly as Keras does.
 
     Word of frequency rank r appears as `r + index_from`; 0 is padding, `start_char` (1)
@@ -62,12 +66,12 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
     """
     num_words = _legacy_kwargs(num_words, kwargs)
     path = _cache.fetch(path, ORIGIN, FILE_HASH, cache_dir=cache_dir)
-    x_train, labels_train, x_test, labels_test = _sequences.read_npz(
+    x_train, labels_train, x_test, labels_test = _safe_pickle.read_npz(
         path, ORIGIN, ("x_train", "y_train", "x_test", "y_test")
     )
     rng = np.random.RandomState(seed)
-    x_train, labels_train = _shuffled(x_train, labels_train, rng)
-    x_test, labels_test = _shuffled(x_test, labels_test, rng)
+    x_train, labels_train = _sequences.shuffled(x_train, labels_train, rng)
+    x_test, labels_test = _sequences.shuffled(x_test, labels_test, rng)
 
     x_train = _sequences.shift(x_train, start_char, index_from)
     x_test = _sequences.shift(x_test, start_char, index_from)

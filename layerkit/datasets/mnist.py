@@ -1,6 +1,6 @@
 """MNIST handwritten digits (60,000 train / 10,000 test 28x28 grayscale images)."""
 
-from layerkit.datasets import _cache, _sequences
+from layerkit.datasets import _cache, _safe_pickle
 
 ORIGIN = _cache.BASE_URL + "mnist.npz"
 FILE_HASH = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -25,7 +25,7 @@ def load_data(path="mnist.npz", *, cache_dir=None):
         >>> (x_train, y_train), (x_test, y_test) = mnist.load_data()  # doctest: +SKIP
     """
     path = _cache.fetch(path, ORIGIN, FILE_HASH, cache_dir=cache_dir)
-    x_train, y_train, x_test, y_test = _sequences.read_npz(
+    x_train, y_train, x_test, y_test = _safe_pickle.read_npz(
         path, ORIGIN, ("x_train", "y_train", "x_test", "y_test")
     )
     return (x_train, y_train), (x_test, y_test)

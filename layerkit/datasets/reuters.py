@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from layerkit.datasets import _cache, _sequences
+from layerkit.datasets import _cache, _safe_pickle, _sequences
 
 ORIGIN = _cache.BASE_URL + "reuters.npz"
 FILE_HASH = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"
@@ -10,17 +10,68 @@ WORD_INDEX_ORIGIN = _cache.BASE_URL + "reuters_word_index.json"
 WORD_INDEX_HASH = "4d44cc38712099c9e383dc6e5f11a921"  # md5, as Keras lists it
 
 _LABEL_NAMES = (
-    "cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing",
-    "money-supply", "coffee", "sugar", "trade", "reserves", "ship", "cotton", "carcass",
-    "crude", "nat-gas", "cpi", "money-fx", "interest", "gnp", "meal-feed", "alum",
-    "oilseed", "gold", "tin", "strategic-metal", "livestock", "retail", "ipi",
-    "iron-steel", "rubber", "heat", "jobs", "lei", "bop", "zinc", "orange", "pet-chem",
-    "dlr", "gas", "silver", "wpi", "hog", "lead",
+    "cocoa",
+    "grain",
+    "veg-oil",
+    "earn",
+    "acq",
+    "wheat",
+    "copper",
+    "housing",
+    "money-supply",
+    "coffee",
+    "sugar",
+    "trade",
+    "reserves",
+    "ship",
+    "cotton",
+    "carcass",
+    "crude",
+    "nat-gas",
+    "cpi",
+    "money-fx",
+    "interest",
+    "gnp",
+    "meal-feed",
+    "alum",
+    "oilseed",
+    "gold",
+    "tin",
+    "strategic-metal",
+    "livestock",
+    "retail",
+    "ipi",
+    "iron-steel",
+    "rubber",
+    "heat",
+    "jobs",
+    "lei",
+    "bop",
+    "zinc",
+    "orange",
+    "pet-chem",
+    "dlr",
+    "gas",
+    "silver",
+    "wpi",
+    "hog",
+    "lead",
 )
 
 
-def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_split=0.2,
-              seed=113, start_char=1, oov_char=2, index_from=3, *, cache_dir=None):
+def load_data(
+    path="reuters.npz",
+    num_words=None,
+    skip_top=0,
+    maxlen=None,
+    test_split=0.2,
+    seed=113,
+    start_char=1,
+    oov_char=2,
+    index_from=3,
+    *,
+    cache_dir=None,
+):
     """Loads the Reuters newswires as lists of word indices, exactly as Keras does.
 
     All newswires are shuffled once with `np.random.RandomState(seed)`, transformed like
@@ -48,11 +99,8 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
         layerkit.utils.file_utils.DownloadError: no local copy and no network.
     """
     path = _cache.fetch(path, ORIGIN, FILE_HASH, cache_dir=cache_dir)
-    xs, labels = _sequences.read_npz(path, ORIGIN, ("x", "y"))
-    rng = np.random.RandomState(seed)
-    indices = np.arange(len(xs))
-    rng.shuffle(indices)
-    xs, labels = xs[indices], labels[indices]
+    xs, labels = _safe_pickle.read_npz(path, ORIGIN, ("x", "y"))
+    xs, labels = _sequences.shuffled(xs, labels, np.random.RandomState(seed))
 
     xs = _sequences.shift(xs, start_char, index_from)
     if maxlen:

@@ -247,3 +247,21 @@ class LossFunctionWrapper(Loss):
 
     def __repr__(self):
         return f"<LossFunctionWrapper({getattr(self.fn, '__name__', self.fn)}, name={self.name!r})>"
+
+
+class FixedFunctionLoss(LossFunctionWrapper):
+    """A `LossFunctionWrapper` whose function the subclass fixes (`function = staticmethod(f)`).
+
+    Its config is the name, the reduction and the function's options: exactly the
+    subclass's constructor arguments.
+    """
+
+    function = None
+
+    def __init__(self, reduction, name, **options):
+        super().__init__(type(self).function, reduction=reduction, name=name, **options)
+        for key, value in options.items():
+            setattr(self, key, value)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, **self._fn_kwargs}

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from layerkit import config
-from layerkit.losses.base import LossFunctionWrapper, align, as_pair
+from layerkit.losses.base import FixedFunctionLoss, align, as_pair
 
 
 def _tolerance(dtype):
@@ -159,7 +159,7 @@ def _sparse_from_probs(labels, probs):
     return values
 
 
-class BinaryCrossentropy(LossFunctionWrapper):
+class BinaryCrossentropy(FixedFunctionLoss):
     """Binary crossentropy loss (see `binary_crossentropy`).
 
     Args:
@@ -167,20 +167,15 @@ class BinaryCrossentropy(LossFunctionWrapper):
         reduction, name: as in `Loss`.
     """
 
+    function = staticmethod(binary_crossentropy)
+
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="binary_crossentropy"):
-        super().__init__(binary_crossentropy, reduction=reduction, name=name,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
+        super().__init__(reduction, name, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class CategoricalCrossentropy(FixedFunctionLoss):
     """Categorical crossentropy loss for one-hot targets (see `categorical_crossentropy`).
 
     Args:
@@ -188,20 +183,15 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         reduction, name: as in `Loss`.
     """
 
+    function = staticmethod(categorical_crossentropy)
+
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_crossentropy"):
-        super().__init__(categorical_crossentropy, reduction=reduction, name=name,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
+        super().__init__(reduction, name, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
 
 
-class SparseCategoricalCrossentropy(LossFunctionWrapper):
+class SparseCategoricalCrossentropy(FixedFunctionLoss):
     """Crossentropy loss for integer labels (see `sparse_categorical_crossentropy`).
 
     Args:
@@ -209,16 +199,10 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         reduction, name: as in `Loss`.
     """
 
+    function = staticmethod(sparse_categorical_crossentropy)
     integer_targets = True
 
     def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
                  axis=-1, name="sparse_categorical_crossentropy"):
-        super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name,
-                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
-                "ignore_class": self.ignore_class, "axis": self.axis}
+        super().__init__(reduction, name, from_logits=from_logits, ignore_class=ignore_class,
+                         axis=axis)

@@ -2,7 +2,7 @@
 
 import torch
 
-from layerkit.losses.base import LossFunctionWrapper, align, as_pair
+from layerkit.losses.base import FixedFunctionLoss, align, as_pair
 
 
 def _to_signed(y_true):
@@ -48,31 +48,28 @@ def categorical_hinge(y_true, y_pred):
     return (neg - pos + 1.0).clamp_min(0.0)
 
 
-class Hinge(LossFunctionWrapper):
+class Hinge(FixedFunctionLoss):
     """Hinge loss. Args: reduction, name (see `Loss`)."""
 
+    function = staticmethod(hinge)
+
     def __init__(self, reduction="sum_over_batch_size", name="hinge"):
-        super().__init__(hinge, reduction=reduction, name=name)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        super().__init__(reduction, name)
 
 
-class SquaredHinge(LossFunctionWrapper):
+class SquaredHinge(FixedFunctionLoss):
     """Squared hinge loss. Args: reduction, name (see `Loss`)."""
 
+    function = staticmethod(squared_hinge)
+
     def __init__(self, reduction="sum_over_batch_size", name="squared_hinge"):
-        super().__init__(squared_hinge, reduction=reduction, name=name)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        super().__init__(reduction, name)
 
 
-class CategoricalHinge(LossFunctionWrapper):
+class CategoricalHinge(FixedFunctionLoss):
     """Categorical hinge loss. Args: reduction, name (see `Loss`)."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge"):
-        super().__init__(categorical_hinge, reduction=reduction, name=name)
+    function = staticmethod(categorical_hinge)
 
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge"):
+        super().__init__(reduction, name)

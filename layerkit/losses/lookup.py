@@ -2,6 +2,7 @@
 
 from layerkit.losses import crossentropy, hinges, probabilistic, regression
 from layerkit.losses.base import Loss, LossFunctionWrapper
+from layerkit.utils.naming import to_snake_case
 from layerkit.utils.registry import resolve as _registry_resolve
 
 FUNCTIONS = {
@@ -92,33 +93,56 @@ def get(identifier, custom_objects=None):
         >>> get('mse').name
         'mean_squared_error'
     """
+    return get_object(identifier, TABLE, "loss", Loss, LossFunctionWrapper, custom_objects)
+
+
+def get_object(identifier, table, kind, base, wrapper, custom_objects=None):
+    """The lookup behind `losses.get` and `metrics.get`.
+
+    Args:
+        identifier: None, a name, a `{'class_name', 'config'}` dict, a class, an instance
+            or a callable.
+        table: accepted names → classes or functions.
+        kind: `'loss'` or `'metric'`, for messages.
+        base: the class every result is an instance of (`Loss`, `Metric`).
+        wrapper: wraps a plain function: `wrapper(fn, name=...)`.
+        custom_objects: optional extra `{name: object}`.
+
+    Returns:
+        An instance of `base`, or None for None.
+    """
     if identifier is None:
         return None
     if isinstance(identifier, dict):
-        return _from_dict(identifier, custom_objects)
-    obj = _registry_resolve(identifier, TABLE, "loss", custom_objects)
-    if isinstance(obj, Loss):
+        if "class_name" not in identifier:
+            raise ValueError(
+                f"Could not interpret {kind} config {identifier!r}: expected a dict with "
+                f"'class_name' and 'config' keys, as produced by {kind}s.serialize."
+            )
+        cls = _registry_resolve(identifier["class_name"], table, kind, custom_objects,
+                                instantiate=False)
+        if isinstance(cls, type) and issubclass(cls, base):
+            return cls.from_config(dict(identifier.get("config") or {}))
+        identifier = cls
+    obj = _registry_resolve(identifier, table, kind, custom_objects)
+    if isinstance(obj, base):
         return obj
     if callable(obj):
-        name = getattr(obj, "__name__", None) or type(obj).__name__
-        return LossFunctionWrapper(obj, name=name)
+        return wrapper(obj, name=getattr(obj, "__name__", None) or to_snake_case(type(obj).__name__))
     raise ValueError(
-        f"Could not interpret loss identifier {identifier!r}: expected a loss name, a Loss "
-        "instance or class, a config dict, or a function fn(y_true, y_pred)."
+        f"Could not interpret {kind} identifier {identifier!r}: expected a {kind} name, a "
+        f"{base.__name__} instance or class, a config dict, or a function fn(y_true, y_pred)."
     )
 
 
-def _from_dict(identifier, custom_objects):
-    if "class_name" not in identifier:
-        raise ValueError(
-            f"Could not interpret loss config {identifier!r}: expected a dict with "
-            "'class_name' and 'config' keys, as produced by losses.serialize."
-        )
-    cls = _registry_resolve(identifier["class_name"], TABLE, "loss", custom_objects,
-                            instantiate=False)
-    if isinstance(cls, type) and issubclass(cls, Loss):
-        return cls.from_config(dict(identifier.get("config") or {}))
-    return get(cls, custom_objects)
+def serialize_object(obj, base, kind):
+    """`{'class_name', 'config'}` for an instance of `base`, the name for a function."""
+    if isinstance(obj, base):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    if callable(obj) and hasattr(obj, "__name__"):
+        return obj.__name__
+    raise ValueError(f"{kind}s.serialize: expected a {base.__name__} or a function, "
+                     f"received {obj!r}")
 
 
 def serialize(loss):
@@ -130,11 +154,7 @@ def serialize(loss):
     Returns:
         A dict or a string accepted by `deserialize`.
     """
-    if isinstance(loss, Loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    if callable(loss) and hasattr(loss, "__name__"):
-        return loss.__name__
-    raise ValueError(f"losses.serialize: expected a Loss or a function, received {loss!r}")
+    return serialize_object(loss, Loss, "loss")
 
 
 def deserialize(config, custom_objects=None):

@@ -3,7 +3,7 @@
 import torch
 
 from layerkit import config
-from layerkit.losses.base import LossFunctionWrapper, as_pair
+from layerkit.losses.base import FixedFunctionLoss, as_pair
 
 
 def kl_divergence(y_true, y_pred):
@@ -36,21 +36,19 @@ def poisson(y_true, y_pred):
     return (y_pred - y_true * torch.log(y_pred + config.epsilon())).mean(dim=-1)
 
 
-class KLDivergence(LossFunctionWrapper):
+class KLDivergence(FixedFunctionLoss):
     """Kullback-Leibler divergence loss. Args: reduction, name (see `Loss`)."""
 
+    function = staticmethod(kl_divergence)
+
     def __init__(self, reduction="sum_over_batch_size", name="kl_divergence"):
-        super().__init__(kl_divergence, reduction=reduction, name=name)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        super().__init__(reduction, name)
 
 
-class Poisson(LossFunctionWrapper):
+class Poisson(FixedFunctionLoss):
     """Poisson loss. Args: reduction, name (see `Loss`)."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="poisson"):
-        super().__init__(poisson, reduction=reduction, name=name)
+    function = staticmethod(poisson)
 
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+    def __init__(self, reduction="sum_over_batch_size", name="poisson"):
+        super().__init__(reduction, name)

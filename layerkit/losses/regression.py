@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from layerkit import config
-from layerkit.losses.base import LossFunctionWrapper, align, as_pair
+from layerkit.losses.base import FixedFunctionLoss, align, as_pair
 
 
 def _aligned(y_true, y_pred):
@@ -91,73 +91,64 @@ def _l2_normalize(x, axis):
     return x * torch.rsqrt(square_sum).clamp_max(1.0 / config.epsilon())
 
 
-class MeanSquaredError(LossFunctionWrapper):
+class MeanSquaredError(FixedFunctionLoss):
     """Mean squared error loss. Args: reduction, name (see `Loss`)."""
 
+    function = staticmethod(mean_squared_error)
+
     def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error"):
-        super().__init__(mean_squared_error, reduction=reduction, name=name)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        super().__init__(reduction, name)
 
 
-class MeanAbsoluteError(LossFunctionWrapper):
+class MeanAbsoluteError(FixedFunctionLoss):
     """Mean absolute error loss. Args: reduction, name (see `Loss`)."""
 
+    function = staticmethod(mean_absolute_error)
+
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error"):
-        super().__init__(mean_absolute_error, reduction=reduction, name=name)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        super().__init__(reduction, name)
 
 
-class MeanAbsolutePercentageError(LossFunctionWrapper):
+class MeanAbsolutePercentageError(FixedFunctionLoss):
     """Mean absolute percentage error loss. Args: reduction, name (see `Loss`)."""
 
+    function = staticmethod(mean_absolute_percentage_error)
+
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error"):
-        super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        super().__init__(reduction, name)
 
 
-class MeanSquaredLogarithmicError(LossFunctionWrapper):
+class MeanSquaredLogarithmicError(FixedFunctionLoss):
     """Mean squared logarithmic error loss. Args: reduction, name (see `Loss`)."""
 
+    function = staticmethod(mean_squared_logarithmic_error)
+
     def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error"):
-        super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        super().__init__(reduction, name)
 
 
-class Huber(LossFunctionWrapper):
+class Huber(FixedFunctionLoss):
     """Huber loss. Args: delta (see `huber`), reduction, name (see `Loss`)."""
 
+    function = staticmethod(huber)
+
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
-        super().__init__(huber, reduction=reduction, name=name, delta=delta)
-        self.delta = delta
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction, "delta": self.delta}
+        super().__init__(reduction, name, delta=delta)
 
 
-class LogCosh(LossFunctionWrapper):
+class LogCosh(FixedFunctionLoss):
     """Log-cosh loss. Args: reduction, name (see `Loss`)."""
 
+    function = staticmethod(log_cosh)
+
     def __init__(self, reduction="sum_over_batch_size", name="log_cosh"):
-        super().__init__(log_cosh, reduction=reduction, name=name)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        super().__init__(reduction, name)
 
 
-class CosineSimilarity(LossFunctionWrapper):
+class CosineSimilarity(FixedFunctionLoss):
     """Negative cosine similarity loss. Args: axis, reduction, name."""
 
-    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity"):
-        super().__init__(cosine_similarity, reduction=reduction, name=name, axis=axis)
-        self.axis = axis
+    function = staticmethod(cosine_similarity)
 
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction, "axis": self.axis}
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity"):
+        super().__init__(reduction, name, axis=axis)

@@ -4,7 +4,7 @@ import torch
 
 from layerkit import config
 from layerkit.losses.base import as_pair, squeeze_or_expand_to_same_rank
-from layerkit.metrics.metric import MeanMetricWrapper, dtype_name
+from layerkit.metrics.metric import FixedFunctionMean
 
 
 def accuracy(y_true, y_pred):
@@ -101,17 +101,16 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     return hits.reshape(y_true.shape).to(config.floatx_dtype())
 
 
-class Accuracy(MeanMetricWrapper):
+class Accuracy(FixedFunctionMean):
     """How often predictions equal labels exactly. Args: name, dtype."""
 
+    function = staticmethod(accuracy)
+
     def __init__(self, name="accuracy", dtype=None):
-        super().__init__(accuracy, name=name, dtype=dtype)
-
-    def get_config(self):
-        return {"name": self.name, "dtype": dtype_name(self.dtype)}
+        super().__init__(name, dtype)
 
 
-class BinaryAccuracy(MeanMetricWrapper):
+class BinaryAccuracy(FixedFunctionMean):
     """How often thresholded predictions match 0/1 labels.
 
     Args:
@@ -119,51 +118,43 @@ class BinaryAccuracy(MeanMetricWrapper):
         threshold: a prediction is positive when strictly above it.
     """
 
+    function = staticmethod(binary_accuracy)
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
-        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
-        self.threshold = threshold
-
-    def get_config(self):
-        return {"name": self.name, "dtype": dtype_name(self.dtype), "threshold": self.threshold}
+        super().__init__(name, dtype, threshold=threshold)
 
 
-class CategoricalAccuracy(MeanMetricWrapper):
+class CategoricalAccuracy(FixedFunctionMean):
     """How often `argmax` of predictions matches one-hot labels. Args: name, dtype."""
 
+    function = staticmethod(categorical_accuracy)
+
     def __init__(self, name="categorical_accuracy", dtype=None):
-        super().__init__(categorical_accuracy, name=name, dtype=dtype)
-
-    def get_config(self):
-        return {"name": self.name, "dtype": dtype_name(self.dtype)}
+        super().__init__(name, dtype)
 
 
-class SparseCategoricalAccuracy(MeanMetricWrapper):
+class SparseCategoricalAccuracy(FixedFunctionMean):
     """How often `argmax` of predictions matches integer labels. Args: name, dtype."""
 
+    function = staticmethod(sparse_categorical_accuracy)
+
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
-        super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
-
-    def get_config(self):
-        return {"name": self.name, "dtype": dtype_name(self.dtype)}
+        super().__init__(name, dtype)
 
 
-class TopKCategoricalAccuracy(MeanMetricWrapper):
+class TopKCategoricalAccuracy(FixedFunctionMean):
     """How often one-hot targets are in the top `k` predictions. Args: k, name, dtype."""
 
+    function = staticmethod(top_k_categorical_accuracy)
+
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
-        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
-        self.k = k
-
-    def get_config(self):
-        return {"name": self.name, "dtype": dtype_name(self.dtype), "k": self.k}
+        super().__init__(name, dtype, k=k)
 
 
-class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+class SparseTopKCategoricalAccuracy(FixedFunctionMean):
     """How often integer targets are in the top `k` predictions. Args: k, name, dtype."""
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
-        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
-        self.k = k
+    function = staticmethod(sparse_top_k_categorical_accuracy)
 
-    def get_config(self):
-        return {"name": self.name, "dtype": dtype_name(self.dtype), "k": self.k}
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+        super().__init__(name, dtype, k=k)

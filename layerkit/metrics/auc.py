@@ -59,8 +59,10 @@ class AUC(Metric):
         self._thresholds = [0.0 - eps] + inner + [1.0 + eps]
         self.multi_label = multi_label
         self.num_labels = num_labels
-        self.label_weights = (None if label_weights is None
-                              else torch.as_tensor(label_weights, dtype=self.dtype))
+        self.label_weights = None
+        if label_weights is not None:
+            self.add_constant("label_weights", label_weights)
+        self.add_constant("_threshold_tensor", self._thresholds)
         self.from_logits = from_logits
         self._built = False
         if not multi_label:
@@ -102,8 +104,8 @@ class AUC(Metric):
         if self._evenly:
             counts = bucket_counts(labels, preds, self.num_thresholds, weights, self.multi_label)
         else:
-            thresholds = torch.tensor(self._thresholds, dtype=self.dtype, device=preds.device)
-            counts = threshold_counts(labels, preds, thresholds, weights, self.multi_label)
+            counts = threshold_counts(labels, preds, self._threshold_tensor, weights,
+                                      self.multi_label)
         tp, fp, positives, negatives = counts
         self.true_positives += tp
         self.false_positives += fp
@@ -117,7 +119,7 @@ class AUC(Metric):
         by_label = by_threshold.sum(dim=0)
         if self.label_weights is None:
             return by_label.mean()
-        weights = self.label_weights.to(by_label.device)
+        weights = self.label_weights
         return divide_no_nan((by_label * weights).sum(), weights.sum())
 
     def interpolate_pr_auc(self):

@@ -69,7 +69,7 @@ def combine_weights(sample_weight, label_weights, preds):
     if sample_weight is not None:
         weights = sample_weight.broadcast_to(preds.shape)
     if label_weights is not None:
-        label_weights = label_weights.to(preds.device).broadcast_to(preds.shape)
+        label_weights = label_weights.broadcast_to(preds.shape)
         weights = label_weights if weights is None else weights * label_weights
     return weights
 
@@ -130,7 +130,7 @@ class _PrecisionRecallBase(Metric):
         self.class_id = class_id
         default = 0.5 if top_k is None else NEG_INF
         self.thresholds = _parse_thresholds(thresholds, default)
-        self._threshold_tensor = torch.tensor(self.thresholds, dtype=self.dtype)
+        self.add_constant("_threshold_tensor", self.thresholds)
         self.add_state("true_positives", (len(self.thresholds),))
         self.add_state(self._error_name, (len(self.thresholds),))
 
@@ -145,8 +145,7 @@ class _PrecisionRecallBase(Metric):
         """
         labels, preds, sw = prepare(self, y_true, y_pred, sample_weight, self.top_k,
                                      self.class_id)
-        thresholds = self._threshold_tensor.to(preds.device)
-        tp, fp, positives, _ = threshold_counts(labels, preds, thresholds,
+        tp, fp, positives, _ = threshold_counts(labels, preds, self._threshold_tensor,
                                                 combine_weights(sw, None, preds))
         self.true_positives += tp
         errors = getattr(self, self._error_name)

@@ -5,7 +5,7 @@ from layerkit.losses import crossentropy as ce_losses
 from layerkit.losses import hinges as hinge_losses
 from layerkit.losses import probabilistic as prob_losses
 from layerkit.losses import regression as reg_losses
-from layerkit.losses.lookup import classify_targets
+from layerkit.losses.lookup import classify_targets, get_object, serialize_object
 from layerkit.metrics import accuracy_metrics as accuracy
 from layerkit.metrics import auc, confusion, probabilistic, regression
 from layerkit.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
@@ -85,33 +85,7 @@ def get(identifier, custom_objects=None):
         `resolve` renames to the string passed), functions are wrapped in
         `MeanMetricWrapper` named after the function.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return _from_dict(identifier, custom_objects)
-    obj = _registry_resolve(identifier, TABLE, "metric", custom_objects)
-    if isinstance(obj, Metric):
-        return obj
-    if callable(obj):
-        name = getattr(obj, "__name__", None) or to_snake_case(type(obj).__name__)
-        return MeanMetricWrapper(obj, name=name)
-    raise ValueError(
-        f"Could not interpret metric identifier {identifier!r}: expected a metric name, a "
-        "Metric instance or class, a config dict, or a function fn(y_true, y_pred)."
-    )
-
-
-def _from_dict(identifier, custom_objects):
-    if "class_name" not in identifier:
-        raise ValueError(
-            f"Could not interpret metric config {identifier!r}: expected a dict with "
-            "'class_name' and 'config' keys, as produced by metrics.serialize."
-        )
-    cls = _registry_resolve(identifier["class_name"], TABLE, "metric", custom_objects,
-                            instantiate=False)
-    if isinstance(cls, type) and issubclass(cls, Metric):
-        return cls.from_config(dict(identifier.get("config") or {}))
-    return get(cls, custom_objects)
+    return get_object(identifier, TABLE, "metric", Metric, MeanMetricWrapper, custom_objects)
 
 
 def resolve(identifier, y_true_shape, y_pred_shape, custom_objects=None):
@@ -151,11 +125,7 @@ _CROSSENTROPY = (probabilistic.BinaryCrossentropy, probabilistic.SparseCategoric
 
 def serialize(metric):
     """Returns `{'class_name', 'config'}` for a `Metric`, or the name of a function."""
-    if isinstance(metric, Metric):
-        return {"class_name": type(metric).__name__, "config": metric.get_config()}
-    if callable(metric) and hasattr(metric, "__name__"):
-        return metric.__name__
-    raise ValueError(f"metrics.serialize: expected a Metric or a function, received {metric!r}")
+    return serialize_object(metric, Metric, "metric")
 
 
 def deserialize(config, custom_objects=None):

@@ -29,15 +29,21 @@ class Metric:
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self.dtype = config.standardize_dtype(dtype)
         self._state_names = []
+        self._constant_names = []
 
     def add_state(self, name, shape=()):
         """Creates a zero accumulator `self.<name>` of the given shape."""
         setattr(self, name, torch.zeros(shape, dtype=self.dtype))
         self._state_names.append(name)
 
+    def add_constant(self, name, value):
+        """Stores a fixed tensor (thresholds, weights) that follows the data's device."""
+        setattr(self, name, torch.as_tensor(value, dtype=self.dtype))
+        self._constant_names.append(name)
+
     def _follow(self, device):
-        """Moves the accumulators to `device` (a no-op once they live there)."""
-        for name in self._state_names:
+        """Moves accumulators and constants to `device` (a no-op once they live there)."""
+        for name in self._state_names + self._constant_names:
             state = getattr(self, name)
             if state.device != device:
                 setattr(self, name, state.to(device))
@@ -46,6 +52,14 @@ class Metric:
         """Converts `x` to a detached tensor of this metric's dtype (or `dtype`)."""
         t = torch.as_tensor(x, device=device)
         return t.detach().to(dtype or self.dtype)
+
+    def _values_and_weights(self, values, sample_weight):
+        """Converts a batch of values and optional weights; brings the state to their device."""
+        values = self._tensor(values)
+        self._follow(values.device)
+        if sample_weight is not None:
+            sample_weight = self._tensor(sample_weight, values.device)
+        return values, sample_weight
 
     def update_state(self, *args, **kwargs):
         """Accumulates statistics from one batch."""
@@ -145,10 +159,7 @@ class Sum(Metric):
     @torch.no_grad()
     def update_state(self, values, sample_weight=None):
         """Adds `Σ values·sample_weight`."""
-        values = self._tensor(values)
-        self._follow(values.device)
-        if sample_weight is not None:
-            sample_weight = self._tensor(sample_weight, values.device)
+        values, sample_weight = self._values_and_weights(values, sample_weight)
         values, _ = reduce_to_samplewise(values, sample_weight, torch.sum)
         self.total += values.sum()
 
@@ -175,11 +186,7 @@ class Mean(Metric):
     @torch.no_grad()
     def update_state(self, values, sample_weight=None):
         """Accumulates one batch of values (shape `(batch, ...)`, reduced per sample)."""
-        values = self._tensor(values)
-        self._follow(values.device)
-        if sample_weight is not None:
-            sample_weight = self._tensor(sample_weight, values.device)
-        self._accumulate(values, sample_weight)
+        self._accumulate(*self._values_and_weights(values, sample_weight))
 
     def _accumulate(self, values, sample_weight):
         values, sample_weight = reduce_to_samplewise(values, sample_weight, torch.mean)
@@ -219,12 +226,9 @@ class MeanMetricWrapper(Mean):
         """
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         keras_mask = getattr(values, "_keras_mask", None)  # e.g. from ignore_class
-        values = values.to(self.dtype)
+        values, sample_weight = self._values_and_weights(values, sample_weight)
         if keras_mask is not None:
             values._keras_mask = keras_mask
-        self._follow(values.device)
-        if sample_weight is not None:
-            sample_weight = self._tensor(sample_weight, values.device)
         sample_weight = _apply_mask(sample_weight, getattr(y_pred, "_keras_mask", None),
                                     self.dtype)
         self._accumulate(values, sample_weight)
@@ -246,13 +250,18 @@ class MeanMetricWrapper(Mean):
 
 
 class FixedFunctionMean(MeanMetricWrapper):
-    """A running mean of a fixed per-sample function; config is just name and dtype."""
+    """A `MeanMetricWrapper` whose function the subclass fixes (`function = staticmethod(f)`).
 
-    function = None  # set by subclasses (as a staticmethod)
-    default_name = None
+    Its config is the name, the dtype and the function's options: exactly the subclass's
+    constructor arguments.
+    """
 
-    def __init__(self, name=None, dtype=None):
-        super().__init__(type(self).function, name=name or type(self).default_name, dtype=dtype)
+    function = None
+
+    def __init__(self, name, dtype, **options):
+        super().__init__(type(self).function, name=name, dtype=dtype, **options)
+        for key, value in options.items():
+            setattr(self, key, value)
 
     def get_config(self):
-        return {"name": self.name, "dtype": dtype_name(self.dtype)}
+        return {"name": self.name, "dtype": dtype_name(self.dtype), **self._fn_kwargs}

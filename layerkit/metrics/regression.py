@@ -4,42 +4,52 @@ import torch
 
 from layerkit.losses import regression as losses
 from layerkit.losses.base import squeeze_or_expand_to_same_rank
-from layerkit.metrics.metric import FixedFunctionMean, Mean, MeanMetricWrapper, dtype_name
+from layerkit.metrics.metric import FixedFunctionMean, Mean
 
 
 class MeanSquaredError(FixedFunctionMean):
     """Running mean squared error. Args: name, dtype."""
 
     function = staticmethod(losses.mean_squared_error)
-    default_name = "mean_squared_error"
+
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(name, dtype)
 
 
 class MeanAbsoluteError(FixedFunctionMean):
     """Running mean absolute error. Args: name, dtype."""
 
     function = staticmethod(losses.mean_absolute_error)
-    default_name = "mean_absolute_error"
+
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(name, dtype)
 
 
 class MeanAbsolutePercentageError(FixedFunctionMean):
     """Running mean absolute percentage error. Args: name, dtype."""
 
     function = staticmethod(losses.mean_absolute_percentage_error)
-    default_name = "mean_absolute_percentage_error"
+
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(name, dtype)
 
 
 class MeanSquaredLogarithmicError(FixedFunctionMean):
     """Running mean squared logarithmic error. Args: name, dtype."""
 
     function = staticmethod(losses.mean_squared_logarithmic_error)
-    default_name = "mean_squared_logarithmic_error"
+
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(name, dtype)
 
 
 class LogCoshError(FixedFunctionMean):
     """Running mean of log(cosh(error)). Args: name, dtype."""
 
     function = staticmethod(losses.log_cosh)
-    default_name = "logcosh"
+
+    def __init__(self, name="logcosh", dtype=None):
+        super().__init__(name, dtype)
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
@@ -47,15 +57,13 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return -losses.cosine_similarity(y_true, y_pred, axis=axis)
 
 
-class CosineSimilarity(MeanMetricWrapper):
+class CosineSimilarity(FixedFunctionMean):
     """Running mean cosine similarity. Args: name, dtype, axis."""
 
-    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
-        super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
-        self.axis = axis
+    function = staticmethod(cosine_similarity)
 
-    def get_config(self):
-        return {"name": self.name, "dtype": dtype_name(self.dtype), "axis": self.axis}
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+        super().__init__(name, dtype, axis=axis)
 
 
 class RootMeanSquaredError(Mean):

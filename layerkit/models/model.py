@@ -5,6 +5,8 @@ holds the compiled loss, metrics and optimizer; `layerkit.training.trainer` runs
 batches and callbacks. Subclass Model and write `call` for a custom model.
 """
 
+import torch
+
 from .. import optimizers
 from ..layers.layer import Layer
 from ..training import trainer
@@ -81,7 +83,9 @@ class Model(Layer):
             loss_weights: scalar weights of the outputs' losses.
             weighted_metrics: metrics that take sample/class weights into account.
             run_eagerly: accepted for compatibility; layerkit always runs eagerly.
-            jit_compile: True compiles the training step with `torch.compile`.
+            jit_compile: True runs the forward pass through `torch.compile` (the outputs
+                then carry no cached logits, so crossentropy on sigmoid/softmax outputs
+                takes Keras 3's clipped path).
         """
         unknown = set(kwargs) - {"sample_weight_mode", "target_tensors", "steps_per_execution"}
         if unknown:
@@ -90,7 +94,8 @@ class Model(Layer):
         self.compiled = Compiled(loss, metrics, weighted_metrics, loss_weights)
         self._jit_compile = bool(jit_compile)
         self._params = None
-        self._step_fn = None
+        self._penalties = None
+        self._compiled_forward = None
 
     def _trainable_params(self):
         """Trainable weights collected at compile time (a later freeze needs a new compile)."""
@@ -101,17 +106,29 @@ class Model(Layer):
         return self._params
 
     # ------------------------------------------------------------------ steps
+    def _penalty_terms(self):
+        """(weight, regularizer) pairs and activity-regularized layers, found once."""
+        if self._penalties is None:
+            weights = [(p, reg) for p, _, reg, _ in self._all_records() if reg is not None]
+            active = [m for m in self.modules()
+                      if isinstance(m, Layer) and m.activity_regularizer is not None]
+            self._penalties = (weights, active)
+        return self._penalties
+
     def compute_loss(self, y, y_pred, sample_weight=None):
         """Data loss of the batch plus every weight and activity penalty."""
         loss = self.compiled.loss(y, y_pred, sample_weight)
-        for penalty in self.losses:
-            loss = loss + penalty
+        weights, active = self._penalty_terms()
+        for param, regularizer in weights:
+            loss = loss + regularizer(param)
+        for layer in active:
+            loss = loss + layer._activity_loss
         return loss
 
     def train_step(self, x, y, sample_weight=None):
         """One optimisation step on a batch; returns the batch loss (a tensor)."""
         params = self._trainable_params()
-        y_pred = self(x, training=True)
+        y_pred = self._forward(x, training=True)
         loss = self.compute_loss(y, y_pred, sample_weight)
         for p in params:
             p.grad = None
@@ -122,14 +139,22 @@ class Model(Layer):
         self.compiled.update(loss.detach(), y, y_pred.detach(), sample_weight)
         return loss
 
+    def _forward(self, x, training):
+        if not self._jit_compile:
+            return self(x, training=training)
+        if self._compiled_forward is None:
+            self._maybe_build((None,) + tuple(x.shape[1:]))
+            self._compiled_forward = torch.compile(self.forward)
+        return self._compiled_forward(x, training=training)
+
     def test_step(self, x, y, sample_weight=None):
-        y_pred = self(x, training=False)
+        y_pred = self._forward(x, training=False)
         loss = self.compute_loss(y, y_pred, sample_weight)
         self.compiled.update(loss, y, y_pred, sample_weight)
         return loss
 
     def predict_step(self, x):
-        return self(x, training=False)
+        return self._forward(x, training=False)
 
     def _running_logs(self):
         return self.compiled.results()

@@ -122,6 +122,7 @@ class ArrayBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.device = config.device()
+        self._sparse = tuple(a is not None and _is_sparse(a) for a in self.arrays)
         # Dense arrays move to the device once; sparse ones batch by batch.
         self._on_device = tuple(
             None if a is None or _is_sparse(a) else a.to(self.device, non_blocking=True)
@@ -130,6 +131,13 @@ class ArrayBatches:
 
     def __len__(self):
         return -(-self.n // self.batch_size)
+
+    def epoch(self):
+        """Iterator over one epoch's batches."""
+        return iter(self)
+
+    def on_epoch_end(self):
+        """Arrays need nothing here (generators and Sequences do)."""
 
     def _order(self):
         if self.shuffle is True:
@@ -155,20 +163,16 @@ class ArrayBatches:
                 yield tuple(self._take(i, idx, idx_dev) for i in range(3))
 
     def _slice(self, i, start, stop):
-        array = self.arrays[i]
-        if array is None:
-            return None
-        if _is_sparse(array):
-            return _csr_to_torch(array[start:stop], self.device)
-        return self._on_device[i][start:stop]
+        if self._sparse[i]:
+            return _csr_to_torch(self.arrays[i][start:stop], self.device)
+        array = self._on_device[i]
+        return None if array is None else array[start:stop]
 
     def _take(self, i, idx, idx_dev):
-        array = self.arrays[i]
-        if array is None:
-            return None
-        if _is_sparse(array):
-            return _csr_to_torch(array[idx.numpy()], self.device)
-        return self._on_device[i].index_select(0, idx_dev)
+        if self._sparse[i]:
+            return _csr_to_torch(self.arrays[i][idx.numpy()], self.device)
+        array = self._on_device[i]
+        return None if array is None else array.index_select(0, idx_dev)
 
 
 def _csr_to_torch(csr, device):

@@ -21,8 +21,9 @@ from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
 from . import data_adapter
 from .data_adapter import ArrayBatches, to_array
+from .generator_adapter import BatchSource, is_batch_source
 
-_IGNORED_FIT_KWARGS = {"workers", "use_multiprocessing", "max_queue_size"}
+_IGNORED_FIT_KWARGS = {"max_queue_size"}  # tf.keras queue size: DataLoader prefetches
 
 
 # ---------------------------------------------------------------------------- checks
@@ -139,11 +140,44 @@ class _Hooks:
         self.test_end = user_cbs.wants_batch_hooks("on_test_batch_end")
 
 
+# ---------------------------------------------------------------------------- sources
+def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
+            class_weight=None, workers=1, use_multiprocessing=False, needs_y=True):
+    """Checks the data against the model and returns a batch source (arrays or stream)."""
+    if is_batch_source(x):
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                f"y and sample_weight must be None when x is a {type(x).__name__}: its "
+                "batches carry the targets (and weights)"
+            )
+        source = BatchSource(x, batch_size, shuffle, steps, workers, use_multiprocessing)
+        xb, yb, _ = source.peek()
+        if needs_y and yb is None:
+            raise ValueError(f"{source.name} yields batches without targets; expected (x, y)")
+        preflight(model, xb, yb)
+        source.class_weight = class_weight
+        return source
+    if needs_y and y is None:
+        raise ValueError("y (the targets) is required for array data")
+    x, y, sample_weight = _convert(x, y, sample_weight)
+    sample_weight = _class_weights(y, class_weight, sample_weight)
+    preflight(model, x, y)
+    return ArrayBatches(x, y, sample_weight, batch_size, shuffle)
+
+
+def _split_arrays(x, y, sample_weight, class_weight, validation_split):
+    """Converts the training arrays and cuts the last `validation_split` off."""
+    x, y, sample_weight = _convert(x, y, sample_weight)
+    sample_weight = _class_weights(y, class_weight, sample_weight)
+    return data_adapter.train_validation_split((x, y, sample_weight), validation_split)
+
+
 # ---------------------------------------------------------------------------- fit
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
         sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-        validation_batch_size=None, validation_freq=1, **kwargs):
+        validation_batch_size=None, validation_freq=1, workers=1, use_multiprocessing=False,
+        **kwargs):
     """Trains `model` (see `Model.fit`); returns the History."""
     _check_kwargs(kwargs, "fit")
     _require_compiled(model, "training")
@@ -151,32 +185,40 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, received {epochs!r}")
     verbose = _verbosity(verbose)
-    if y is None:
-        raise ValueError("fit(x, y): y (the targets) is required for array data")
-    x, y, sample_weight = _convert(x, y, sample_weight)
-    sample_weight = _class_weights(y, class_weight, sample_weight)
-    val = _validation_arrays(validation_data, validation_split, (x, y, sample_weight))
-    if val is not None and validation_data is None:
-        (x, y, sample_weight), val = val
-    preflight(model, x, y)
-    if val is not None:
-        preflight(model, val[0], val[1])
-    batches = ArrayBatches(x, y, sample_weight, batch_size, shuffle)
-    steps = steps_per_epoch or len(batches)
-    val_batches = None if val is None else ArrayBatches(
-        *val, batch_size=_check_batch_size(validation_batch_size or batch_size))
+    streaming = {"workers": workers, "use_multiprocessing": use_multiprocessing}
+    if validation_split and validation_data is None:
+        if is_batch_source(x):
+            raise ValueError(
+                "validation_split works on arrays only; for a generator or Sequence pass "
+                "validation_data=... instead"
+            )
+        if y is None:
+            raise ValueError("y (the targets) is required for array data")
+        (x, y, sample_weight), validation_data = _split_arrays(
+            x, y, sample_weight, class_weight, validation_split)
+        class_weight = None
+    train = _source(model, x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
+                    class_weight, **streaming)
+    val = None
+    if validation_data is not None:
+        val = _source(model, *_unpack_validation(validation_data),
+                      _check_batch_size(validation_batch_size or batch_size),
+                      steps=validation_steps, **streaming)
+    steps = len(train) if steps_per_epoch is None else steps_per_epoch
     cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs, steps, True)
     hooks = _Hooks(user_cbs)
     model._trainable_params()
-    stream = _batch_stream(batches, steps_per_epoch)
+    stream = _batch_stream(train, steps_per_epoch)
     model.stop_training = False
     with _numerics():
         cbs.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
-            logs = _train_epoch(model, epoch, stream(), cbs, hooks)
-            if val_batches is not None and _should_validate(epoch, validation_freq):
-                val_logs = _test_loop(model, val_batches, cbs, hooks, validation_steps)
+            logs = _train_epoch(model, epoch, stream(), cbs, hooks,
+                                getattr(train, "class_weight", None))
+            train.on_epoch_end()
+            if val is not None and _should_validate(epoch, validation_freq):
+                val_logs = _test_loop(model, val, cbs, hooks, validation_steps)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
             if model.stop_training:
@@ -187,24 +229,23 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     return history
 
 
-def _validation_arrays(validation_data, validation_split, train):
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                f"val_sample_weight), received {type(validation_data).__name__}"
-            )
-        return _convert(*validation_data)
-    if validation_split:
-        return data_adapter.train_validation_split(train, validation_split)
-    return None
+def _unpack_validation(validation_data):
+    """(x, y, sample_weight) from validation_data: a tuple or a batch source."""
+    if is_batch_source(validation_data):
+        return validation_data, None, None
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+        return (tuple(validation_data) + (None,))[:3]
+    raise ValueError(
+        "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
+        f"a generator or a Sequence, received {type(validation_data).__name__}"
+    )
 
 
-def _batch_stream(batches, steps_per_epoch):
-    """Per-epoch batch iterables; with steps_per_epoch the data continues across epochs."""
-    if steps_per_epoch is None:
-        return lambda: iter(batches)
-    endless = itertools.chain.from_iterable(iter(batches) for _ in itertools.count())
+def _batch_stream(source, steps_per_epoch):
+    """Per-epoch batch iterables; arrays with steps_per_epoch continue across epochs."""
+    if steps_per_epoch is None or not isinstance(source, ArrayBatches):
+        return source.epoch
+    endless = itertools.chain.from_iterable(source.epoch() for _ in itertools.count())
     return lambda: itertools.islice(endless, steps_per_epoch)
 
 
@@ -214,10 +255,12 @@ def _should_validate(epoch, validation_freq):
     return (epoch + 1) in validation_freq
 
 
-def _train_epoch(model, epoch, batches, cbs, hooks):
+def _train_epoch(model, epoch, batches, cbs, hooks, class_weight=None):
     model.compiled.reset()
     cbs.on_epoch_begin(epoch)
     for step, (xb, yb, swb) in enumerate(batches):
+        if class_weight:
+            swb = _class_weights(yb, class_weight, swb)
         if hooks.train_begin:
             cbs.on_train_batch_begin(step, {})
         model.train_step(xb, yb, swb)
@@ -227,11 +270,14 @@ def _train_epoch(model, epoch, batches, cbs, hooks):
     return model._running_logs()
 
 
-def _test_loop(model, batches, cbs, hooks, steps=None):
+def _test_loop(model, source, cbs, hooks, steps=None):
     model.compiled.reset()
     cbs.on_test_begin()
+    batches = source.epoch()
+    if steps is not None and isinstance(source, ArrayBatches):
+        batches = itertools.islice(batches, steps)
     with torch.no_grad():
-        for step, (xb, yb, swb) in enumerate(itertools.islice(batches, steps)):
+        for step, (xb, yb, swb) in enumerate(batches):
             if hooks.test_begin:
                 cbs.on_test_batch_begin(step, {})
             model.test_step(xb, yb, swb)
@@ -243,19 +289,17 @@ def _test_loop(model, batches, cbs, hooks, steps=None):
 
 # ---------------------------------------------------------------------------- evaluate
 def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-             steps=None, callbacks=None, return_dict=False, **kwargs):
+             steps=None, callbacks=None, return_dict=False, workers=1,
+             use_multiprocessing=False, **kwargs):
     """Evaluates `model` (see `Model.evaluate`)."""
     _check_kwargs(kwargs, "evaluate")
     _require_compiled(model, "evaluating")
-    if y is None:
-        raise ValueError("evaluate(x, y): y (the targets) is required for array data")
-    x, y, sample_weight = _convert(x, y, sample_weight)
-    preflight(model, x, y)
-    batches = ArrayBatches(x, y, sample_weight, _check_batch_size(batch_size))
-    n_steps = min(steps, len(batches)) if steps else len(batches)
+    source = _source(model, x, y, sample_weight, _check_batch_size(batch_size), steps=steps,
+                     workers=workers, use_multiprocessing=use_multiprocessing)
+    n_steps = min(steps, len(source)) if steps and len(source) else (steps or len(source))
     cbs, user_cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1, n_steps, False)
     with _numerics():
-        logs = _test_loop(model, batches, cbs, _Hooks(user_cbs), steps)
+        logs = _test_loop(model, source, cbs, _Hooks(user_cbs), steps)
     return _format_logs(logs, return_dict)
 
 
@@ -267,18 +311,27 @@ def _format_logs(logs, return_dict):
 
 
 # ---------------------------------------------------------------------------- predict
-def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
+def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, workers=1,
+            use_multiprocessing=False, **kwargs):
     """Returns the outputs of `model` on `x` as numpy, computed in batches."""
     _check_kwargs(kwargs, "predict")
-    x = to_array(x, "x")
-    preflight(model, x)
-    batches = ArrayBatches(x, batch_size=_check_batch_size(batch_size))
-    n_steps = min(steps, len(batches)) if steps else len(batches)
+    if is_batch_source(x):
+        source = BatchSource(x, _check_batch_size(batch_size), steps=steps, workers=workers,
+                             use_multiprocessing=use_multiprocessing)
+        preflight(model, source.peek()[0])
+    else:
+        x = to_array(x, "x")
+        preflight(model, x)
+        source = ArrayBatches(x, batch_size=_check_batch_size(batch_size))
+    batches = source.epoch()
+    if steps is not None and isinstance(source, ArrayBatches):
+        batches = itertools.islice(batches, steps)
+    n_steps = min(steps, len(source)) if steps and len(source) else (steps or len(source))
     cbs, _, _ = _callbacks(model, callbacks, _verbosity(verbose, 0), 1, n_steps, False)
     outputs = []
     cbs.on_predict_begin()
     with _numerics(), torch.no_grad():
-        for step, (xb, _, _) in enumerate(itertools.islice(batches, steps)):
+        for step, (xb, _, _) in enumerate(batches):
             outputs.append(model.predict_step(xb))
             cbs.on_predict_batch_end(step, {})
     cbs.on_predict_end()

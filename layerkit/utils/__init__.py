@@ -4,3 +4,4 @@ from ..config import set_random_seed as set_random_seed
 from .numerical import normalize as normalize
 from .numerical import to_categorical as to_categorical
 from .progbar import Progbar as Progbar
+from .sequence import Sequence as Sequence

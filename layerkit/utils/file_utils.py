@@ -44,9 +44,7 @@ def resolve_hasher(algorithm, file_hash=None):
         return hashlib.sha256()
     if algorithm in ("md5", "auto"):
         return hashlib.md5()
-    raise ValueError(
-        f"hash_algorithm must be 'auto', 'sha256' or 'md5', received {algorithm!r}"
-    )
+    raise ValueError(f"hash_algorithm must be 'auto', 'sha256' or 'md5', received {algorithm!r}")
 
 
 def hash_file(fpath, algorithm="sha256", chunk_size=_CHUNK):
@@ -146,8 +144,8 @@ def download(origin, target, file_hash=None, hash_algorithm="auto", digest=None)
             f.flush()
             os.fsync(f.fileno())
         if file_hash is not None:
-            actual = digest(tmp) if digest else hash_file(
-                tmp, resolve_hasher(hash_algorithm, file_hash)
+            actual = (
+                digest(tmp) if digest else hash_file(tmp, resolve_hasher(hash_algorithm, file_hash))
             )
             if actual != file_hash:
                 raise ValueError(
@@ -162,19 +160,18 @@ def download(origin, target, file_hash=None, hash_algorithm="auto", digest=None)
 
 
 def writable_dir(dirs):
-    """Returns the first folder of `dirs` that exists or can be created and is writable.
-
-    Falls back to `<tmp>/.keras/<last part of dirs[0]>` as Keras does.
-    """
-    fallback = os.path.join(tempfile.gettempdir(), ".keras", os.path.basename(dirs[0]))
-    for folder in [*dirs, fallback]:
+    """Returns the first folder of `dirs` that exists or can be created and is writable."""
+    for folder in dirs:
         try:
             os.makedirs(folder, exist_ok=True)
         except OSError:
             continue
         if os.access(folder, os.W_OK):
             return folder
-    raise PermissionError(f"None of these folders is writable: {[*dirs, fallback]}")
+    raise PermissionError(
+        f"None of these folders is writable: {dirs}. Pass cache_dir= (or set LAYERKIT_HOME) "
+        "to a writable folder."
+    )
 
 
 def _offline_message(names, origin, dirs, reason):
@@ -203,8 +200,16 @@ def _check_placed_file(path, file_hash, hash_algorithm, origin, digest):
         )
 
 
-def fetch(fname, origin, dirs, file_hash=None, hash_algorithm="auto",
-          force_download=False, aliases=(), digest=None):
+def fetch(
+    fname,
+    origin,
+    dirs,
+    file_hash=None,
+    hash_algorithm="auto",
+    force_download=False,
+    aliases=(),
+    digest=None,
+):
     """Returns the path of `fname`, searching `dirs` in order and downloading if absent.
 
     Args:
@@ -362,14 +367,25 @@ def _default_dirs(cache_dir, cache_subdir):
     return data_dirs(cache_dir, cache_subdir)
 
 
-def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None,
-             cache_subdir="datasets", hash_algorithm="auto", extract=False,
-             archive_format="auto", cache_dir=None, force_download=False):
+def get_file(
+    fname=None,
+    origin=None,
+    untar=False,
+    md5_hash=None,
+    file_hash=None,
+    cache_subdir="datasets",
+    hash_algorithm="auto",
+    extract=False,
+    archive_format="auto",
+    cache_dir=None,
+    force_download=False,
+):
     """Returns the local path of a file, downloading it from `origin` if no copy exists.
 
     Copies are looked for, in order, in `cache_dir/cache_subdir`, `$LAYERKIT_HOME/...`,
-    `$KERAS_HOME/...` and `~/.keras/...`; a download goes to the first writable one
-    (else `/tmp/.keras`). A copy whose hash differs from `file_hash` is used with a warning.
+    `$KERAS_HOME/...`, `~/.keras/...` and `/tmp/.keras/...` (where Keras writes when home
+    is read-only); a download goes to the first writable one. A copy whose hash differs
+    from `file_hash` is used with a warning, never replaced (unless `force_download`).
 
     Args:
         fname: local file name; None takes the name from `origin`. An absolute path is used
@@ -424,6 +440,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         home = writable_dir(dirs)
     target = os.path.join(home, folder_name)
     if not extract_archive(archive, target, "tar" if untar else archive_format):
-        warnings.warn(f"get_file: could not extract {archive}: not a tar or zip archive.",
-                      stacklevel=2)
+        warnings.warn(
+            f"get_file: could not extract {archive}: not a tar or zip archive.", stacklevel=2
+        )
     return target

@@ -57,6 +57,7 @@ class Dense(Layer):
                             self.bias_regularizer, constraint=self.bias_constraint)
         else:
             self.bias = None
+        self.built = True  # as tf.keras Dense does: build() called directly counts
 
     def call(self, inputs, training=False):
         if inputs.layout != torch.strided:
@@ -85,9 +86,14 @@ class Dense(Layer):
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            kernel_regularizer=_serialize(regularizers, self.kernel_regularizer),
+            bias_regularizer=_serialize(regularizers, self.bias_regularizer),
+            kernel_constraint=_serialize(constraints, self.kernel_constraint),
+            bias_constraint=_serialize(constraints, self.bias_constraint),
         )
         return config
+
+
+def _serialize(module, obj):
+    """`module.serialize(obj)`, with None (no regularizer / constraint) kept as None."""
+    return None if obj is None else module.serialize(obj)

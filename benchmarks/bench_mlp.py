@@ -1,0 +1,259 @@
+"""MLP speed and memory: layerkit vs a plain PyTorch loop vs Keras 3 (torch backend).
+
+Workloads (issue "Core engine", synthetic data with a learnable signal):
+  W1  IMDB MLP     15000x10000 multi-hot, Dense 16-16-1, rmsprop, bs 512
+  W1s the same, x given to layerkit as scipy.sparse CSR (memory check)
+  W2  Reuters MLP  8000x10000 multi-hot, Dense 64-64-46, rmsprop, bs 512
+  W3  Boston       303x13, Dense 64-64-1, rmsprop, mse + mae, batch_size=1
+  W6  Fashion MLP  20000x28x28, Flatten-300-100-10, SGD(0.01, 0.9, nesterov), bs 32
+
+Every (workload, runner) pair runs in its own subprocess, one after the other, so timings do
+not compete for the 2 cores and peak memory (RSS above the after-import baseline) is the
+pair's own. Reported: median epoch seconds over epochs 2..N (epoch 1 warms up) and ratios.
+
+    python benchmarks/bench_mlp.py            # all workloads, 4 epochs each
+    python benchmarks/bench_mlp.py --only W3  # one workload
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+WORKLOADS = {
+    "W1": dict(n=15000, width=10000, hidden=(16, 16), classes=1, bs=512, opt="rmsprop"),
+    "W2": dict(n=8000, width=10000, hidden=(64, 64), classes=46, bs=512, opt="rmsprop"),
+    "W3": dict(n=303, width=13, hidden=(64, 64), classes=0, bs=1, opt="rmsprop"),
+    "W6": dict(n=20000, width=(28, 28), hidden=(300, 100), classes=10, bs=32, opt="sgd"),
+}
+RUNNERS = ("torch", "layerkit", "keras")
+
+
+def make_data(name, seed=0):
+    """Synthetic data with a learnable signal; multi-hot data is built sparse first."""
+    spec = WORKLOADS[name]
+    rng = np.random.RandomState(seed)
+    if spec["width"] == 10000:
+        import scipy.sparse as sp
+
+        x = sp.random(spec["n"], 10000, density=0.012, format="csr", random_state=rng,
+                      dtype=np.float32)
+        x.data[:] = 1.0
+        w = rng.randn(10000).astype(np.float32)
+        score = x @ w
+    else:
+        shape = (spec["n"],) + ((spec["width"],) if isinstance(spec["width"], int)
+                                else spec["width"])
+        x = rng.rand(*shape).astype(np.float32)
+        score = x.reshape(spec["n"], -1) @ rng.randn(int(np.prod(shape[1:]))).astype(np.float32)
+    if spec["classes"] == 1:
+        y = (score > np.median(score)).astype(np.float32)
+    elif spec["classes"] > 1:
+        edges = np.percentile(score, np.linspace(0, 100, spec["classes"] + 1)[1:-1])
+        y = np.digitize(score, edges)
+        if spec["width"] == 10000:  # Reuters: one-hot targets, categorical crossentropy
+            y = np.eye(spec["classes"], dtype=np.float32)[y]
+    else:
+        y = (score / np.abs(score).max() * 10).astype(np.float32)
+    return x, y
+
+
+def loss_and_metric(spec):
+    if spec["classes"] == 1:
+        return "binary_crossentropy", "acc"
+    if spec["classes"] > 1:
+        return ("categorical_crossentropy" if spec["width"] == 10000
+                else "sparse_categorical_crossentropy"), "acc"
+    return "mse", "mae"
+
+
+def run_layerkit(name, x, y, epochs, sparse):
+    from layerkit import layers, models, optimizers
+
+    spec = WORKLOADS[name]
+    loss, metric = loss_and_metric(spec)
+    if not sparse and hasattr(x, "toarray"):
+        x = x.toarray()
+    stack = [layers.Flatten(input_shape=spec["width"])] if isinstance(spec["width"], tuple) \
+        else []
+    width = spec["width"] if isinstance(spec["width"], int) else None
+    for i, units in enumerate(spec["hidden"]):
+        kw = {"input_shape": (width,)} if i == 0 and width else {}
+        stack.append(layers.Dense(units, activation="relu", **kw))
+    out = spec["classes"] or 1
+    stack.append(layers.Dense(out, activation={1: "sigmoid", 0: None}.get(out, "softmax")
+                              if spec["classes"] != 0 else None))
+    model = models.Sequential(stack)
+    opt = optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True) \
+        if spec["opt"] == "sgd" else "rmsprop"
+    model.compile(opt, loss, metrics=[metric])
+    times = []
+    from layerkit.callbacks import Callback
+
+    class Timer(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t)
+
+    hist = model.fit(x, y, batch_size=spec["bs"], epochs=epochs, verbose=0,
+                     callbacks=[Timer()])
+    return times, hist.history[metric][-1]
+
+
+def run_keras(name, x, y, epochs):
+    os.environ["KERAS_BACKEND"] = "torch"
+    import keras
+
+    spec = WORKLOADS[name]
+    loss, metric = loss_and_metric(spec)
+    if hasattr(x, "toarray"):
+        x = x.toarray()
+    stack = [keras.Input(spec["width"] if isinstance(spec["width"], tuple)
+                         else (spec["width"],))]
+    if isinstance(spec["width"], tuple):
+        stack.append(keras.layers.Flatten())
+    stack += [keras.layers.Dense(u, activation="relu") for u in spec["hidden"]]
+    out = spec["classes"] or 1
+    stack.append(keras.layers.Dense(out, activation={1: "sigmoid", 0: None}.get(out, "softmax")
+                                    if spec["classes"] != 0 else None))
+    model = keras.Sequential(stack)
+    opt = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True) \
+        if spec["opt"] == "sgd" else "rmsprop"
+    model.compile(opt, loss, metrics=[metric])
+    times = []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t)
+
+    hist = model.fit(x, y, batch_size=spec["bs"], epochs=epochs, verbose=0,
+                     callbacks=[Timer()])
+    return times, hist.history[metric][-1]
+
+
+def run_torch(name, x, y, epochs):
+    """The hand-written loop: tensors preloaded, batches from a permutation, torch.optim."""
+    import torch
+    from torch import nn
+
+    spec = WORKLOADS[name]
+    if hasattr(x, "toarray"):
+        x = x.toarray()
+    x = torch.from_numpy(x).reshape(len(x), -1)
+    y = torch.from_numpy(np.asarray(y))
+    dims = [x.shape[1]] + list(spec["hidden"])
+    mods = []
+    for a, b in zip(dims[:-1], dims[1:]):
+        mods += [nn.Linear(a, b), nn.ReLU()]
+    out = spec["classes"] or 1
+    mods.append(nn.Linear(dims[-1], out))
+    model = nn.Sequential(*mods)
+    if spec["opt"] == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    else:
+        opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    if spec["classes"] == 1:
+        loss_fn = nn.BCEWithLogitsLoss()
+        metric = lambda z, t: ((z[:, 0] > 0).float() == t).float().sum()  # noqa: E731
+        y = y.float()
+    elif spec["classes"] > 1:
+        loss_fn = nn.CrossEntropyLoss()
+        metric = lambda z, t: (z.argmax(1) == (t if t.dim() == 1 else t.argmax(1))).float().sum()  # noqa: E731,E501
+        y = y if y.dim() > 1 else y.long()
+    else:
+        loss_fn = nn.MSELoss()
+        metric = lambda z, t: (z[:, 0] - t).abs().sum()  # noqa: E731
+        y = y.float()
+    times, n = [], len(x)
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        perm = torch.randperm(n)
+        loss_sum = torch.zeros(())
+        metric_sum = torch.zeros(())
+        for i in range(0, n, spec["bs"]):
+            idx = perm[i:i + spec["bs"]]
+            xb, yb = x.index_select(0, idx), y.index_select(0, idx)
+            z = model(xb)
+            loss = loss_fn(z if spec["classes"] > 1 else z[:, 0], yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                loss_sum += loss.detach() * len(idx)
+                metric_sum += metric(z.detach(), yb)
+        final_metric = float(metric_sum) / n
+        times.append(time.perf_counter() - t0)
+    return times, final_metric
+
+
+def child(name, runner, epochs):
+    """Runs one pair in this process and prints a JSON line."""
+    x, y = make_data(name)
+    import torch  # noqa: F401  (import cost outside the baseline)
+
+    if runner == "keras":
+        os.environ["KERAS_BACKEND"] = "torch"
+        import keras  # noqa: F401
+    else:
+        import layerkit  # noqa: F401
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if runner == "torch":
+        times, metric = run_torch(name, x, y, epochs)
+    elif runner == "keras":
+        times, metric = run_keras(name, x, y, epochs)
+    else:
+        times, metric = run_layerkit(name, x, y, epochs, sparse=runner == "layerkit-sparse")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"times": times, "metric": metric, "mem_mb": (peak - base) / 1024}))
+
+
+def measure(name, runner, epochs):
+    out = subprocess.run([sys.executable, __file__, "--child", name, runner, str(epochs)],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{name}/{runner} failed:\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["median"] = statistics.median(result["times"][1:] or result["times"])
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", nargs="*", default=list(WORKLOADS))
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--child", nargs=3)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], int(args.child[2]))
+        return
+    print("| workload | torch loop s/epoch | layerkit s/epoch | Keras 3 s/epoch | "
+          "layerkit / torch | layerkit / Keras 3 | final metric torch / layerkit / Keras |")
+    print("|---|---|---|---|---|---|---|")
+    for name in args.only:
+        r = {runner: measure(name, runner, args.epochs) for runner in RUNNERS}
+        t, lk, k = r["torch"]["median"], r["layerkit"]["median"], r["keras"]["median"]
+        print(f"| {name} | {t:.3f} | {lk:.3f} | {k:.3f} | {lk / t:.2f}x | {lk / k:.2f}x | "
+              f"{r['torch']['metric']:.3f} / {r['layerkit']['metric']:.3f} / "
+              f"{r['keras']['metric']:.3f} |", flush=True)
+        if name == "W1":
+            sparse = measure(name, "layerkit-sparse", args.epochs)
+            dense_mem = r["layerkit"]["mem_mb"]
+            print(f"| W1 sparse | – | {sparse['median']:.3f} | – | "
+                  f"{sparse['median'] / t:.2f}x | {sparse['median'] / k:.2f}x | "
+                  f"acc {sparse['metric']:.3f}; peak memory {sparse['mem_mb']:.0f} MB vs dense "
+                  f"{dense_mem:.0f} MB = {sparse['mem_mb'] / dense_mem:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Batches from generators, `Sequence`s, torch Datasets and DataLoaders.
+
+Who owns what: `data_adapter` handles in-memory arrays; this module handles data that
+arrives batch by batch. Every source yields `(x, y, sample_weight)` tuples of device
+tensors and knows its length when it has one. A Python generator is one endless stream:
+with `steps_per_epoch`, each epoch takes the next `steps` batches (as tf.keras does).
+`workers` with `use_multiprocessing=True` load a Sequence's batches in DataLoader worker
+processes; without multiprocessing batches are loaded in the main process.
+"""
+
+import itertools
+
+import numpy as np
+import torch
+
+from .. import config
+from ..utils.sequence import Sequence
+
+
+def is_batch_source(x):
+    """True for data that yields whole batches (not an in-memory array)."""
+    if isinstance(x, (np.ndarray, torch.Tensor, list, tuple, dict)) or hasattr(x, "tocsr"):
+        return False
+    if type(x).__module__.startswith("pandas."):
+        return False
+    return (isinstance(x, Sequence) or hasattr(x, "__next__")
+            or isinstance(x, (torch.utils.data.Dataset, torch.utils.data.DataLoader))
+            or (hasattr(x, "__getitem__") and hasattr(x, "__len__")))
+
+
+def _to_device(value, what):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and not np.isscalar(value[0] if value else 0):
+        value = np.asarray(value)
+    tensor = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor)
+                             else value)
+    if tensor.dtype.is_floating_point or tensor.dtype == torch.bool:
+        tensor = tensor.to(config.floatx_dtype())
+    elif tensor.dtype != torch.int64:
+        tensor = tensor.to(torch.int64)
+    return tensor.to(config.device(), non_blocking=True)
+
+
+def unpack_batch(batch, source_name, index):
+    """Checks one yielded batch and converts it to (x, y, sample_weight) device tensors.
+
+    Raises:
+        ValueError: when the batch is not `(x, y)` or `(x, y, sample_weight)` (or `x` alone
+            for predict), naming the source and the batch index.
+    """
+    if isinstance(batch, (np.ndarray, torch.Tensor)):
+        batch = (batch,)
+    if not isinstance(batch, (tuple, list)) or not 1 <= len(batch) <= 3:
+        raise ValueError(
+            f"{source_name} yielded batch {index} of type {type(batch).__name__}; expected a "
+            "tuple (x, y) or (x, y, sample_weight)"
+        )
+    x, y, sw = (tuple(batch) + (None, None))[:3]
+    if x is None or len(x) == 0:
+        raise ValueError(f"{source_name} yielded an empty batch {index}")
+    for name, value in (("y", y), ("sample_weight", sw)):
+        if value is not None and len(value) != len(x):
+            raise ValueError(
+                f"{source_name} yielded batch {index} with {len(x)} samples in x but "
+                f"{len(value)} in {name}"
+            )
+    return _to_device(x, "x"), _to_device(y, "y"), _to_device(sw, "sample_weight")
+
+
+class BatchSource:
+    """Epoch-by-epoch batches from a generator, Sequence, Dataset or DataLoader.
+
+    Args:
+        data: the user's source.
+        batch_size: used only for a map-style torch Dataset of single samples.
+        shuffle: shuffle a Sequence's batch order / a Dataset's samples each epoch.
+        steps: batches per epoch (required for endless generators).
+        workers / use_multiprocessing: DataLoader worker processes for Sequences.
+    """
+
+    def __init__(self, data, batch_size=32, shuffle=False, steps=None, workers=1,
+                 use_multiprocessing=False):
+        self.data = data
+        self.name = type(data).__name__
+        self.steps = steps
+        self._first = None
+        if isinstance(data, torch.utils.data.Dataset) and not isinstance(data, Sequence):
+            self.loader = torch.utils.data.DataLoader(data, batch_size=batch_size,
+                                                      shuffle=bool(shuffle))
+        elif isinstance(data, torch.utils.data.DataLoader):
+            self.loader = data
+        elif hasattr(data, "__getitem__") and hasattr(data, "__len__"):
+            self.loader = _sequence_loader(data, shuffle, workers, use_multiprocessing)
+        else:
+            self.loader = None  # a generator: one endless stream
+            self._stream = iter(data)
+
+    def __len__(self):
+        if self.steps is not None:
+            return self.steps
+        return len(self.loader) if self.loader is not None else None
+
+    def peek(self):
+        """The first batch (kept and replayed), for checks before training."""
+        if self._first is None:
+            if self.loader is not None:
+                self._first = unpack_batch(next(iter(self.loader)), self.name, 0)
+            else:
+                try:
+                    raw = next(self._stream)
+                except StopIteration:
+                    raise ValueError(f"{self.name} yielded no batches") from None
+                self._stream = itertools.chain([raw], self._stream)
+                self._first = unpack_batch(raw, self.name, 0)
+        return self._first
+
+    def epoch(self):
+        """Iterator over this epoch's batches (device tensors)."""
+        if self.loader is not None:
+            batches = iter(self.loader)
+            if self.steps is not None:
+                batches = itertools.islice(_cycle(self.loader), self.steps)
+        else:
+            batches = self._stream if self.steps is None else itertools.islice(
+                self._stream, self.steps)
+        count = 0
+        for index, raw in enumerate(batches):
+            count += 1
+            yield unpack_batch(raw, self.name, index)
+        if self.steps is not None and count < self.steps:
+            raise ValueError(
+                f"{self.name} ran dry after {count} batches, but steps_per_epoch / steps is "
+                f"{self.steps}: make the generator loop forever (while True: ...) or lower "
+                "the steps"
+            )
+
+    def on_epoch_end(self):
+        if hasattr(self.data, "on_epoch_end"):
+            self.data.on_epoch_end()
+
+
+def _cycle(loader):
+    while True:
+        yield from loader
+
+
+class _BatchIndexDataset(torch.utils.data.Dataset):
+    """Exposes a Sequence's batches as DataLoader items (one item = one whole batch)."""
+
+    def __init__(self, sequence):
+        self.sequence = sequence
+
+    def __len__(self):
+        return len(self.sequence)
+
+    def __getitem__(self, index):
+        return self.sequence[index]
+
+
+def _sequence_loader(sequence, shuffle, workers, use_multiprocessing):
+    num_workers = workers if use_multiprocessing and workers and workers > 1 else 0
+    return torch.utils.data.DataLoader(
+        _BatchIndexDataset(sequence), batch_size=None, shuffle=bool(shuffle),
+        num_workers=num_workers, collate_fn=_keep_numpy,
+    )
+
+
+def _keep_numpy(batch):
+    return batch
