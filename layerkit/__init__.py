@@ -9,12 +9,14 @@ from . import activations as activations
 from . import callbacks as callbacks
 from . import config as config
 from . import constraints as constraints
+from . import datasets as datasets
 from . import initializers as initializers
 from . import layers as layers
 from . import losses as losses
 from . import metrics as metrics
 from . import models as models
 from . import optimizers as optimizers
+from . import preprocessing as preprocessing
 from . import regularizers as regularizers
 from . import utils as utils
 from .config import set_random_seed as set_random_seed

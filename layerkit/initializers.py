@@ -388,10 +388,10 @@ class VarianceScaling(RandomInitializer):
 class _PresetVarianceScaling(VarianceScaling):
     """A VarianceScaling whose (scale, mode, distribution) is fixed by the subclass."""
 
-    preset = None  # (scale, mode, distribution)
+    _preset = None  # (scale, mode, distribution)
 
     def __init__(self, seed=None, input_axes=None, output_axes=None):
-        scale, mode, distribution = self.preset
+        scale, mode, distribution = self._preset
         super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
 
     def get_config(self):
@@ -401,37 +401,37 @@ class _PresetVarianceScaling(VarianceScaling):
 class GlorotUniform(_PresetVarianceScaling):
     """U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)). Args: seed, input/output_axes."""
 
-    preset = (1.0, "fan_avg", "uniform")
+    _preset = (1.0, "fan_avg", "uniform")
 
 
 class GlorotNormal(_PresetVarianceScaling):
     """Truncated normal with std sqrt(2 / (fan_in + fan_out)). Args: seed, input/output_axes."""
 
-    preset = (1.0, "fan_avg", "truncated_normal")
+    _preset = (1.0, "fan_avg", "truncated_normal")
 
 
 class HeNormal(_PresetVarianceScaling):
     """Truncated normal with std sqrt(2 / fan_in). Args: seed, input/output_axes."""
 
-    preset = (2.0, "fan_in", "truncated_normal")
+    _preset = (2.0, "fan_in", "truncated_normal")
 
 
 class HeUniform(_PresetVarianceScaling):
     """U(-limit, limit), limit = sqrt(6 / fan_in). Args: seed, input/output_axes."""
 
-    preset = (2.0, "fan_in", "uniform")
+    _preset = (2.0, "fan_in", "uniform")
 
 
 class LecunNormal(_PresetVarianceScaling):
     """Truncated normal with std sqrt(1 / fan_in). Args: seed, input/output_axes."""
 
-    preset = (1.0, "fan_in", "truncated_normal")
+    _preset = (1.0, "fan_in", "truncated_normal")
 
 
 class LecunUniform(_PresetVarianceScaling):
     """U(-limit, limit), limit = sqrt(3 / fan_in). Args: seed, input/output_axes."""
 
-    preset = (1.0, "fan_in", "uniform")
+    _preset = (1.0, "fan_in", "uniform")
 
 
 class Orthogonal(RandomInitializer):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_get_file import offline as _isolation  # noqa: F401  (shared autouse fixture "offline")
+from test_get_file import isolated  # noqa: F401  (the shared autouse fixture "offline")
 
 from layerkit import config
 from layerkit.datasets import (

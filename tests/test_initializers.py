@@ -65,7 +65,8 @@ def test_truncated_normal_redraws_what_keras_leaves_outside():
     keras_outside = (keras_values.abs() >= 2).numpy()
     assert keras_outside.sum() == 1
     assert ours.abs().max().item() < 2.0
-    np.testing.assert_array_equal(ours.numpy()[~keras_outside], keras_values.numpy()[~keras_outside])
+    inside = ~keras_outside
+    np.testing.assert_array_equal(ours.numpy()[inside], keras_values.numpy()[inside])
 
 
 def _limit_or_std(name, shape):
@@ -87,10 +88,11 @@ def _limit_or_std(name, shape):
 def test_unseeded_statistics_follow_the_keras_formulas(name):
     shape = (3, 3, 64, 128)  # 73,728 values
     kind, value = _limit_or_std(name, shape)
-    ours = getattr(initializers, name)()(shape).double()
-    theirs = _keras_draw(getattr(keras.initializers, name)(), shape).double()
+    ours = getattr(initializers, name)()(shape).double()  # torch's global RNG, seeded by conftest
+    # Keras's unseeded RNG is not reset by conftest: a fixed seed keeps the test deterministic.
+    theirs = _keras_draw(getattr(keras.initializers, name)(seed=17), shape).double()
     for draw in (ours, theirs):
-        assert abs(draw.mean().item()) < 0.01 * value
+        assert abs(draw.mean().item()) < 5 * draw.std().item() / math.sqrt(draw.numel())
         if kind == "uniform":
             assert draw.abs().max().item() <= value
             assert draw.abs().max().item() > 0.999 * value

@@ -211,6 +211,16 @@ def test_logits_shortcut_through_loss_objects_and_alignment():
     assert got.item() == pytest.approx(40.0, rel=1e-6)
 
 
+def test_logits_shortcut_survives_the_cast_to_floatx():
+    # A float16 layer output is cast to float32 by the loss; its float16 rounding must not
+    # hide that the cached logits produced it.
+    z = torch.tensor([[12.0], [-0.7]], dtype=torch.float16)
+    y = torch.tensor([[0.0], [1.0]])
+    got = losses.BinaryCrossentropy(reduction=None)(y, _sigmoid_output(z))
+    want = losses.binary_crossentropy(y, z.float(), from_logits=True)
+    assert torch.equal(got, want) and got[0].item() == pytest.approx(12.0, rel=1e-6)
+
+
 def test_softmax_logits_for_categorical_and_sparse():
     z = torch.tensor([[30.0, -30.0, 0.0], [1.0, 2.0, 3.0]])
     out = _softmax_output(z)

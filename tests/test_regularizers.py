@@ -20,7 +20,9 @@ def _assert_same_config(ours, theirs):
     assert ours.keys() == theirs.keys()
     for key, value in ours.items():
         expected = theirs[key]
-        assert value == (pytest.approx(expected, rel=1e-7) if isinstance(value, float) else expected)
+        if isinstance(value, float):
+            expected = pytest.approx(expected, rel=1e-7)
+        assert value == expected
 
 
 def _keras_value(regularizer, w):

@@ -43,14 +43,16 @@ def locate(name, inner, original, origin, file_hash, members, cache_dir=None):
         for candidate in (os.path.join(folder, name, inner), os.path.join(folder, inner)):
             if _complete(candidate, members):
                 return candidate
-    archive = file_utils.fetch(
-        f"{name}_archive", origin, dirs, file_hash, aliases=(f"{inner}.tar.gz", original)
+    archive, target = file_utils.fetch_and_extract(
+        f"{name}_archive",
+        name,
+        origin,
+        dirs,
+        file_hash,
+        archive_format="tar",
+        aliases=(f"{inner}.tar.gz", original),
     )
-    home = os.path.dirname(archive)
-    if not os.access(home, os.W_OK):
-        home = file_utils.writable_dir(dirs)
-    target = os.path.join(home, name)
-    if not file_utils.extract_archive(archive, target, "tar"):
+    if target is None:
         raise _cache.corrupt_file_error(archive, origin, "it is not a tar archive")
     folder = os.path.join(target, inner)
     if not _complete(folder, members):

@@ -22,7 +22,9 @@ import torch
 from torch import nn
 
 from .. import activations, config, constraints, initializers, regularizers
-from ..graph.shapes import infer_output_shape, to_shape_tuple
+from ..graph.node import Node, flatten, is_symbolic, map_structure
+from ..graph.shapes import infer_output_shape, is_shape, to_shape_tuple
+from ..graph.symbolic import KerasTensor
 from ..utils.naming import to_snake_case, unique_name
 
 _KERAS_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
@@ -39,6 +41,8 @@ class Layer(nn.Module):
         input_shape / input_dim / batch_input_shape / batch_size: Keras's way to declare the
             input of the first layer of a Sequential model.
     """
+
+    supports_masking = False  # True: the input mask passes through to the output
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None,
                  **kwargs):
@@ -63,6 +67,7 @@ class Layer(nn.Module):
         self.built = False
         self._build_input_shape = None
         self._activity_loss = None
+        self._inbound_nodes = []
         self.training = False
 
     # ----------------------------------------------------------------- identity
@@ -229,45 +234,93 @@ class Layer(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} must implement call()")
 
     def forward(self, inputs, *args, training=False, **kwargs):
-        if _accepts_training(type(self)):
+        if _accepts(type(self), "training"):
             return self.call(inputs, *args, training=training, **kwargs)
         return self.call(inputs, *args, **kwargs)
 
     def _maybe_build(self, input_shape):
         if self.built:
             return
-        input_shape = to_shape_tuple(input_shape)
+        if is_shape(input_shape):
+            input_shape = to_shape_tuple(input_shape)  # else a list of shapes, one per input
         self._build_input_shape = input_shape
         self.build(input_shape)
         self.built = True
 
-    def __call__(self, inputs, *args, training=None, **kwargs):
+    def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, args, dict(kwargs, training=training, mask=mask))
         if not self.built:
-            self._maybe_build((None,) + tuple(inputs.shape[1:]))
+            self._maybe_build(_shape_of(inputs))
         if training is None:
             training = self.training
+        if mask is None:
+            mask = _mask_of(inputs)
+        if mask is not None and _accepts(type(self), "mask"):
+            kwargs["mask"] = mask
         try:
             outputs = super().__call__(inputs, *args, training=training, **kwargs)
         except (RuntimeError, ValueError, TypeError) as e:
-            if getattr(e, "_layerkit_named", False):
-                raise
-            err = type(e)(
-                f"Layer '{self.name}' ({type(self).__name__}) failed on input of shape "
-                f"{(None,) + tuple(inputs.shape[1:])}: {e}"
-            )
-            err._layerkit_named = True
-            raise err from e
+            raise _named_error(self, inputs, e) from e
         if self.activity_regularizer is not None:
             self._activity_loss = self.activity_regularizer(outputs) / outputs.shape[0]
+        out_mask = self.compute_mask(inputs, mask)
+        if out_mask is not None and isinstance(outputs, torch.Tensor):
+            outputs._keras_mask = out_mask
         return outputs
+
+    def _symbolic_call(self, inputs, args, kwargs):
+        """Records a Node and returns KerasTensor(s) with the inferred output shape(s)."""
+        if args:
+            raise TypeError(
+                f"Layer '{self.name}': extra positional arguments are not supported on "
+                "symbolic tensors; pass them as keyword arguments"
+            )
+        shapes = map_structure(lambda t: t.shape, inputs)
+        dtypes = map_structure(lambda t: config.standardize_dtype(t.dtype), inputs)
+        try:
+            self._maybe_build(shapes)
+            if type(self).compute_output_shape is Layer.compute_output_shape:
+                out_shapes = infer_output_shape(self, shapes, dtypes)
+            else:
+                out_shapes = self.compute_output_shape(shapes)
+        except (RuntimeError, ValueError, TypeError) as e:
+            raise _incompatible_input_error(self, inputs, e) from e
+        make = lambda shape: KerasTensor(shape, self.dtype, source_layer=self)  # noqa: E731
+        outputs = make(out_shapes) if is_shape(out_shapes) else [make(s) for s in out_shapes]
+        call_kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        Node(self, inputs, outputs, call_kwargs)
+        return outputs
+
+    @property
+    def input(self):
+        """The symbolic input(s) of the layer's first call in a graph."""
+        return self._first_node().inputs
+
+    @property
+    def output(self):
+        """The symbolic output(s) of the layer's first call in a graph."""
+        return self._first_node().outputs
+
+    def _first_node(self):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on symbolic tensors, so it has no "
+                "input/output. Build the model from an Input or give the first layer an "
+                "input_shape"
+            )
+        return self._inbound_nodes[0]
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: passed through when `supports_masking`, else None."""
+        return mask if self.supports_masking else None
 
     def compute_output_shape(self, input_shape):
         """Output shape for `input_shape`; inferred by running the layer on meta tensors."""
         self._maybe_build(input_shape)
-        return infer_output_shape(self, to_shape_tuple(input_shape), self._input_torch_dtype())
-
-    def _input_torch_dtype(self):
-        return self.torch_dtype
+        if is_shape(input_shape):
+            input_shape = to_shape_tuple(input_shape)
+        return infer_output_shape(self, input_shape, self.torch_dtype)
 
     @property
     def input_shape(self):
@@ -309,17 +362,62 @@ def activate(activation, z):
     return out
 
 
-_TAKES_TRAINING = {}
+_ACCEPTS = {}
 
 
-def _accepts_training(cls):
-    """Whether `cls.call` has a `training` argument (user layers often omit it)."""
-    if cls not in _TAKES_TRAINING:
+def _accepts(cls, argument):
+    """Whether `cls.call` takes `argument` ('training', 'mask'); user layers often don't."""
+    key = (cls, argument)
+    if key not in _ACCEPTS:
         params = inspect.signature(cls.call).parameters
-        _TAKES_TRAINING[cls] = "training" in params or any(
+        _ACCEPTS[key] = argument in params or any(
             p.kind is p.VAR_KEYWORD for p in params.values()
         )
-    return _TAKES_TRAINING[cls]
+    return _ACCEPTS[key]
+
+
+def _shape_of(inputs):
+    """Keras shape(s) of a tensor or a list of tensors, batch entry None."""
+    if isinstance(inputs, (list, tuple)):
+        return [_shape_of(t) for t in inputs]
+    return (None,) + tuple(inputs.shape[1:])
+
+
+def _mask_of(inputs):
+    """The `_keras_mask` a previous layer attached (a list for several inputs)."""
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return getattr(inputs, "_keras_mask", None)
+
+
+def _incompatible_input_error(layer, inputs, error):
+    """An error naming the layer, the layers its inputs come from and the shapes."""
+    sources = []
+    for tensor in flatten(inputs):
+        node = tensor.node
+        sources.append(f"'{node.layer.name}'" if node is not None else "an input")
+    shapes = map_structure(lambda t: t.shape, inputs)
+    named = ValueError(
+        f"Layer '{layer.name}' ({type(layer).__name__}) cannot be called on the output of "
+        f"layer {', '.join(sources)} with shape {shapes}: {error}"
+    )
+    named._layerkit_named = True
+    return named
+
+
+def _named_error(layer, inputs, error):
+    """Re-raises a torch error with the layer's name and the input shape in the message."""
+    if getattr(error, "_layerkit_named", False):
+        return error
+    message = (f"Layer '{layer.name}' ({type(layer).__name__}) failed on input of shape "
+               f"{_shape_of(inputs)}: {error}")
+    try:
+        named = type(error)(message)
+    except Exception:  # exception types with unusual constructors keep their message
+        return error
+    named._layerkit_named = True
+    return named
 
 
 def _batch_input_shape_from(kwargs):

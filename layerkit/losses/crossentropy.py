@@ -18,17 +18,26 @@ from layerkit import config
 from layerkit.losses.base import FixedFunctionLoss, align, as_pair
 
 
-def _tolerance(dtype):
-    """How far recomputed probabilities may drift from the layer's ones (a few ulps)."""
-    return 16 * torch.finfo(dtype).eps
-
-
 def _cached_logits(y_pred):
-    """Returns `(logits, tolerance)` cached by a sigmoid/softmax layer, or `(None, None)`."""
+    """Returns `(logits, dtype)` cached by a sigmoid/softmax layer, or `(None, None)`.
+
+    `dtype` is the layer's own dtype, which bounds how closely its probabilities can be
+    recomputed from the logits.
+    """
     logits = getattr(y_pred, "_keras_logits", None)
     if logits is None:
         return None, None
-    return logits.to(y_pred.dtype), _tolerance(logits.dtype)
+    return logits.to(y_pred.dtype), logits.dtype
+
+
+def _produced(recomputed, probs, dtype):
+    """Where `recomputed` (from the logits) equals the layer's `probs` up to rounding.
+
+    Where it does, the exact loss from the logits is the loss of these probabilities; the
+    1e-3 floor lets saturated values (p ≈ 0), where exactness matters most, through.
+    """
+    eps = torch.finfo(dtype).eps
+    return (recomputed - probs).abs() <= 4 * eps * (probs.abs() + 1e-3)
 
 
 def _clip(p):
@@ -56,11 +65,10 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
         values = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
         return values.mean(dim=axis)
     values = F.binary_cross_entropy(_clip(y_pred), y_true, reduction="none")
-    logits, tol = _cached_logits(y_pred)
+    logits, dtype = _cached_logits(y_pred)
     if logits is not None:
         exact = F.binary_cross_entropy_with_logits(logits, y_true, reduction="none")
-        same = (torch.sigmoid(logits) - y_pred).abs() <= tol
-        values = torch.where(same, exact, values)
+        values = torch.where(_produced(torch.sigmoid(logits), y_pred, dtype), exact, values)
     return values.mean(dim=axis)
 
 
@@ -91,11 +99,10 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         return -(y_true * F.log_softmax(y_pred, dim=axis)).sum(dim=axis)
     probs = _clip(y_pred / y_pred.sum(dim=axis, keepdim=True))
     values = -(y_true * torch.log(probs)).sum(dim=axis)
-    logits, tol = _cached_logits(y_pred)
+    logits, dtype = _cached_logits(y_pred)
     if logits is not None:
-        log_probs = F.log_softmax(logits, dim=axis)
-        exact = -(y_true * log_probs).sum(dim=axis)
-        same = (log_probs.exp() - y_pred).abs().amax(dim=axis) <= tol
+        exact = -(y_true * F.log_softmax(logits, dim=axis)).sum(dim=axis)
+        same = _produced(F.softmax(logits, dim=axis), y_pred, dtype).all(dim=axis)
         values = torch.where(same, exact, values)
     return values
 
@@ -149,11 +156,13 @@ def _sparse_from_probs(labels, probs):
     picked = probs.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
     totals = probs.sum(dim=-1)
     values = -torch.log(_clip(picked / totals))
-    logits, tol = _cached_logits(probs)
+    logits, dtype = _cached_logits(probs)
     if logits is not None:
         exact = _sparse_from_logits(labels, logits)
-        same = ((torch.exp(-exact) - picked).abs() <= tol) & (
-            (totals - 1.0).abs() <= max(1e-4, 4 * tol)
+        # Only the target column and the row sum enter the loss, so only they are compared
+        # (no second (batch, classes) tensor for large vocabularies).
+        same = _produced(torch.exp(-exact), picked, dtype) & (
+            (totals - 1.0).abs() <= max(1e-4, 16 * torch.finfo(dtype).eps)
         )
         values = torch.where(same, exact, values)
     return values

@@ -128,7 +128,8 @@ def get_object(identifier, table, kind, base, wrapper, custom_objects=None):
     if isinstance(obj, base):
         return obj
     if callable(obj):
-        return wrapper(obj, name=getattr(obj, "__name__", None) or to_snake_case(type(obj).__name__))
+        name = getattr(obj, "__name__", None) or to_snake_case(type(obj).__name__)
+        return wrapper(obj, name=name)
     raise ValueError(
         f"Could not interpret {kind} identifier {identifier!r}: expected a {kind} name, a "
         f"{base.__name__} instance or class, a config dict, or a function fn(y_true, y_pred)."

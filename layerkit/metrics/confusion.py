@@ -110,7 +110,7 @@ def bucket_counts(labels, preds, num_thresholds, weights=None, multi_label=False
     if multi_label:  # (N, L) → per label rows (L, N)
         true_w, false_w, buckets = true_w.T, false_w.T, buckets.T
     else:
-        true_w, false_w, buckets = true_w.reshape(1, -1), false_w.reshape(1, -1), buckets.reshape(1, -1)
+        true_w, false_w, buckets = (t.reshape(1, -1) for t in (true_w, false_w, buckets))
     zeros = torch.zeros(buckets.shape[0], num_thresholds, dtype=preds.dtype, device=preds.device)
     tp = zeros.scatter_add(1, buckets, true_w).flip(1).cumsum(1).flip(1)
     fp = zeros.scatter_add(1, buckets, false_w).flip(1).cumsum(1).flip(1)

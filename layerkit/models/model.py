@@ -15,12 +15,22 @@ from ..utils.naming import unique_name
 
 
 class Model(Layer):
-    """Base class of Sequential (and of user models that define `call`).
+    """Base class of Sequential and Functional, and of user models that define `call`.
+
+    `Model(inputs, outputs)` returns a functional model (see `models.functional`).
 
     Args:
         name: model name (`model`, `model_1`, ... when None).
         trainable: whether fit updates the weights.
     """
+
+    def __new__(cls, *args, **kwargs):
+        # `Model(inputs, outputs)` builds a functional model (the one __new__ trick).
+        if cls is Model and (args or {"inputs", "outputs", "input", "output"} & set(kwargs)):
+            from .functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
 
     def __init__(self, name=None, trainable=True, **kwargs):
         super().__init__(name=name or unique_name(self._default_name()), trainable=trainable,
@@ -29,6 +39,10 @@ class Model(Layer):
         self.optimizer = None
         self.stop_training = False
         self.history = None
+        self._jit_compile = False
+        self._compiled_forward = None
+        self._params = None
+        self._penalties = None
 
     @classmethod
     def _default_name(cls):
@@ -62,6 +76,15 @@ class Model(Layer):
             f"No such layer: {name!r}. Existing layers are: {[l.name for l in layers]}"
         )
 
+    @property
+    def output_names(self):
+        """Names of the model's outputs (one for Sequential and subclassed models)."""
+        return [self.layers[-1].name] if self.layers else ["output"]
+
+    @property
+    def input_names(self):
+        return [self.name + "_input"]
+
     def check_input_shape(self, shape):
         """Raises if data of `shape` cannot feed the model (subclasses know their input)."""
 
@@ -91,7 +114,8 @@ class Model(Layer):
         if unknown:
             raise TypeError(f"compile() got unexpected keyword arguments {sorted(unknown)}")
         self.optimizer = optimizers.get(optimizer)
-        self.compiled = Compiled(loss, metrics, weighted_metrics, loss_weights)
+        self.compiled = Compiled(loss, metrics, weighted_metrics, loss_weights,
+                                 output_names=self.output_names)
         self._jit_compile = bool(jit_compile)
         self._params = None
         self._penalties = None
@@ -136,7 +160,8 @@ class Model(Layer):
         self.optimizer.step()
         if self._constrained:
             self.apply_constraints()
-        self.compiled.update(loss.detach(), y, y_pred.detach(), sample_weight)
+        # Metrics update without gradients; y_pred keeps its cached logits (no detach).
+        self.compiled.update(loss.detach(), y, y_pred, sample_weight)
         return loss
 
     def _forward(self, x, training):

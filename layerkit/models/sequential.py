@@ -30,6 +30,7 @@ class Sequential(Model):
         self._layers = nn.ModuleDict()
         self._input_layer = None
         self._output_shapes = {}
+        self._graph = []  # symbolic tensors: the input, then each layer's output
         for layer in layers or []:
             self.add(layer)
 
@@ -73,8 +74,9 @@ class Sequential(Model):
         if not len(self._layers) and self._batch_input_shape is None:
             self._batch_input_shape = layer._batch_input_shape
         self._layers[layer.name] = layer
-        if self._batch_input_shape is not None:
-            self.built = False
+        if self._graph:
+            self._extend_graph([layer])
+        elif self._batch_input_shape is not None:
             self._maybe_build(self._batch_input_shape)
 
     def pop(self):
@@ -85,10 +87,19 @@ class Sequential(Model):
         layer = self._layers[name]
         del self._layers[name]
         self._output_shapes.pop(name, None)
+        if len(self._graph) > 1:
+            self._graph.pop()
+        if not len(self._layers):
+            self.built = False
+            self._graph = []
         return layer
 
     def build(self, input_shape=None):
-        """Builds every layer in turn, recording each output shape (for `summary`)."""
+        """Builds every layer in turn by calling it on symbolic tensors.
+
+        The recorded graph gives `model.input`, `model.output` and each layer's
+        `input`/`output`, so `Model(model.input, layer.output)` works on a Sequential.
+        """
         input_shape = input_shape or self._batch_input_shape
         if input_shape is None:
             raise ValueError(
@@ -97,13 +108,43 @@ class Sequential(Model):
             )
         if not len(self._layers):
             raise ValueError(f"Sequential '{self.name}' has no layers to build")
-        shape = tuple(input_shape)
-        for layer in self.layers:
-            layer._maybe_build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
-            self._output_shapes[layer.name] = shape
-        self._build_input_shape = tuple(input_shape)
+        input_shape = tuple(input_shape)
+        input_layer = self._input_layer
+        if input_layer is None or tuple(input_layer._batch_input_shape) != input_shape:
+            input_layer = InputLayer(batch_input_shape=input_shape,
+                                     name=f"{self.layers[0].name}_input",
+                                     dtype=self._dtype_name)
+        self._graph = [input_layer.output]
+        self._extend_graph(self.layers)
+        self._build_input_shape = input_shape
         self.built = True
+
+    def _extend_graph(self, layers):
+        for layer in layers:
+            output = layer(self._graph[-1])
+            self._graph.append(output)
+            self._output_shapes[layer.name] = output.shape if hasattr(output, "shape") \
+                else [t.shape for t in output]
+
+    @property
+    def input(self):
+        if not self._graph:
+            raise AttributeError(f"Sequential '{self.name}' is not built: it has no input yet")
+        return self._graph[0]
+
+    @property
+    def output(self):
+        if not self._graph:
+            raise AttributeError(f"Sequential '{self.name}' is not built: it has no output yet")
+        return self._graph[-1]
+
+    @property
+    def inputs(self):
+        return [self.input]
+
+    @property
+    def outputs(self):
+        return [self.output]
 
     def call(self, inputs, training=False):
         x = inputs

@@ -11,6 +11,7 @@ from .optimizer import Optimizer as Optimizer
 from .rmsprop import RMSprop as RMSprop
 from .sgd import SGD as SGD
 from ..utils.registry import resolve
+from .schedules import from_serialized
 
 _OPTIMIZERS = {
     cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam)
@@ -32,14 +33,7 @@ def deserialize(config, custom_objects=None):
     Returns:
         An `Optimizer`.
     """
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "optimizers.deserialize: expected a dict with 'class_name' and 'config', "
-            f"received {config!r}"
-        )
-    cls = resolve(config["class_name"], _OPTIMIZERS, "optimizer", custom_objects,
-                  instantiate=False)
-    return cls.from_config(dict(config.get("config") or {}))
+    return from_serialized(config, _OPTIMIZERS, "optimizer", custom_objects)
 
 
 def get(identifier, custom_objects=None):

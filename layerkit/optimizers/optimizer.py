@@ -52,7 +52,8 @@ class Optimizer:
         owner = type(self).__name__
         if "lr" in kwargs:
             learning_rate = kwargs.pop("lr")
-        self.decay = _check_float(owner, "decay", kwargs.pop("decay", 0.0), low=0.0)
+        decay = kwargs.pop("decay", None)  # None: Keras 3 configs; 0.0: tf.keras configs
+        self.decay = _check_float(owner, "decay", decay or 0.0, low=0.0)
         _check_extra_kwargs(owner, kwargs)
         self.name = name if name is not None else owner.lower()
         self.weight_decay = _check_optional(owner, "weight_decay", weight_decay, strict=False)

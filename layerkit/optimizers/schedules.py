@@ -40,7 +40,41 @@ def _check_decay_steps(owner, decay_steps):
         )
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _StepDecay(LearningRateSchedule):
+    """Shared by ExponentialDecay and InverseTimeDecay: `decay_rate` applied per `decay_steps`.
+
+    Args:
+        initial_learning_rate: float.
+        decay_steps: number > 0.
+        decay_rate: float.
+        staircase: if True, `step / decay_steps` is floored.
+        name: name of the schedule (kept in the config); defaults to the class name.
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name=None):
+        _check_decay_steps(type(self).__name__, decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name if name is not None else type(self).__name__
+
+    def _progress(self, step):
+        p = step / self.decay_steps
+        return math.floor(p) if self.staircase else p
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_StepDecay):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)` (floored when staircase).
 
     Args:
@@ -48,35 +82,17 @@ class ExponentialDecay(LearningRateSchedule):
         decay_steps: number > 0.
         decay_rate: float.
         staircase: if True, `step / decay_steps` is floored.
-        name: name of the schedule (kept in the config).
+        name: name kept in the config (defaults to the class name).
+
+    Example:
+        >>> ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.96)(2000)  # 0.1 * 0.96**2
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
-        _check_decay_steps("ExponentialDecay", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step):
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return self.initial_learning_rate * self.decay_rate ** self._progress(step)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)` (floored when staircase).
 
     Args:
@@ -84,32 +100,14 @@ class InverseTimeDecay(LearningRateSchedule):
         decay_steps: number > 0.
         decay_rate: float.
         staircase: if True, `step / decay_steps` is floored.
-        name: name of the schedule (kept in the config).
+        name: name kept in the config (defaults to the class name).
+
+    Example:
+        >>> InverseTimeDecay(0.1, decay_steps=1, decay_rate=0.5)(2)  # 0.1 / 2
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
-        _check_decay_steps("InverseTimeDecay", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step):
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return self.initial_learning_rate / (1.0 + self.decay_rate * self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -268,11 +266,18 @@ def deserialize(config, custom_objects=None):
     Returns:
         A `LearningRateSchedule`.
     """
+    return from_serialized(config, _SCHEDULES, "learning rate schedule", custom_objects)
+
+
+def from_serialized(config, table, kind, custom_objects=None):
+    """Looks up `config['class_name']` in `table` and calls the class's `from_config`.
+
+    Shared by `schedules.deserialize` and `optimizers.deserialize`.
+    """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(
-            "schedules.deserialize: expected a dict with 'class_name' and 'config', "
+            f"Could not deserialize {kind}: expected a dict with 'class_name' and 'config', "
             f"received {config!r}"
         )
-    cls = resolve(config["class_name"], _SCHEDULES, "learning rate schedule", custom_objects,
-                  instantiate=False)
+    cls = resolve(config["class_name"], table, kind, custom_objects, instantiate=False)
     return cls.from_config(dict(config.get("config") or {}))

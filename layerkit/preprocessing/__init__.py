@@ -4,5 +4,6 @@ Pure Python / numpy; use as `from layerkit.preprocessing.text import Tokenizer` 
 `from layerkit.preprocessing.sequence import pad_sequences`, as with tf.keras 2.x.
 """
 
+from . import image as image
 from . import sequence as sequence
 from . import text as text

@@ -1,10 +1,12 @@
-"""Compiled: the loss, the metrics and their running epoch means, as `compile` set them.
+"""Compiled: the losses, the metrics and their running epoch means, as `compile` set them.
 
 Who owns what: `Model.compile` creates one; the model's steps call `loss(...)` and
 `update(...)`; the trainer calls `reset()` at each epoch/evaluation start and `results()`
 when it needs numbers. Metrics given as strings ('acc', 'accuracy', 'mae', ...) are
 resolved on the first batch, when the shapes of targets and outputs are known (the
-tf.keras rule), and keep the string the user wrote as their name.
+tf.keras rule), and keep the string the user wrote as their name. A model with several
+outputs gets one loss per output (a single loss is shared), per-output log keys
+`<output>_loss` / `<output>_<metric>` and a total `loss` = Σ weight · output loss.
 """
 
 import torch
@@ -14,99 +16,149 @@ from .. import metrics as metrics_module
 
 
 class Compiled:
-    """Loss and metrics of a compiled single-output model.
+    """Losses and metrics of a compiled model.
 
     Args:
-        loss: name, function or Loss object.
-        metrics: list of metric identifiers (not sample-weighted).
-        weighted_metrics: list of metric identifiers that use sample weights.
-        loss_weights: float (or one-element list/dict) scaling the loss.
+        loss: name, function or Loss object; or a list / dict (by output name) of them.
+        metrics: list of metric identifiers (not sample-weighted), or a list of lists /
+            dict by output name for several outputs.
+        weighted_metrics: the same, for metrics that use sample weights.
+        loss_weights: float, list or dict (by output name) scaling each output's loss.
+        output_names: names of the model's outputs (one entry for a single output).
     """
 
-    def __init__(self, loss, metrics=None, weighted_metrics=None, loss_weights=None):
+    def __init__(self, loss, metrics=None, weighted_metrics=None, loss_weights=None,
+                 output_names=("output",)):
         if loss is None:
             raise ValueError(
                 "compile(loss=None): a loss is needed to train, e.g. "
                 "loss='binary_crossentropy', 'categorical_crossentropy' or 'mse'"
             )
-        self.loss_fn = losses_module.get(loss)
-        self.loss_weight = _single_weight(loss_weights)
-        self._metric_ids = _as_list(metrics, "metrics")
-        self._weighted_ids = _as_list(weighted_metrics, "weighted_metrics")
-        self.metrics = None
-        self.weighted = None
-        self._loss_sum = None
+        self.output_names = list(output_names)
+        self.multi = len(self.output_names) > 1
+        self.loss_fns = [losses_module.get(l) for l in self._per_output(loss, "loss")]
+        weights = self._per_output(1.0 if loss_weights is None else loss_weights,
+                                   "loss_weights")
+        self.loss_weights = [float(w) for w in weights]
+        self._metric_ids = self._per_output_lists(metrics, "metrics")
+        self._weighted_ids = self._per_output_lists(weighted_metrics, "weighted_metrics")
+        self.metrics = None  # per output: [(metric, weighted), ...], built on the first batch
+        self._loss_sums = None
         self._seen = 0
+
+    @property
+    def loss_fn(self):
+        """The loss of the first output (for one-output target checks)."""
+        return self.loss_fns[0]
+
+    def _per_output(self, value, what):
+        n = len(self.output_names)
+        if isinstance(value, dict):
+            unknown = set(value) - set(self.output_names)
+            if unknown:
+                raise ValueError(
+                    f"compile({what}=...): unknown output names {sorted(unknown)}; the "
+                    f"model's outputs are {self.output_names}"
+                )
+            default = 1.0 if what == "loss_weights" else None
+            values = [value.get(name, default) for name in self.output_names]
+            if what == "loss" and any(v is None for v in values):
+                missing = [n_ for n_, v in zip(self.output_names, values) if v is None]
+                raise ValueError(f"compile(loss=dict): no loss given for outputs {missing}")
+            return values
+        if isinstance(value, (list, tuple)):
+            if len(value) != n:
+                raise ValueError(
+                    f"compile({what}=list of {len(value)}): the model has {n} output(s) "
+                    f"{self.output_names}; give one entry per output"
+                )
+            return list(value)
+        return [value] * n
+
+    def _per_output_lists(self, value, what):
+        n = len(self.output_names)
+        if value is None:
+            return [[] for _ in range(n)]
+        if isinstance(value, dict):
+            return [_as_list(v) for v in self._per_output(value, what)]
+        value = _as_list(value)
+        if self.multi and value and all(isinstance(v, (list, tuple)) for v in value):
+            return [list(v) for v in self._per_output(value, what)]
+        return [list(value) for _ in range(n)]
 
     def build(self, y_true, y_pred):
         """Resolves metric identifiers from the first batch's shapes."""
-        true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
-        self.metrics = [metrics_module.resolve(m, true_shape, pred_shape)
-                        for m in self._metric_ids]
-        self.weighted = [metrics_module.resolve(m, true_shape, pred_shape)
-                         for m in self._weighted_ids]
+        self.metrics = []
+        for i, (yt, yp) in enumerate(zip(_listed(y_true), _listed(y_pred))):
+            shapes = (tuple(yt.shape), tuple(yp.shape))
+            entries = [(metrics_module.resolve(m, *shapes), False) for m in self._metric_ids[i]]
+            entries += [(metrics_module.resolve(m, *shapes), True)
+                        for m in self._weighted_ids[i]]
+            self.metrics.append(entries)
         names = self.metric_names()
         if len(set(names)) != len(names):
             raise ValueError(f"compile(metrics=...): metric names must be unique, got {names}")
 
     def loss(self, y_true, y_pred, sample_weight=None):
-        value = self.loss_fn(y_true, y_pred, sample_weight=sample_weight)
-        return value if self.loss_weight == 1.0 else value * self.loss_weight
+        """The total loss: Σ weight · loss of each output (a 0-dim tensor)."""
+        if not self.multi:
+            value = self.loss_fns[0](y_true, y_pred, sample_weight=sample_weight)
+            return value if self.loss_weights[0] == 1.0 else value * self.loss_weights[0]
+        self._last_output_losses = [
+            fn(yt, yp, sample_weight=sample_weight) for fn, yt, yp in
+            zip(self.loss_fns, _listed(y_true), _listed(y_pred))
+        ]
+        return sum(w * l for w, l in zip(self.loss_weights, self._last_output_losses))
 
     def update(self, loss, y_true, y_pred, sample_weight=None):
         """Adds one batch to the running means (no device synchronisation)."""
         if self.metrics is None:
             self.build(y_true, y_pred)
-        batch = y_pred.shape[0]
-        if self._loss_sum is None:
-            self._loss_sum = torch.zeros((), dtype=torch.float64, device=loss.device)
-        self._loss_sum.add_(loss.detach(), alpha=batch)
+        batch = _listed(y_pred)[0].shape[0]
+        values = [loss] + (list(self._last_output_losses) if self.multi else [])
+        if self._loss_sums is None:
+            self._loss_sums = torch.zeros(len(values), dtype=torch.float64, device=loss.device)
+        self._loss_sums.add_(torch.stack([v.detach() for v in values]), alpha=batch)
         self._seen += batch
-        for metric in self.metrics:
-            metric.update_state(y_true, y_pred)
-        for metric in self.weighted:
-            metric.update_state(y_true, y_pred, sample_weight=sample_weight)
+        for entries, yt, yp in zip(self.metrics, _listed(y_true), _listed(y_pred)):
+            for metric, weighted in entries:
+                metric.update_state(yt, yp, sample_weight=sample_weight if weighted else None)
 
     def reset(self):
-        self._loss_sum = None
+        self._loss_sums = None
         self._seen = 0
-        for metric in (self.metrics or []) + (self.weighted or []):
-            metric.reset_state()
+        for entries in self.metrics or []:
+            for metric, _ in entries:
+                metric.reset_state()
 
     def metric_names(self):
         if self.metrics is None:
             return []
-        return [m.name for m in self.metrics + self.weighted]
+        return [self._key(i, metric.name) for i, entries in enumerate(self.metrics)
+                for metric, _ in entries]
+
+    def _key(self, output_index, name):
+        return f"{self.output_names[output_index]}_{name}" if self.multi else name
 
     def results(self):
-        """{'loss': mean, name: value, ...} as Python floats (one sync)."""
-        logs = {"loss": float(self._loss_sum) / max(self._seen, 1) if self._seen else 0.0}
-        for metric in (self.metrics or []) + (self.weighted or []):
-            logs[metric.name] = float(metric.result())
+        """{'loss': mean, ('<output>_loss': ...,) name: value, ...} as floats (one sync)."""
+        keys = ["loss"] + ([f"{n}_loss" for n in self.output_names] if self.multi else [])
+        if self._seen:
+            sums = self._loss_sums.tolist()
+            logs = {k: s / self._seen for k, s in zip(keys, sums)}
+        else:
+            logs = {k: 0.0 for k in keys}
+        for i, entries in enumerate(self.metrics or []):
+            for metric, _ in entries:
+                logs[self._key(i, metric.name)] = float(metric.result())
         return logs
 
 
-def _as_list(value, what):
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        raise ValueError(
-            f"compile({what}=dict): per-output {what} need a multi-output model; "
-            f"give a list for a single-output model, received {value!r}"
-        )
+def _listed(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _single_weight(loss_weights):
-    if loss_weights is None:
-        return 1.0
-    if isinstance(loss_weights, dict):
-        loss_weights = list(loss_weights.values())
-    if isinstance(loss_weights, (list, tuple)):
-        if len(loss_weights) != 1:
-            raise ValueError(
-                f"compile(loss_weights={loss_weights!r}): a single-output model takes one "
-                "weight"
-            )
-        loss_weights = loss_weights[0]
-    return float(loss_weights)
+def _as_list(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]

@@ -81,8 +81,46 @@ def num_samples(array):
     return array.shape[0]
 
 
-def shape_of(array):
-    return tuple(array.shape)
+def to_arrays(data, names, what):
+    """Converts the data for a model's inputs (or outputs) `names`.
+
+    Args:
+        data: one array for one input; a list/tuple or a dict (by name) for several.
+        names: the model's input (or output) names.
+        what: 'x' or 'y', for messages.
+
+    Returns:
+        One converted array, or a list of them in `names` order.
+    """
+    if isinstance(data, dict):
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise ValueError(
+                f"{what} is a dict with keys {sorted(data)}, but the model expects "
+                f"{names}; missing {missing}"
+            )
+        data = [data[n] for n in names]
+        return to_array(data[0], what) if len(names) == 1 else [
+            to_array(d, f"{what}[{n!r}]") for d, n in zip(data, names)]
+    if len(names) == 1:
+        if isinstance(data, (list, tuple)) and len(data) == 1 and hasattr(data[0], "shape"):
+            data = data[0]
+        return to_array(data, what)
+    if not isinstance(data, (list, tuple)) or len(data) != len(names):
+        got = f"a list of {len(data)}" if isinstance(data, (list, tuple)) else \
+            type(data).__name__
+        raise ValueError(
+            f"The model has {len(names)} {'inputs' if what == 'x' else 'outputs'} {names}: "
+            f"{what} must be a list of {len(names)} arrays or a dict by name, received {got}"
+        )
+    return [to_array(d, f"{what}[{i}]") for i, d in enumerate(data)]
+
+
+def shape_of(data):
+    """Keras shape(s) of converted data (a list for several arrays), batch entry None."""
+    if isinstance(data, list):
+        return [shape_of(d) for d in data]
+    return (None,) + tuple(data.shape[1:])
 
 
 def train_validation_split(arrays, validation_split):
@@ -95,15 +133,16 @@ def train_validation_split(arrays, validation_split):
         raise ValueError(
             f"validation_split must be a float in (0, 1), received {validation_split!r}"
         )
-    n = next(num_samples(a) for a in arrays if a is not None)
+    specs, flat = _flatten_parts(arrays)
+    n = num_samples(flat[0])
     split_at = int(np.floor(n * (1.0 - validation_split)))
     if split_at == 0 or split_at == n:
         raise ValueError(
             f"validation_split={validation_split} leaves {split_at} training and "
             f"{n - split_at} validation samples out of {n}; both need at least one"
         )
-    train = tuple(None if a is None else a[:split_at] for a in arrays)
-    val = tuple(None if a is None else a[split_at:] for a in arrays)
+    train = _pack_parts(specs, [a[:split_at] for a in flat])
+    val = _pack_parts(specs, [a[split_at:] for a in flat])
     return train, val
 
 
@@ -111,23 +150,24 @@ class ArrayBatches:
     """Yields (x, y, sample_weight) batches on the device from converted arrays.
 
     Args:
-        x, y, sample_weight: converted arrays (y and sample_weight may be None).
+        x, y: converted arrays, or lists of them (several model inputs / outputs).
+        sample_weight: converted array or None.
         batch_size: positive int.
         shuffle: True (new permutation each epoch), False, or 'batch'.
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
-        self.arrays = (x, y, sample_weight)
-        self.n = num_samples(x)
+        self._parts, self.arrays = _flatten_parts((x, y, sample_weight))
+        self.n = num_samples(self.arrays[0])
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.device = config.device()
-        self._sparse = tuple(a is not None and _is_sparse(a) for a in self.arrays)
+        self._sparse = [_is_sparse(a) for a in self.arrays]
         # Dense arrays move to the device once; sparse ones batch by batch.
-        self._on_device = tuple(
-            None if a is None or _is_sparse(a) else a.to(self.device, non_blocking=True)
-            for a in self.arrays
-        )
+        self._on_device = [
+            None if sparse else a.to(self.device, non_blocking=True)
+            for a, sparse in zip(self.arrays, self._sparse)
+        ]
 
     def __len__(self):
         return -(-self.n // self.batch_size)
@@ -154,25 +194,51 @@ class ArrayBatches:
             order_dev = order.to(self.device)
         else:
             order_dev = order
+        count = len(self.arrays)
         for start in range(0, self.n, self.batch_size):
             stop = min(start + self.batch_size, self.n)
             if order is None:
-                yield tuple(self._slice(i, start, stop) for i in range(3))
+                values = [self._slice(i, start, stop) for i in range(count)]
             else:
                 idx, idx_dev = order[start:stop], order_dev[start:stop]
-                yield tuple(self._take(i, idx, idx_dev) for i in range(3))
+                values = [self._take(i, idx, idx_dev) for i in range(count)]
+            yield _pack_parts(self._parts, values)
 
     def _slice(self, i, start, stop):
         if self._sparse[i]:
             return _csr_to_torch(self.arrays[i][start:stop], self.device)
-        array = self._on_device[i]
-        return None if array is None else array[start:stop]
+        return self._on_device[i][start:stop]
 
     def _take(self, i, idx, idx_dev):
         if self._sparse[i]:
             return _csr_to_torch(self.arrays[i][idx.numpy()], self.device)
-        array = self._on_device[i]
-        return None if array is None else array.index_select(0, idx_dev)
+        return self._on_device[i].index_select(0, idx_dev)
+
+
+def _flatten_parts(parts):
+    """(specs, flat arrays) for a tuple of parts that are None, an array or a list."""
+    specs, flat = [], []
+    for part in parts:
+        if part is None:
+            specs.append(None)
+        elif isinstance(part, list):
+            specs.append((len(flat), len(part), True))
+            flat.extend(part)
+        else:
+            specs.append((len(flat), 1, False))
+            flat.append(part)
+    return specs, flat
+
+
+def _pack_parts(specs, values):
+    packed = []
+    for spec in specs:
+        if spec is None:
+            packed.append(None)
+        else:
+            start, count, is_list = spec
+            packed.append(values[start:start + count] if is_list else values[start])
+    return tuple(packed)
 
 
 def _csr_to_torch(csr, device):

@@ -31,8 +31,10 @@ def is_batch_source(x):
 def _to_device(value, what):
     if value is None:
         return None
-    if isinstance(value, (list, tuple)) and not np.isscalar(value[0] if value else 0):
-        value = np.asarray(value)
+    if isinstance(value, dict):
+        return {k: _to_device(v, what) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and value and hasattr(value[0], "shape"):
+        return [_to_device(v, what) for v in value]  # several model inputs / outputs
     tensor = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor)
                              else value)
     if tensor.dtype.is_floating_point or tensor.dtype == torch.bool:
@@ -57,15 +59,24 @@ def unpack_batch(batch, source_name, index):
             "tuple (x, y) or (x, y, sample_weight)"
         )
     x, y, sw = (tuple(batch) + (None, None))[:3]
-    if x is None or len(x) == 0:
+    n = _batch_len(x)
+    if x is None or n == 0:
         raise ValueError(f"{source_name} yielded an empty batch {index}")
     for name, value in (("y", y), ("sample_weight", sw)):
-        if value is not None and len(value) != len(x):
+        if value is not None and _batch_len(value) != n:
             raise ValueError(
-                f"{source_name} yielded batch {index} with {len(x)} samples in x but "
-                f"{len(value)} in {name}"
+                f"{source_name} yielded batch {index} with {n} samples in x but "
+                f"{_batch_len(value)} in {name}"
             )
     return _to_device(x, "x"), _to_device(y, "y"), _to_device(sw, "sample_weight")
+
+
+def _batch_len(value):
+    if isinstance(value, dict):
+        value = next(iter(value.values()))
+    if isinstance(value, (list, tuple)) and value and hasattr(value[0], "shape"):
+        value = value[0]
+    return len(value)
 
 
 class BatchSource:

@@ -20,7 +20,7 @@ from ..callbacks.callback_list import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
 from . import data_adapter
-from .data_adapter import ArrayBatches, to_array
+from .data_adapter import ArrayBatches, to_array, to_arrays
 from .generator_adapter import BatchSource, is_batch_source
 
 _IGNORED_FIT_KWARGS = {"max_queue_size"}  # tf.keras queue size: DataLoader prefetches
@@ -58,13 +58,18 @@ def _verbosity(verbose, default=1):
     return int(verbose)
 
 
-def _convert(x, y=None, sample_weight=None):
-    x = to_array(x, "x")
-    y = None if y is None else to_array(y, "y")
+def _convert(model, x, y=None, sample_weight=None):
+    """Converts x, y (one array, or a list / dict for several inputs / outputs) and weights."""
+    x = to_arrays(x, model.input_names, "x")
+    y = None if y is None else to_arrays(y, model.output_names, "y")
     sample_weight = None if sample_weight is None else to_array(sample_weight, "sample_weight")
-    n = x.shape[0]
-    for name, array in (("y", y), ("sample_weight", sample_weight)):
-        if array is not None and array.shape[0] != n:
+    flat_x = x if isinstance(x, list) else [x]
+    n = flat_x[0].shape[0]
+    named = [(f"x[{i}]", a) for i, a in enumerate(flat_x[1:], 1)]
+    named += [("y", a) for a in (y if isinstance(y, list) else [y]) if a is not None]
+    named += [("sample_weight", sample_weight)] if sample_weight is not None else []
+    for name, array in named:
+        if array.shape[0] != n:
             raise ValueError(
                 f"Data cardinality is ambiguous: x has {n} samples but {name} has "
                 f"{array.shape[0]}. Make sure all arrays contain the same number of samples"
@@ -78,6 +83,11 @@ def _class_weights(y, class_weight, sample_weight):
     """Per-sample weights from `class_weight` (times `sample_weight`, as tf.keras does)."""
     if not class_weight:
         return sample_weight
+    if isinstance(y, list):
+        raise ValueError(
+            "class_weight works for single-output models; for several outputs pass "
+            "sample_weight instead"
+        )
     if y.dim() > 1 and y.shape[-1] > 1:
         labels = y.argmax(-1)
     else:
@@ -95,13 +105,19 @@ def preflight(model, x, y=None):
     Raises:
         ValueError: naming the layer, the expected shape and the received one.
     """
-    shape = (None,) + tuple(x.shape[1:])
+    shape = data_adapter.shape_of(x)
     if not model.built:
         model._maybe_build(shape)
     model.check_input_shape(shape)
-    if y is not None and model.compiled is not None:
-        y_np = y.numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
-        losses_module.check_targets(model.compiled.loss_fn, y_np, model.compute_output_shape(shape))
+    if y is None or model.compiled is None:
+        return
+    out_shapes = model.compute_output_shape(shape)
+    ys = y if isinstance(y, list) else [y]
+    if len(ys) == 1:
+        out_shapes = [out_shapes]
+    for loss_fn, target, out_shape in zip(model.compiled.loss_fns, ys, out_shapes):
+        target = target.numpy() if isinstance(target, torch.Tensor) else np.asarray(target)
+        losses_module.check_targets(loss_fn, target, out_shape)
 
 
 @contextlib.contextmanager
@@ -159,15 +175,15 @@ def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
         return source
     if needs_y and y is None:
         raise ValueError("y (the targets) is required for array data")
-    x, y, sample_weight = _convert(x, y, sample_weight)
+    x, y, sample_weight = _convert(model, x, y, sample_weight)
     sample_weight = _class_weights(y, class_weight, sample_weight)
     preflight(model, x, y)
     return ArrayBatches(x, y, sample_weight, batch_size, shuffle)
 
 
-def _split_arrays(x, y, sample_weight, class_weight, validation_split):
+def _split_arrays(model, x, y, sample_weight, class_weight, validation_split):
     """Converts the training arrays and cuts the last `validation_split` off."""
-    x, y, sample_weight = _convert(x, y, sample_weight)
+    x, y, sample_weight = _convert(model, x, y, sample_weight)
     sample_weight = _class_weights(y, class_weight, sample_weight)
     return data_adapter.train_validation_split((x, y, sample_weight), validation_split)
 
@@ -195,7 +211,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         if y is None:
             raise ValueError("y (the targets) is required for array data")
         (x, y, sample_weight), validation_data = _split_arrays(
-            x, y, sample_weight, class_weight, validation_split)
+            model, x, y, sample_weight, class_weight, validation_split)
         class_weight = None
     train = _source(model, x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
                     class_weight, **streaming)
@@ -320,7 +336,7 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
                              use_multiprocessing=use_multiprocessing)
         preflight(model, source.peek()[0])
     else:
-        x = to_array(x, "x")
+        x = to_arrays(x, model.input_names, "x")
         preflight(model, x)
         source = ArrayBatches(x, batch_size=_check_batch_size(batch_size))
     batches = source.epoch()
@@ -335,7 +351,15 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
             outputs.append(model.predict_step(xb))
             cbs.on_predict_batch_end(step, {})
     cbs.on_predict_end()
+    if isinstance(outputs[0], (list, tuple)):
+        return [torch.cat(parts).cpu().numpy() for parts in zip(*outputs)]
     return torch.cat(outputs).cpu().numpy()
+
+
+def _to_numpy(outputs):
+    if isinstance(outputs, (list, tuple)):
+        return [o.cpu().numpy() for o in outputs]
+    return outputs.cpu().numpy()
 
 
 # ---------------------------------------------------------------------------- on_batch
@@ -343,7 +367,7 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None,
                    reset_metrics=True, return_dict=False):
     """One training step on one batch (see `Model.train_on_batch`)."""
     _require_compiled(model, "training")
-    x, y, sample_weight = _convert(x, y, sample_weight)
+    x, y, sample_weight = _convert(model, x, y, sample_weight)
     sample_weight = _class_weights(y, class_weight, sample_weight)
     preflight(model, x, y)
     xb, yb, swb = next(iter(ArrayBatches(x, y, sample_weight, batch_size=x.shape[0])))
@@ -358,7 +382,7 @@ def test_on_batch(model, x, y=None, sample_weight=None, reset_metrics=True,
                   return_dict=False):
     """Evaluates one batch (see `Model.test_on_batch`)."""
     _require_compiled(model, "evaluating")
-    x, y, sample_weight = _convert(x, y, sample_weight)
+    x, y, sample_weight = _convert(model, x, y, sample_weight)
     preflight(model, x, y)
     xb, yb, swb = next(iter(ArrayBatches(x, y, sample_weight, batch_size=x.shape[0])))
     if reset_metrics:
@@ -370,8 +394,8 @@ def test_on_batch(model, x, y=None, sample_weight=None, reset_metrics=True,
 
 def predict_on_batch(model, x):
     """Outputs for one batch as numpy."""
-    x = to_array(x, "x")
+    x = to_arrays(x, model.input_names, "x")
     preflight(model, x)
     (xb, _, _), = iter(ArrayBatches(x, batch_size=x.shape[0]))
     with torch.no_grad():
-        return model.predict_step(xb).cpu().numpy()
+        return _to_numpy(model.predict_step(xb))

@@ -5,3 +5,4 @@ from .numerical import normalize as normalize
 from .numerical import to_categorical as to_categorical
 from .progbar import Progbar as Progbar
 from .sequence import Sequence as Sequence
+from .file_utils import get_file as get_file

@@ -126,7 +126,7 @@ def download(origin, target, file_hash=None, hash_algorithm="auto", digest=None)
             files whose content, not their compressed bytes, has a known hash).
 
     Raises:
-        DownloadError: the URL could not be fetched; `.reason` holds why.
+        DownloadError: the URL could not be fetched; the message says why.
         ValueError: the downloaded file does not match `file_hash` (nothing is kept).
     """
     folder, name = os.path.split(os.path.abspath(target))
@@ -352,6 +352,40 @@ def extract_archive(file_path, path=".", archive_format="auto"):
     return False
 
 
+def fetch_and_extract(
+    archive_name,
+    folder_name,
+    origin,
+    dirs,
+    file_hash=None,
+    hash_algorithm="auto",
+    force_download=False,
+    archive_format="auto",
+    aliases=(),
+):
+    """Finds or downloads an archive (see `fetch`) and extracts it beside itself.
+
+    When the archive's folder is read-only, it is extracted into the first writable of
+    `dirs` instead.
+
+    Args:
+        archive_name, origin, dirs, file_hash, hash_algorithm, force_download, aliases: as
+            for `fetch`.
+        folder_name: name of the extraction folder.
+        archive_format: as for `extract_archive`.
+
+    Returns:
+        `(archive path, extraction folder)`; the folder is None when the file is not an
+        archive of `archive_format`.
+    """
+    archive = fetch(archive_name, origin, dirs, file_hash, hash_algorithm, force_download, aliases)
+    home = os.path.dirname(archive)
+    if not os.access(home, os.W_OK):
+        home = writable_dir(dirs)
+    target = os.path.join(home, folder_name)
+    return archive, (target if extract_archive(archive, target, archive_format) else None)
+
+
 def _archive_names(fname, provided):
     """Keras 3's names for an extracted download: (archive file name, extraction folder)."""
     if provided and "." in fname:
@@ -409,7 +443,11 @@ def get_file(
         DownloadError: no local copy and no network (names the file, URL and folders).
 
     Example:
-        >>> path = get_file("mnist.npz", origin=BASE + "mnist.npz")  # doctest: +SKIP
+        >>> path = get_file(  # doctest: +SKIP
+        ...     "mnist.npz",
+        ...     origin="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+        ...     file_hash="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+        ... )
     """
     if origin is None:
         raise ValueError('get_file: please specify the "origin" argument (URL of the file).')
@@ -434,12 +472,18 @@ def get_file(
             candidate = os.path.join(folder, folder_name)
             if os.path.isdir(candidate) and os.listdir(candidate):
                 return candidate
-    archive = fetch(archive_name, origin, dirs, file_hash, hash_algorithm, force_download)
-    home = os.path.dirname(archive)
-    if not os.access(home, os.W_OK):
-        home = writable_dir(dirs)
-    target = os.path.join(home, folder_name)
-    if not extract_archive(archive, target, "tar" if untar else archive_format):
+    archive, target = fetch_and_extract(
+        archive_name,
+        folder_name,
+        origin,
+        dirs,
+        file_hash,
+        hash_algorithm,
+        force_download,
+        archive_format="tar" if untar else archive_format,
+    )
+    if target is None:
+        target = os.path.join(os.path.dirname(archive), folder_name)
         warnings.warn(
             f"get_file: could not extract {archive}: not a tar or zip archive.", stacklevel=2
         )

@@ -24,6 +24,8 @@ class Dense(Layer):
         >>> Dense(16, activation="relu", input_shape=(10000,))
     """
 
+    supports_masking = True
+
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,

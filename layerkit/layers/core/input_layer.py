@@ -1,5 +1,6 @@
 """InputLayer and `Input()`: declare the shape and dtype a model receives."""
 
+from ...graph.node import Node
 from ...graph.symbolic import KerasTensor
 from ...graph.shapes import to_shape_tuple
 from ...utils.naming import unique_name
@@ -32,6 +33,7 @@ class InputLayer(Layer):
         self.sparse = sparse
         self.built = True
         self._build_input_shape = self._batch_input_shape
+        Node(self, [], KerasTensor(self._batch_input_shape, self.dtype, source_layer=self))
 
     def call(self, inputs):
         return inputs
@@ -64,4 +66,4 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=False,
     """
     layer = InputLayer(input_shape=shape, batch_size=batch_size, dtype=dtype,
                        batch_input_shape=batch_shape, name=name, sparse=sparse)
-    return KerasTensor(layer._batch_input_shape, layer.dtype, source_layer=layer)
+    return layer.output

@@ -1,0 +1,25 @@
+"""AveragePooling2D: average over windows of rows and columns."""
+
+from .base_pooling import BasePooling, average_pool
+
+
+class AveragePooling2D(BasePooling):
+    """Average pooling over rows and columns.
+
+    Args:
+        pool_size: int or tuple of 2 int(s), the window (default (2, 2)).
+        strides: int, tuple or None (None = pool_size).
+        padding: 'valid' (default) or 'same' (TF placement; padded cells are left out of each mean).
+        data_format: 'channels_last' (batch, rows, cols, channels) or 'channels_first'; None means
+            `config.image_data_format()`.
+
+    Example:
+        >>> AveragePooling2D((2, 2))
+    """
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(2, pool_size, strides, padding, data_format, **kwargs)
+
+    def _pool(self, x, pairs):
+        return average_pool(x, self.pool_size, self.strides, pairs)

@@ -1,0 +1,204 @@
+"""Functional: a model defined by calling layers on `Input` tensors.
+
+    inputs = Input(shape=(784,))
+    x = Dense(64, activation="relu")(inputs)
+    outputs = Dense(10, activation="softmax")(x)
+    model = Model(inputs, outputs)        # returns a Functional
+
+The constructor walks the recorded Nodes backwards from the outputs, orders them, and
+registers every layer (InputLayers included, as Keras lists them) under its name. `call`
+replays the nodes on real tensors; shared layers simply appear in several nodes.
+"""
+
+import warnings
+
+from torch import nn
+
+from ..graph.node import flatten, map_structure
+from ..graph.symbolic import KerasTensor
+from ..layers.core.input_layer import InputLayer
+from .model import Model
+
+
+class Functional(Model):
+    """A model over a graph of layers, with one or several inputs and outputs.
+
+    Args:
+        inputs: a KerasTensor from `Input(...)`, or a list / dict of them.
+        outputs: KerasTensor(s) computed from `inputs`, a list or a dict.
+        name: model name (`model`, `model_1`, ... when None).
+
+    Raises:
+        TypeError: when inputs/outputs are not symbolic tensors.
+        ValueError: for a disconnected graph or duplicate layer names.
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **legacy):
+        if legacy.keys() - {"input", "output"}:
+            raise TypeError(f"Model() got unexpected keyword arguments {sorted(legacy)}")
+        if "input" in legacy or "output" in legacy:  # Keras 1 / 2.0 spelling in old notes
+            warnings.warn("Model(input=, output=) is the Keras 1 spelling; use inputs=, "
+                          "outputs=", DeprecationWarning, stacklevel=2)
+            inputs = legacy.get("input", inputs)
+            outputs = legacy.get("output", outputs)
+        if inputs is None or outputs is None:
+            raise ValueError("Model(inputs, outputs): both inputs and outputs are required")
+        super().__init__(name=name, trainable=trainable)
+        for what, struct in (("inputs", inputs), ("outputs", outputs)):
+            for leaf in flatten(struct):
+                if not isinstance(leaf, KerasTensor):
+                    raise TypeError(
+                        f"Model({what}=...) expects symbolic tensors from Input(...) and layer "
+                        f"calls, received {type(leaf).__name__}: {leaf!r}"
+                    )
+        self._input_struct = inputs
+        self._output_struct = outputs
+        self._flat_inputs = flatten(inputs)
+        self._flat_outputs = flatten(outputs)
+        self._layers = nn.ModuleDict()
+        ordered = _ordered_nodes(self._flat_inputs, self._flat_outputs)
+        self._nodes = [n for n in ordered if not isinstance(n.layer, InputLayer)]
+        for layer in [n.layer for n in ordered]:
+            known = self._layers[layer.name] if layer.name in self._layers else None
+            if known is None:
+                self._layers[layer.name] = layer
+            elif known is not layer:
+                raise ValueError(
+                    f"The name {layer.name!r} is used by two different layers in model "
+                    f"'{self.name}'; all layer names should be unique"
+                )
+        shapes = [t.shape for t in self._flat_inputs]
+        self._build_input_shape = shapes[0] if len(shapes) == 1 else shapes
+        self.built = True
+
+    @property
+    def layers(self):
+        return list(self._layers.values())
+
+    @property
+    def input(self):
+        return self._input_struct
+
+    @property
+    def output(self):
+        return self._output_struct
+
+    @property
+    def inputs(self):
+        return list(self._flat_inputs)
+
+    @property
+    def outputs(self):
+        return list(self._flat_outputs)
+
+    @property
+    def output_names(self):
+        """Names of the layers producing the outputs (keys of per-output losses/logs)."""
+        if isinstance(self._output_struct, dict):
+            return list(self._output_struct)
+        return [t.node.layer.name for t in self._flat_outputs]
+
+    @property
+    def input_names(self):
+        if isinstance(self._input_struct, dict):
+            return list(self._input_struct)
+        return [t.node.layer.name for t in self._flat_inputs]
+
+    def call(self, inputs, training=False):
+        values = {}
+        flat = self._flatten_data(inputs)
+        for tensor, value in zip(self._flat_inputs, flat):
+            values[id(tensor)] = value
+        for node in self._nodes:
+            args = map_structure(lambda t: values[id(t)], node.inputs)
+            out = node.layer(args, training=training, **node.call_kwargs)
+            for tensor, value in zip(node.output_tensors, flatten(out)):
+                values[id(tensor)] = value
+        outputs = [values[id(t)] for t in self._flat_outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _flatten_data(self, inputs):
+        """The model's inputs in graph order, from a tensor, a list or a dict by name."""
+        if isinstance(inputs, dict):
+            missing = [n for n in self.input_names if n not in inputs]
+            if missing:
+                raise ValueError(
+                    f"Model '{self.name}' expects inputs {self.input_names}; missing {missing}"
+                )
+            return [inputs[n] for n in self.input_names]
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != len(self._flat_inputs):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(self._flat_inputs)} input(s) "
+                f"{self.input_names}, received {len(flat)}"
+            )
+        return flat
+
+    def compute_output_shape(self, input_shape):
+        shapes = [t.shape for t in self._flat_outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def check_input_shape(self, shapes):
+        """Raises if data shapes cannot feed the model's inputs."""
+        shapes = shapes if isinstance(shapes, list) else [shapes]
+        for tensor, shape in zip(self._flat_inputs, shapes):
+            expected = tensor.shape
+            if len(expected) != len(shape) or any(
+                e is not None and s is not None and e != s
+                for e, s in zip(expected[1:], shape[1:])
+            ):
+                raise ValueError(
+                    f"Input '{tensor.name}' of model '{self.name}' is incompatible: expected "
+                    f"shape {expected}, but received input with shape {tuple(shape)}"
+                )
+
+    def layer_output_shape(self, layer):
+        if not layer._inbound_nodes:
+            return None
+        shapes = [t.shape for t in flatten(layer._inbound_nodes[0].outputs)]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def get_config(self):
+        return {"name": self.name, "layers": [
+            {"class_name": type(l).__name__, "config": l.get_config()} for l in self.layers
+        ]}
+
+
+def _ordered_nodes(inputs, outputs):
+    """Nodes needed to compute `outputs` from `inputs`, ordered as Keras orders layers.
+
+    Keras sorts by depth (distance from the outputs, farthest first), ties broken by the
+    order a depth-first walk from the outputs first meets each layer; input nodes come
+    along, so `model.layers` starts with the InputLayers. That order is also the order of
+    `get_weights()`, so weights copied from Keras line up.
+
+    Raises:
+        ValueError: when an output depends on an Input that is not among `inputs`.
+    """
+    input_ids = {id(t) for t in inputs}
+    first_seen, depth, post_order = {}, {}, []
+
+    def visit(tensor, consumer):
+        node = tensor.node
+        if node is None or (isinstance(node.layer, InputLayer) and id(tensor) not in input_ids):
+            raise ValueError(
+                f"Graph disconnected: cannot obtain value for tensor {tensor!r} at layer "
+                f"'{consumer}'. The inputs given to Model were "
+                f"{[t.name for t in inputs]}; add {tensor.name!r} to them"
+            )
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        if id(node) in depth:
+            return
+        depth[id(node)] = 0
+        if id(tensor) not in input_ids:
+            for parent in node.input_tensors:
+                visit(parent, node.layer.name)
+        post_order.append(node)
+
+    for tensor in outputs:
+        visit(tensor, tensor.name)
+    for node in reversed(post_order):  # consumers before producers
+        for parent in node.parent_nodes:
+            if id(parent) in depth:
+                depth[id(parent)] = max(depth[id(parent)], depth[id(node)] + 1)
+    return sorted(post_order, key=lambda n: (-depth[id(n)], first_seen[id(n.layer)]))
