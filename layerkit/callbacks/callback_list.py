@@ -53,10 +53,6 @@ class CallbackList:
         def call_all(*args, **kwargs):
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, **kwargs)
-                if hook == "on_train_batch_begin":
-                    cb.on_batch_begin(*args, **kwargs)
-                elif hook == "on_train_batch_end":
-                    cb.on_batch_end(*args, **kwargs)
 
         return call_all
 

@@ -68,6 +68,7 @@ class Layer(nn.Module):
         self._build_input_shape = None
         self._activity_loss = None
         self._inbound_nodes = []
+        self.input_spec = None  # an InputSpec (or a list, one per input), set by build
         self.training = False
 
     # ----------------------------------------------------------------- identity
@@ -280,6 +281,7 @@ class Layer(nn.Module):
         dtypes = map_structure(lambda t: config.standardize_dtype(t.dtype), inputs)
         try:
             self._maybe_build(shapes)
+            self.check_input_spec(shapes)
             if type(self).compute_output_shape is Layer.compute_output_shape:
                 out_shapes = infer_output_shape(self, shapes, dtypes)
             else:
@@ -291,6 +293,16 @@ class Layer(nn.Module):
         call_kwargs = {k: v for k, v in kwargs.items() if v is not None}
         Node(self, inputs, outputs, call_kwargs)
         return outputs
+
+    def check_input_spec(self, shapes):
+        """Checks input shape(s) against `input_spec` (done when graphs are connected and
+        before training, never per batch)."""
+        if self.input_spec is None:
+            return
+        specs = self.input_spec if isinstance(self.input_spec, list) else [self.input_spec]
+        shapes = [shapes] if is_shape(shapes) else shapes
+        for index, (spec, shape) in enumerate(zip(specs, shapes)):
+            spec.check(self.name, shape, index)
 
     @property
     def input(self):

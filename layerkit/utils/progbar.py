@@ -17,7 +17,8 @@ def format_value(value):
 
 
 def format_time_per_unit(seconds, unit="step"):
-    if seconds >= 1:
+    """tf.keras time per step: `2s/step`, `20ms/step`, `20us/step` (and `0s/step` for 0)."""
+    if seconds >= 1 or seconds == 0:
         return f"{seconds:.0f}s/{unit}"
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.0f}ms/{unit}"
@@ -25,6 +26,7 @@ def format_time_per_unit(seconds, unit="step"):
 
 
 def format_eta(seconds):
+    """tf.keras ETA: `1:02:05` above an hour, `2:05` above a minute, else `42s`."""
     if seconds > 3600:
         return "%d:%02d:%02d" % (seconds // 3600, (seconds % 3600) // 60, seconds % 60)
     if seconds > 60:
@@ -86,14 +88,13 @@ class Progbar:
         count = self._count(current)
         if self.verbose == 2:
             return f"{count} - {elapsed:.0f}s{metrics}"
-        bar = count + " [" + self._bar(current) + "]"
-        per_step = elapsed / max(current, 1)
-        if finalize:
+        # tf.keras: an unknown target shows the count alone, with the time per step
+        bar = count if self.target is None else count + " [" + self._bar(current) + "]"
+        per_step = elapsed / current if current else 0
+        if finalize or self.target is None:
             info = f" - {elapsed:.0f}s {format_time_per_unit(per_step)}"
-        elif self.target is not None:
-            info = f" - ETA: {format_eta(per_step * (self.target - current))}"
         else:
-            info = f" - {elapsed:.0f}s"
+            info = f" - ETA: {format_eta(per_step * (self.target - current))}"
         return bar + info + metrics
 
     def _count(self, current):
@@ -103,8 +104,6 @@ class Progbar:
         return f"{current:{digits}d}/{self.target}"
 
     def _bar(self, current):
-        if self.target is None:
-            return "=" * self.width
         filled = int(self.width * min(current, self.target) / self.target)
         head = "=" if current >= self.target else ">"
         body = "=" * (filled - 1) + head if filled > 0 else ""

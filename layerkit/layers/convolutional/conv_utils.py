@@ -47,6 +47,31 @@ def normalize_tuple(value, n, owner, argument, minimum=1):
     return tuple(int(v) for v in items)
 
 
+def normalize_pairs(value, owner, argument):
+    """Turns an int, (rows, cols) or ((top, bottom), (left, right)) into the last form.
+
+    Args:
+        value: the argument as given (entries >= 0).
+        owner / argument: the layer's class and argument names, for the error message.
+
+    Returns:
+        ((top, bottom), (left, right)).
+    """
+    if _is_int(value):
+        value = (value, value)
+    try:
+        pairs = tuple(normalize_tuple(v, 2, owner, argument, minimum=0) for v in value)
+    except (TypeError, ValueError):
+        pairs = ()
+    if len(pairs) != 2:
+        raise ValueError(
+            f"{owner}({argument}={value!r}): {argument} must be an int, a pair of ints "
+            f"(rows, cols) or a pair of pairs ((top, bottom), (left, right)) of ints >= 0, "
+            f"received {value!r}"
+        )
+    return pairs
+
+
 def normalize_padding(value, owner, allowed=("valid", "same")):
     """Lower-cases and checks a padding mode ('valid', 'same', and 'causal' for Conv1D)."""
     mode = value.lower() if isinstance(value, str) else value

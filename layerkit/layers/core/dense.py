@@ -3,6 +3,7 @@
 import torch
 
 from ... import activations, constraints, initializers, regularizers
+from ..input_spec import InputSpec
 from ..layer import Layer, activate
 
 
@@ -52,6 +53,7 @@ class Dense(Layer):
                 f"Layer '{self.name}' (Dense) needs a known last input dimension, "
                 f"received input shape {input_shape}"
             )
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.add_weight("kernel", (input_dim, self.units), self.kernel_initializer,
                         self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:

@@ -1,5 +1,7 @@
 """GlobalAveragePooling1D: the mean over all steps, skipping masked steps."""
 
+import torch
+
 from .base_global_pooling import BaseGlobalPooling
 
 
@@ -28,9 +30,9 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
             return super().call(inputs)
         steps_axis = self._spatial_axes()[0]
         channel_axis = 2 if self.data_format == "channels_last" else 1
-        weights = mask.to(inputs.dtype).unsqueeze(channel_axis)  # (B, T, 1) or (B, 1, T)
-        total = (inputs * weights).sum(dim=steps_axis, keepdim=self.keepdims)
-        return total / weights.sum(dim=steps_axis, keepdim=self.keepdims)
+        keep = mask.bool().unsqueeze(channel_axis)  # (B, T, 1) or (B, 1, T)
+        total = torch.where(keep, inputs, 0).sum(dim=steps_axis, keepdim=self.keepdims)
+        return total / keep.to(inputs.dtype).sum(dim=steps_axis, keepdim=self.keepdims)
 
     def _reduce(self, inputs, axes):
         return inputs.mean(dim=axes, keepdim=self.keepdims)
