@@ -6,6 +6,7 @@
 """
 
 from . import activations as activations
+from . import backend as backend
 from . import callbacks as callbacks
 from . import config as config
 from . import constraints as constraints

@@ -38,6 +38,7 @@ def test_embedding_matches_keras(shape, mask_zero):
     ours = Embedding(10, 3, mask_zero=mask_zero)
     theirs = keras.layers.Embedding(10, 3, mask_zero=mask_zero)
     theirs.build(shape)
+    ours.build((None,) + shape[1:])
     ours.set_weights(theirs.get_weights())
     out = ours(torch.from_numpy(ids))
     np.testing.assert_allclose(_np(out), _np(theirs(ids)), atol=ATOL)

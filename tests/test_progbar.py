@@ -207,4 +207,5 @@ def test_bar_fill(current, target, bar):
     stream = _FakeTTY()
     Progbar(target, interval=0, stream=stream).update(current)
     frame = _frames(stream)[0]
-    assert frame.startswith(f"{current:2d}/{target} {bar} - ")
+    width = len(str(target))
+    assert frame.startswith(f"{current:{width}d}/{target} {bar} - ")

@@ -140,9 +140,6 @@ def test_frozen_layer_weights_unchanged_by_fit():
 
 
 # ------------------------------------------------------------------------ structure
-@pytest.mark.xfail(strict=True, reason="BUG: model.py _forward reads self._jit_compile, which "
-                   "only compile() sets: predict/predict_on_batch on an uncompiled model raise "
-                   "AttributeError")
 def test_predict_without_compile():
     model = models.Sequential([layers.Dense(1, input_shape=(2,), kernel_initializer="ones")])
     np.testing.assert_allclose(model.predict(np.ones((3, 2), "float32")), np.full((3, 1), 2.0))

@@ -50,9 +50,16 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        def call_all(*args, **kwargs):
+        takes_index = "epoch" in hook or "batch" in hook  # on_epoch_end(epoch, logs)
+
+        def call_all(*args, logs=None):
+            index, rest = (args[:1], args[1:]) if takes_index else ((), args)
+            if rest:
+                logs = rest[0]
+            # Keras passes logs positionally and never None, so `lambda logs: ...` works
+            logs = {} if logs is None else logs
             for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+                getattr(cb, hook)(*index, logs)
 
         return call_all
 

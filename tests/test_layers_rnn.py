@@ -1,0 +1,463 @@
+"""SimpleRNN, LSTM, GRU, Bidirectional and TimeDistributed against the Keras 3 oracle.
+
+Every recurrent layer runs on two engines (torch's fused kernel, the cell loop); both are
+compared with Keras and with each other (outputs and gradients).
+"""
+
+import keras
+import numpy as np
+import pytest
+import torch
+
+from layerkit import layers, models
+from layerkit.layers.core.embedding import Embedding
+from layerkit.layers.rnn import GRU, LSTM, Bidirectional, SimpleRNN, TimeDistributed
+from layerkit.layers.rnn.base_rnn import BaseRNN
+from layerkit.utils.naming import reset_names
+
+ATOL = 1e-5
+
+KINDS = {
+    "simple_rnn": (SimpleRNN, keras.layers.SimpleRNN, {}),
+    "simple_rnn_relu": (SimpleRNN, keras.layers.SimpleRNN, {"activation": "relu"}),
+    "lstm": (LSTM, keras.layers.LSTM, {}),
+    "gru": (GRU, keras.layers.GRU, {}),
+    "gru_reset_before": (GRU, keras.layers.GRU, {"reset_after": False}),
+}
+FUSABLE = ["simple_rnn", "simple_rnn_relu", "lstm", "gru"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_names():
+    reset_names()
+    yield
+    reset_names()
+
+
+def _np(t):
+    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) \
+        else keras.ops.convert_to_numpy(t)
+
+
+def _rand(*shape, seed=0, scale=1.0):
+    return (np.random.RandomState(seed).randn(*shape) * scale).astype("float32")
+
+
+def _twin(kind, features=4, units=3, **options):
+    """(ours, theirs) built on (None, T, features) with the same random nonzero weights."""
+    ours_cls, keras_cls, extra = KINDS[kind]
+    theirs = keras_cls(units, **extra, **options)
+    theirs.build((None, 5, features))
+    weights = [_rand(*w.shape, seed=i + 1, scale=0.5) for i, w in enumerate(theirs.get_weights())]
+    theirs.set_weights(weights)
+    ours = ours_cls(units, **extra, **options)
+    ours.build((None, 5, features))
+    ours.set_weights(weights)
+    return ours, theirs
+
+
+def _as_list(out):
+    return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+def _assert_close(ours, theirs, atol=ATOL):
+    ours, theirs = _as_list(ours), _as_list(theirs)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(_np(a), _np(b), atol=atol)
+
+
+def _loop_only(layer):
+    """Forces the cell loop (Keras's use_cudnn=False)."""
+    layer.use_cudnn = False
+    return layer
+
+
+def _fused_only(monkeypatch):
+    """Makes the loop engine fail, proving the fused kernel ran."""
+    def no_loop(*args, **kwargs):
+        raise AssertionError("the cell loop ran where the fused kernel was expected")
+    monkeypatch.setattr(BaseRNN, "_run_loop", no_loop)
+
+
+# ------------------------------------------------------------------ outputs vs Keras
+@pytest.mark.parametrize("engine", ["fused", "loop"])
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
+@pytest.mark.parametrize("return_state", [False, True], ids=["out", "state"])
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "seq"])
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_rnn_matches_keras(kind, return_sequences, return_state, go_backwards, engine,
+                           monkeypatch):
+    options = dict(return_sequences=return_sequences, return_state=return_state,
+                   go_backwards=go_backwards)
+    ours, theirs = _twin(kind, **options)
+    if engine == "loop":
+        _loop_only(ours)
+    elif kind in FUSABLE:
+        _fused_only(monkeypatch)
+    x = _rand(3, 5, 4, seed=7)
+    out = ours(torch.from_numpy(x))
+    _assert_close(out, theirs(x))
+    shapes = ours.compute_output_shape((None, 5, 4))
+    shapes = shapes if isinstance(shapes, list) else [shapes]
+    assert [tuple(o.shape) for o in _as_list(out)] == [(3,) + tuple(s[1:]) for s in shapes]
+    if return_state:
+        n_states = 2 if kind == "lstm" else 1
+        assert len(out) == 1 + n_states
+
+
+MASKS = {
+    "right_pad": [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]],
+    "left_pad": [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 1]],
+    "holes": [[1, 0, 1, 0, 1], [0, 1, 1, 0, 0], [1, 1, 1, 1, 0]],
+    "empty_row": [[1, 1, 0, 0, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]],
+}
+
+
+@pytest.mark.parametrize("engine", ["auto", "loop"])
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "seq"])
+@pytest.mark.parametrize("mask_kind", list(MASKS))
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
+def test_rnn_with_mask_matches_keras(kind, mask_kind, return_sequences, go_backwards,
+                                     engine):
+    ours, theirs = _twin(kind, return_sequences=return_sequences, return_state=True,
+                         go_backwards=go_backwards)
+    if engine == "loop":
+        _loop_only(ours)
+    x = _rand(3, 5, 4, seed=8)
+    mask = np.array(MASKS[mask_kind], dtype=bool)
+    out = ours(torch.from_numpy(x), mask=torch.from_numpy(mask))
+    _assert_close(out, theirs(x, mask=mask))
+
+
+@pytest.mark.parametrize("zero_output", [False, True], ids=["repeat", "zeros"])
+@pytest.mark.parametrize("mask_kind", ["right_pad", "left_pad"])
+def test_packed_engine_runs_padding_masks(mask_kind, zero_output, monkeypatch):
+    ours, theirs = _twin("lstm", return_sequences=True, return_state=True,
+                         zero_output_for_mask=zero_output)
+    _fused_only(monkeypatch)
+    x = _rand(3, 5, 4, seed=9)
+    mask = np.array(MASKS[mask_kind], dtype=bool)
+    _assert_close(ours(torch.from_numpy(x), mask=torch.from_numpy(mask)),
+                  theirs(x, mask=mask))
+
+
+def test_masked_steps_repeat_previous_output():
+    """Keras 3 (zero_output_for_mask=False): SimpleRNN over [3, 0, 5, 0] gives o1 o1 o3 o3."""
+    model = models.Sequential([Embedding(6, 2, mask_zero=True),
+                               SimpleRNN(2, return_sequences=True)])
+    out = _np(model(torch.tensor([[3, 0, 5, 0]])))[0]
+    np.testing.assert_array_equal(out[1], out[0])
+    np.testing.assert_array_equal(out[3], out[2])
+    assert not np.allclose(out[2], out[0])
+
+
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
+def test_embedding_mask_zero_in_sequential_matches_keras(kind):
+    ours_cls, keras_cls, _ = KINDS[kind]
+    ids = np.array([[0, 0, 3, 4, 5], [1, 2, 0, 0, 0], [5, 0, 6, 0, 7]])
+    theirs = keras.Sequential([keras.Input((5,), dtype="int32"),
+                               keras.layers.Embedding(8, 4, mask_zero=True),
+                               keras_cls(3, return_sequences=True),
+                               keras_cls(2), keras.layers.Dense(1)])
+    ours = models.Sequential([Embedding(8, 4, mask_zero=True, input_length=5),
+                              ours_cls(3, return_sequences=True), ours_cls(2),
+                              layers.Dense(1)])
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(_np(ours(torch.from_numpy(ids))), _np(theirs(ids)), atol=ATOL)
+
+
+# ------------------------------------------------------------------ fused == loop
+@pytest.mark.parametrize("mask_kind", [None, "right_pad", "left_pad"])
+@pytest.mark.parametrize("kind", FUSABLE)
+def test_fused_and_loop_give_same_outputs_and_gradients(kind, mask_kind):
+    fused, _ = _twin(kind, return_sequences=True)
+    loop = _loop_only(KINDS[kind][0](3, return_sequences=True, **KINDS[kind][2]))
+    loop.build((None, 5, 4))
+    loop.set_weights(fused.get_weights())
+    x = torch.from_numpy(_rand(3, 5, 4, seed=3))
+    mask = None if mask_kind is None else torch.tensor(MASKS[mask_kind], dtype=torch.bool)
+    results = []
+    for layer in (fused, loop):
+        xi = x.clone().requires_grad_(True)
+        out = layer(xi, mask=mask)
+        (out * torch.linspace(-1, 1, out.numel()).reshape(out.shape)).sum().backward()
+        results.append([out, xi.grad] + [p.grad for p in layer.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(_np(a), _np(b), atol=1e-5)
+
+
+# ------------------------------------------------------------------ dropout
+def _identity_rnn(**options):
+    """Linear SimpleRNN with kernel I, recurrent kernel R and no bias."""
+    layer = SimpleRNN(6, activation="linear", use_bias=False, return_sequences=True,
+                      **options)
+    layer.build((None, 4, 6))
+    return layer
+
+
+def test_input_dropout_one_mask_per_sequence_training_only():
+    layer = _identity_rnn(dropout=0.5, seed=1)
+    layer.set_weights([np.eye(6, dtype="float32"), np.zeros((6, 6), "float32")])
+    x = torch.ones(8, 4, 6)
+    out = _np(layer(x, training=True))  # output_t = x_t * mask
+    assert set(np.unique(out)) <= {0.0, 2.0} and (out == 0).any() and (out == 2).any()
+    for t in range(1, 4):
+        np.testing.assert_array_equal(out[:, t], out[:, 0])
+    np.testing.assert_array_equal(_np(layer(x)), np.ones((8, 4, 6)))  # inference
+
+
+def test_recurrent_dropout_one_mask_per_sequence():
+    layer = _identity_rnn(recurrent_dropout=0.5, seed=2)
+    layer.set_weights([np.eye(6, dtype="float32"), np.eye(6, dtype="float32")])
+    x = torch.zeros(8, 4, 6)
+    x[:, 0] = 1.0  # h_0 = 1, then h_t = h_{t-1} * mask: the same mask gives 2**t or 0
+    out = _np(layer(x, training=True))
+    kept = out[:, 1] != 0
+    assert kept.any() and (~kept).any()
+    for t in range(1, 4):
+        np.testing.assert_array_equal(out[:, t], np.where(kept, 2.0 ** t, 0.0))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_seeded_input_dropout_fused_equals_loop(kind):
+    fused, _ = _twin(kind, dropout=0.4, seed=5, return_sequences=True)
+    loop = _loop_only(KINDS[kind][0](3, dropout=0.4, seed=5, return_sequences=True))
+    loop.build((None, 5, 4))
+    loop.set_weights(fused.get_weights())
+    x = torch.from_numpy(_rand(3, 5, 4, seed=4))
+    a, b = fused(x, training=True), loop(x, training=True)
+    np.testing.assert_allclose(_np(a), _np(b), atol=1e-6)
+    assert not np.allclose(_np(a), _np(fused(x)))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "gru_reset_before", "simple_rnn"])
+def test_recurrent_dropout_trains_and_is_off_at_inference(kind):
+    ours, theirs = _twin(kind, dropout=0.3, recurrent_dropout=0.3, seed=3)
+    x = _rand(2, 5, 4, seed=5)
+    _assert_close(ours(torch.from_numpy(x)), theirs(x))  # inference: no dropout
+    out = ours(torch.from_numpy(x), training=True)
+    assert tuple(out.shape) == (2, 3) and not np.allclose(_np(out), _np(theirs(x)))
+
+
+# ------------------------------------------------------------------ weights
+@pytest.mark.parametrize("layer,features,count", [
+    (lambda: LSTM(3), 4, 96), (lambda: GRU(4), 7, 156), (lambda: GRU(4, reset_after=False), 7, 144),
+    (lambda: SimpleRNN(5), 3, 45), (lambda: LSTM(2, use_bias=False), 3, 40),
+], ids=["lstm", "gru", "gru_reset_before", "simple_rnn", "lstm_no_bias"])
+def test_weight_counts_match_keras(layer, features, count):
+    ours = layer()
+    ours.build((None, 5, features))
+    config = {k: v for k, v in ours.get_config().items()
+              if k not in ("name", "implementation", "dtype", "zero_output_for_mask")}
+    theirs = getattr(keras.layers, type(ours).__name__).from_config(
+        {k: v for k, v in config.items() if not (type(ours) is SimpleRNN and k == "use_cudnn")})
+    theirs.build((None, 5, features))
+    assert ours.count_params() == theirs.count_params() == count
+    assert [w.shape for w in ours.get_weights()] == [w.shape for w in theirs.get_weights()]
+
+
+def test_lstm_initializers():
+    layer = LSTM(8)
+    layer.build((None, 5, 6))
+    kernel, recurrent, bias = layer.get_weights()
+    np.testing.assert_array_equal(bias, np.r_[np.zeros(8), np.ones(8), np.zeros(16)])
+    np.testing.assert_allclose(recurrent @ recurrent.T, np.eye(8), atol=1e-5)  # orthogonal
+    limit = np.sqrt(6 / (6 + 32))  # glorot_uniform on the packed (6, 32) kernel
+    assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.8 * limit
+    no_forget = LSTM(8, unit_forget_bias=False)
+    no_forget.build((None, 5, 6))
+    np.testing.assert_array_equal(no_forget.get_weights()[2], np.zeros(32))
+
+
+def test_gru_bias_layout():
+    after, before = GRU(4), GRU(4, reset_after=False)
+    after.build((None, 2, 3))
+    before.build((None, 2, 3))
+    assert after.get_weights()[2].shape == (2, 12)
+    assert before.get_weights()[2].shape == (12,)
+
+
+# ------------------------------------------------------------------ wrappers
+@pytest.mark.parametrize("masked", [False, True], ids=["no_mask", "mask"])
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "seq"])
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_bidirectional_matches_keras(kind, merge_mode, return_sequences, masked):
+    ours_cls, keras_cls, _ = KINDS[kind]
+    ours = Bidirectional(ours_cls(3, return_sequences=return_sequences), merge_mode=merge_mode)
+    theirs = keras.layers.Bidirectional(keras_cls(3, return_sequences=return_sequences),
+                                        merge_mode=merge_mode)
+    theirs.build((None, 5, 4))
+    ours.build((None, 5, 4))
+    weights = [_rand(*w.shape, seed=i, scale=0.5) for i, w in enumerate(theirs.get_weights())]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    x = _rand(3, 5, 4, seed=11)
+    mask = np.array(MASKS["right_pad"], dtype=bool) if masked else None
+    out = ours(torch.from_numpy(x), mask=None if mask is None else torch.from_numpy(mask))
+    _assert_close(out, theirs(x, mask=mask))
+    shapes = ours.compute_output_shape((None, 5, 4))
+    assert [tuple(o.shape) for o in _as_list(out)] == [
+        (3,) + tuple(s[1:]) for s in (shapes if merge_mode is None else [shapes])]
+
+
+def test_bidirectional_return_state_and_weight_order():
+    ours = Bidirectional(LSTM(3, return_state=True, name="enc"))
+    theirs = keras.layers.Bidirectional(keras.layers.LSTM(3, return_state=True))
+    theirs.build((None, 5, 4))
+    ours.build((None, 5, 4))
+    weights = [_rand(*w.shape, seed=i, scale=0.5) for i, w in enumerate(theirs.get_weights())]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    np.testing.assert_array_equal(ours.forward_layer.get_weights()[0], weights[0])
+    np.testing.assert_array_equal(ours.backward_layer.get_weights()[0], weights[3])
+    assert ours.forward_layer.name == "forward_enc" and ours.backward_layer.go_backwards
+    x = _rand(2, 5, 4, seed=12)
+    out = ours(torch.from_numpy(x))
+    assert len(out) == 5 and tuple(out[0].shape) == (2, 6)
+    _assert_close(out, theirs(x))
+    assert ours.count_params() == theirs.count_params() == 2 * 96
+
+
+def test_time_distributed_dense_matches_keras():
+    ours = TimeDistributed(layers.Dense(3, activation="relu"))
+    theirs = keras.layers.TimeDistributed(keras.layers.Dense(3, activation="relu"))
+    theirs.build((None, 5, 4))
+    ours.build((None, 5, 4))
+    weights = [_rand(4, 3, seed=1), _rand(3, seed=2)]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    x = _rand(2, 5, 4, seed=13)
+    out = ours(torch.from_numpy(x))
+    _assert_close(out, theirs(x))
+    assert ours.compute_output_shape((None, 5, 4)) == (None, 5, 3)
+    assert ours.count_params() == theirs.count_params() == 15
+
+
+def test_time_distributed_on_4d_input():
+    ours = TimeDistributed(layers.Flatten())
+    out = ours(torch.arange(24.0).reshape(2, 3, 2, 2))
+    np.testing.assert_array_equal(_np(out), np.arange(24.0).reshape(2, 3, 4))
+    assert ours.compute_output_shape((None, 3, 2, 2)) == (None, 3, 4)
+
+
+# ------------------------------------------------------------------ config, errors
+CONFIG_LAYERS = {
+    "simple_rnn": lambda: SimpleRNN(4, activation="relu", dropout=0.1, return_sequences=True,
+                                    kernel_regularizer="l2", name="s"),
+    "lstm": lambda: LSTM(4, recurrent_activation="hard_sigmoid", unit_forget_bias=False,
+                         go_backwards=True, recurrent_constraint="non_neg", seed=3, name="l"),
+    "gru": lambda: GRU(4, reset_after=False, return_state=True, implementation=1,
+                       recurrent_dropout=0.2, input_shape=(5, 3), name="g"),
+    "bidirectional": lambda: Bidirectional(GRU(4, return_sequences=True), merge_mode="sum",
+                                           name="b"),
+    "time_distributed": lambda: TimeDistributed(layers.Dense(2, activation="tanh"), name="t"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CONFIG_LAYERS))
+def test_config_round_trip(kind):
+    layer = CONFIG_LAYERS[kind]()
+    config = layer.get_config()
+    clone = type(layer).from_config(config)
+    assert clone.get_config() == config
+
+
+def test_bidirectional_clone_has_same_outputs():
+    layer = Bidirectional(LSTM(3, return_sequences=True), merge_mode="ave")
+    x = torch.from_numpy(_rand(2, 5, 4, seed=14))
+    out = layer(x)
+    clone = Bidirectional.from_config(layer.get_config())
+    clone.build((None, 5, 4))
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_array_equal(_np(clone(x)), _np(out))
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: LSTM(0), r"LSTM\(units=0\): units must be a positive integer"),
+    (lambda: GRU(3, dropout=1.5), r"GRU\(dropout=1.5\): dropout must be a float in \[0, 1\)"),
+    (lambda: SimpleRNN(3, recurrent_dropout=-0.1), r"recurrent_dropout must be a float"),
+    (lambda: LSTM(3, implementation=3), r"implementation must be 1 or 2"),
+    (lambda: LSTM(3, use_cudnn="yes"), r"use_cudnn must be 'auto', True or False"),
+    (lambda: Bidirectional(LSTM(3), merge_mode="max"), r"merge_mode must be one of"),
+    (lambda: Bidirectional(layers.Dense(3)), r"expected a recurrent layer"),
+    (lambda: TimeDistributed("dense"), r"expected a layer instance"),
+])
+def test_bad_arguments(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("layer", [lambda: LSTM(3, name="rnn"),
+                                   lambda: TimeDistributed(layers.Dense(2), name="rnn")],
+                         ids=["lstm", "time_distributed"])
+def test_wrong_input_rank(layer):
+    with pytest.raises(ValueError, match=r"'rnn'.*rank"):
+        layer()(torch.zeros(2, 4))
+
+
+def test_use_cudnn_true_refuses_configurations_without_fused_kernel():
+    layer = GRU(3, reset_after=False, use_cudnn=True)
+    with pytest.raises(ValueError, match="use_cudnn=True"):
+        layer(torch.zeros(2, 5, 4))
+
+
+def test_stateful_carries_states_between_calls():
+    ours = LSTM(3, stateful=True, return_sequences=True)
+    x = torch.from_numpy(_rand(2, 6, 4, seed=15))
+    first, second = ours(x[:, :3]), ours(x[:, 3:])
+    whole = LSTM(3, return_sequences=True)
+    whole.build((None, 6, 4))
+    whole.set_weights(ours.get_weights())
+    np.testing.assert_allclose(_np(torch.cat([first, second], 1)), _np(whole(x)), atol=1e-6)
+    ours.reset_states()
+    np.testing.assert_allclose(_np(ours(x[:, :3])), _np(first), atol=1e-6)
+    with pytest.raises(ValueError, match="stateful.*2 samples, received 1"):
+        ours(x[:1, :3])
+
+
+def test_initial_state_matches_keras():
+    ours, theirs = _twin("lstm", return_sequences=True)
+    x = _rand(2, 5, 4, seed=16)
+    h, c = _rand(2, 3, seed=17), _rand(2, 3, seed=18)
+    out = ours(torch.from_numpy(x), initial_state=[torch.from_numpy(h), torch.from_numpy(c)])
+    _assert_close(out, theirs(x, initial_state=[h, c]))
+
+
+# ------------------------------------------------------------------ training
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
+def test_training_step_changes_weights(kind):
+    model = models.Sequential([KINDS[kind][0](3, input_shape=(5, 4), **KINDS[kind][2]),
+                               layers.Dense(1)])
+    model.compile("sgd", "mse")
+    before = model.get_weights()
+    model.train_on_batch(_rand(4, 5, 4), _rand(4, 1, seed=1))
+    after = model.get_weights()
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["plain", "mask_zero"])
+def test_embedding_lstm_fit_matches_keras(masked):
+    """Embedding + LSTM + Dense, rmsprop, 3 epochs, shuffle=False: the same loss curve."""
+    rng = np.random.RandomState(0)
+    ids = rng.randint(1, 30, size=(64, 8))
+    if masked:
+        for row, pad in enumerate(rng.randint(0, 6, size=64)):
+            ids[row, :pad] = 0  # pad_sequences' default 'pre' padding
+    y = (ids[:, -1] > 15).astype("float32")
+    theirs = keras.Sequential([keras.Input((8,), dtype="int32"),
+                               keras.layers.Embedding(30, 8, mask_zero=masked),
+                               keras.layers.LSTM(6),
+                               keras.layers.Dense(1, activation="sigmoid")])
+    ours = models.Sequential([Embedding(30, 8, mask_zero=masked, input_length=8), LSTM(6),
+                              layers.Dense(1, activation="sigmoid")])
+    ours.set_weights(theirs.get_weights())
+    for model in (ours, theirs):
+        model.compile("rmsprop", "binary_crossentropy")
+    expected = theirs.fit(ids, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    history = ours.fit(ids, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], expected.history["loss"], rtol=1e-4)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-4)
