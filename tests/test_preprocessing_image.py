@@ -551,7 +551,13 @@ def test_fit_generator_trains_on_flow_from_directory(train_dir):
         pd.DataFrame({"filename": ["a.png"]}), bogus=1), TypeError, "bogus"),
     (lambda d: image.apply_affine_transform(np.zeros((3, 3, 3)), theta=5, row_axis=0,
                                             col_axis=0), ValueError, "0, 1 and 2"),
-], ids=lambda v: v if isinstance(v, str) else "")
+], ids=[
+    "fill_mode", "data_format", "split_one", "split_negative", "zoom_range",
+    "brightness_range", "class_mode", "color_mode", "missing_dir", "missing_class",
+    "subset_without_split", "bad_subset", "flow_rank", "flow_lengths", "fit_rank",
+    "batch_size", "load_color_mode", "load_interpolation", "img_to_array_rank",
+    "array_to_img_channels", "dataframe_class_mode", "dataframe_binary", "dataframe_kwarg",
+    "affine_axes"])
 def test_clear_errors(train_dir, make, error, match):
     with pytest.raises(error, match=match):
         make(train_dir)

@@ -5,6 +5,8 @@ holds the compiled loss, metrics and optimizer; `layerkit.training.trainer` runs
 batches and callbacks. Subclass Model and write `call` for a custom model.
 """
 
+import warnings
+
 import torch
 
 from .. import optimizers
@@ -120,14 +122,26 @@ class Model(Layer):
         self._params = None
         self._penalties = None
         self._compiled_forward = None
+        if self.built:
+            self._trainable_params()
 
     def _trainable_params(self):
-        """Trainable weights collected at compile time (a later freeze needs a new compile)."""
+        """Trainable weights as of `compile` (Keras: a later freeze needs a new compile)."""
         if self._params is None:
-            self._params = [p for p in self.trainable_weights if p.requires_grad]
+            self._params = list(self.trainable_weights)
             self.optimizer.build(self._params)
             self._constrained = any(c is not None for _, _, _, c in self._all_records())
+        elif self._trainable_changed():
+            warnings.warn(
+                f"Model '{self.name}': the trainable weights changed since compile (a layer's "
+                "`trainable` was set after compile). As in Keras, the change takes effect "
+                "at the next compile()", stacklevel=3)
         return self._params
+
+    def _trainable_changed(self):
+        current = self.trainable_weights
+        return len(current) != len(self._params) or any(
+            a is not b for a, b in zip(current, self._params))
 
     # ------------------------------------------------------------------ steps
     def _penalty_terms(self):
@@ -151,7 +165,7 @@ class Model(Layer):
 
     def train_step(self, x, y, sample_weight=None):
         """One optimisation step on a batch; returns the batch loss (a tensor)."""
-        params = self._trainable_params()
+        params = self._params if self._params is not None else self._trainable_params()
         y_pred = self._forward(x, training=True)
         loss = self.compute_loss(y, y_pred, sample_weight)
         for p in params:
@@ -224,6 +238,37 @@ class Model(Layer):
 
     def predict_generator(self, generator, *args, **kwargs):
         return self.predict(generator, *args, **kwargs)
+
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None):
+        """Saves architecture, weights, compile settings and optimizer state.
+
+        `.keras` writes the Keras 3 zip; `.h5` / `.hdf5` the Keras 2 HDF5 layout. The file
+        is written to a temporary file and renamed, so an interrupted save never leaves a
+        half-written file.
+        """
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                   save_format=save_format)
+
+    def save_weights(self, filepath, overwrite=True, save_format=None):
+        """Saves the weights only (Keras 2 HDF5 layout for `.h5`)."""
+        from ..saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite, save_format=save_format)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
+        """Loads weights saved by layerkit or Keras (`by_name` matches layers by name)."""
+        from ..saving import load_weights
+
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (Keras format)."""
+        from ..saving import model_to_json
+
+        return model_to_json(self, **kwargs)
 
     @property
     def metrics_names(self):

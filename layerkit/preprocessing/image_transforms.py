@@ -48,7 +48,7 @@ def transform_matrix_offset_center(matrix, x, y):
     Returns:
         The (3, 3) matrix `offset · matrix · offset⁻¹`.
     """
-    o_x = float(x) / 2 - 0.5
+    o_x = float(x) / 2 + 0.5
     o_y = float(y) / 2 + 0.5
     offset_matrix = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
     reset_matrix = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])

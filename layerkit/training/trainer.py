@@ -228,6 +228,10 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     model.stop_training = False
     with _numerics():
         cbs.on_train_begin()
+        # A callback that restored a backup (BackupAndRestore) says where to resume.
+        resume = getattr(model, "_resume_epoch", None)
+        if resume is not None:
+            initial_epoch, model._resume_epoch = resume, None
         logs = {}
         for epoch in range(initial_epoch, epochs):
             logs = _train_epoch(model, epoch, stream(), cbs, hooks,
