@@ -88,8 +88,6 @@ def test_hook_order_during_evaluate_and_predict():
         ("on_predict_batch_end", 0), ("on_predict_batch_end", 1)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: trainer.predict never calls "
-                   "on_predict_batch_begin (Keras calls it before each predict batch)")
 def test_predict_calls_batch_begin_hooks():
     recorder = Recorder()
     _model().predict(X, batch_size=5, callbacks=[recorder])

@@ -359,8 +359,6 @@ class _PlainLayer(layers.Layer):
         return inputs @ self.w
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: layer.py __call__ rebuilds a layer whose build() "
-                   "was called directly (built stays False), duplicating weight records")
 def test_user_layer_build_called_directly_is_not_rebuilt():
     layer = _PlainLayer()
     layer.build((None, 3))

@@ -84,14 +84,7 @@ INPUT_KINDS = {
 }
 
 
-_PANDAS_BUG = pytest.mark.xfail(
-    strict=True, reason="BUG: generator_adapter.is_batch_source (and data_adapter._is_pandas) "
-    "test type(x).__module__.startswith('pandas.'), but pandas 3 DataFrame/Series report "
-    "__module__ == 'pandas', so a DataFrame is taken for a Sequence of batches")
-
-
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=_PANDAS_BUG) if k == "pandas" else k
-                                  for k in sorted(INPUT_KINDS)])
+@pytest.mark.parametrize("kind", sorted(INPUT_KINDS))
 def test_input_kinds_give_the_float32_numpy_results(kind):
     baseline = _run(X32, Y)
     assert baseline[0].dtype == np.float32 and baseline[0].shape == (N, 1)
@@ -160,9 +153,6 @@ def test_class_weight_equals_the_matching_sample_weight():
     assert abs(hc.history["loss"][0] - ha.history["loss"][0]) > 1e-3
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: trainer.fit applies class_weight before "
-                   "validation_split (_split_arrays), so val_loss is class-weighted; tf.keras "
-                   "and Keras 3 weight only the training part")
 def test_class_weight_does_not_weight_the_validation_split():
     model = _classifier()
     history = model.fit(X32, Y, batch_size=8, epochs=1, verbose=0, validation_split=0.25,

@@ -410,6 +410,25 @@ def test_flow_extra_inputs_weights_and_subset_match_keras():
     np.testing.assert_allclose(ours_x_only[2], x[10:].astype("float32"))
 
 
+def test_save_to_dir_writes_the_same_files_as_keras(train_dir, tmp_path):
+    x = np.random.RandomState(0).uniform(0, 255, (5, 4, 4, 3))
+    kwargs = dict(batch_size=3, seed=1, save_prefix="aug", save_format="png")
+    made = {}
+    for name, module in (("ours", image), ("theirs", kp)):
+        out = tmp_path / name
+        out.mkdir()
+        flow = module.ImageDataGenerator(rotation_range=10).flow(x, save_to_dir=str(out),
+                                                                 **kwargs)
+        next(flow)
+        from_dir = module.ImageDataGenerator().flow_from_directory(
+            train_dir, target_size=(5, 5), save_to_dir=str(out), **kwargs)
+        next(from_dir)
+        made[name] = {f: np.asarray(Image.open(out / f)) for f in sorted(os.listdir(out))}
+    assert list(made["ours"]) == list(made["theirs"]) and len(made["ours"]) == 6
+    for fname, pixels in made["ours"].items():
+        np.testing.assert_array_equal(pixels, made["theirs"][fname])
+
+
 @pytest.fixture(scope="module")
 def frame(train_dir):
     rows = [("cats/c0.png", "cat", ["cat"], 0.5, 1.5), ("dogs/d0.png", "dog", ["dog"], 1., 2.),

@@ -91,9 +91,6 @@ def test_summary_line_length_and_positions():
     assert lines[4] == "dense (Dense)       (None, 2)           8         "
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: summary.py _row lacks tf.keras's "
-                   "`line = line[:-1] + ' '` before each field, so a field that fills its "
-                   "column runs into the next one")
 def test_summary_overflowing_field_keeps_one_space_like_tf_keras():
     model = models.Sequential([layers.ActivityRegularization(l1=0.1, input_shape=(4,))])
     lines = _summary(model)

@@ -1,5 +1,10 @@
-"""Layers: the Layer contract and the layer families."""
+"""Layers: the Layer contract and the layer families (one public class per file)."""
 
+from .convolutional.conv1d import Conv1D as Conv1D
+from .convolutional.conv2d import Conv2D as Conv2D
+from .convolutional.conv2d_transpose import Conv2DTranspose as Conv2DTranspose
+from .convolutional.depthwise_conv2d import DepthwiseConv2D as DepthwiseConv2D
+from .convolutional.separable_conv2d import SeparableConv2D as SeparableConv2D
 from .core.activation import Activation as Activation
 from .core.dense import Dense as Dense
 from .core.input_layer import Input as Input
@@ -7,9 +12,28 @@ from .core.input_layer import InputLayer as InputLayer
 from .core.lambda_layer import Lambda as Lambda
 from .input_spec import InputSpec as InputSpec
 from .layer import Layer as Layer
+from .pooling.average_pooling1d import AveragePooling1D as AveragePooling1D
+from .pooling.average_pooling2d import AveragePooling2D as AveragePooling2D
+from .pooling.global_average_pooling1d import GlobalAveragePooling1D as GlobalAveragePooling1D
+from .pooling.global_average_pooling2d import GlobalAveragePooling2D as GlobalAveragePooling2D
+from .pooling.global_max_pooling1d import GlobalMaxPooling1D as GlobalMaxPooling1D
+from .pooling.global_max_pooling2d import GlobalMaxPooling2D as GlobalMaxPooling2D
+from .pooling.max_pooling1d import MaxPooling1D as MaxPooling1D
+from .pooling.max_pooling2d import MaxPooling2D as MaxPooling2D
 from .regularization.activity_regularization import (
     ActivityRegularization as ActivityRegularization,
 )
 from .regularization.dropout import Dropout as Dropout
+from .reshaping.cropping2d import Cropping2D as Cropping2D
 from .reshaping.flatten import Flatten as Flatten
+from .reshaping.permute import Permute as Permute
+from .reshaping.repeat_vector import RepeatVector as RepeatVector
 from .reshaping.reshape import Reshape as Reshape
+from .reshaping.up_sampling2d import UpSampling2D as UpSampling2D
+from .reshaping.zero_padding2d import ZeroPadding2D as ZeroPadding2D
+
+# Keras 2 aliases used in old notes
+Convolution2D = Conv2D
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+GlobalAvgPool2D = GlobalAveragePooling2D

@@ -15,6 +15,7 @@ in inference mode (`self.training` False): `layer(x)` behaves like Keras (no dro
 passes `training=` explicitly.
 """
 
+import functools
 import inspect
 
 import numpy as np
@@ -43,6 +44,13 @@ class Layer(nn.Module):
     """
 
     supports_masking = False  # True: the input mask passes through to the output
+
+    def __init_subclass__(cls, **kwargs):
+        # Keras marks a layer built after its build() runs, also when a user calls
+        # build() directly; wrap each subclass's own build so that it is never rebuilt.
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _marks_built(cls.__dict__["build"])
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None,
                  **kwargs):
@@ -372,6 +380,18 @@ def activate(activation, z):
     if activation is activations.sigmoid or activation is activations.softmax:
         out._keras_logits = z
     return out
+
+
+def _marks_built(build):
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        result = build(self, *args, **kwargs)
+        self.built = True
+        if self._build_input_shape is None:
+            self._build_input_shape = args[0] if args else kwargs.get("input_shape")
+        return result
+
+    return wrapper
 
 
 _ACCEPTS = {}

@@ -97,7 +97,9 @@ def _output_shape(model, layer):
 
 def _row(fields, positions):
     line = ""
-    for field, stop in zip(fields, positions):
+    for i, (field, stop) in enumerate(zip(fields, positions)):
+        if i > 0:
+            line = line[:-1] + " "  # tf.keras keeps one space between columns
         line = (line + str(field))[:stop]
         line += " " * (stop - len(line))
     return line

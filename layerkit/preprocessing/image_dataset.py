@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from PIL import Image as pil_image
 
 from ..utils.sequence import Sequence
+from .image_iterators import sorted_walk
 from .image_utils import convert_color, standardize_data_format
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -62,9 +63,8 @@ def _check_arguments(labels, label_mode, class_names, color_mode, interpolation,
 def _class_files(class_dir, follow_links):
     """Files under `class_dir` (recursively, sorted), relative to its parent directory."""
     dirname = os.path.basename(class_dir)
-    walk = sorted(os.walk(class_dir, followlinks=follow_links), key=lambda item: item[0])
     return [os.path.join(dirname, os.path.relpath(os.path.join(root, fname), class_dir))
-            for root, _, files in walk for fname in sorted(files)
+            for root, fname in sorted_walk(class_dir, follow_links)
             if fname.lower().endswith(ALLOWLIST_FORMATS)]
 
 

@@ -71,12 +71,13 @@ class Iterator(Sequence):
         if not 0 <= idx < len(self):
             raise ValueError(f"{type(self).__name__}: asked for batch {idx}, but there are "
                              f"{len(self)} batches (indices 0..{len(self) - 1})")
-        rng = self._batch_rng()
-        self.total_batches_seen += 1
-        if self.index_array is None:
-            self._set_index_array(rng)
-        index_array = self.index_array[self.batch_size * idx:self.batch_size * (idx + 1)]
-        self._last_rng = rng
+        with self.lock:
+            rng = self._batch_rng()
+            self.total_batches_seen += 1
+            if self.index_array is None:
+                self._set_index_array(rng)
+            index_array = self.index_array[self.batch_size * idx:self.batch_size * (idx + 1)]
+            self._last_rng = rng
         return self._get_batches_of_transformed_samples(index_array, rng)
 
     def __len__(self):
@@ -241,16 +242,23 @@ class BatchFromFilesMixin:
         return batch_x, batch_y, self.sample_weight[index_array]
 
 
-def _iter_valid_files(directory, white_list_formats, follow_links):
-    """Yields `(root, filename)` for image files under `directory`, sorted, recursively."""
+def sorted_walk(directory, follow_links):
+    """Yields `(root, filename)` for every file under `directory`: folders sorted by path,
+    files sorted by name (the order Keras lists images in)."""
     walk = sorted(os.walk(directory, followlinks=follow_links), key=lambda item: item[0])
     for root, _, files in walk:
         for fname in sorted(files):
-            if fname.lower().endswith(".tiff"):
-                warnings.warn("Using '.tiff' files with multiple bands will cause "
-                              "distortion. Please verify your output.", stacklevel=3)
-            if fname.lower().endswith(white_list_formats):
-                yield root, fname
+            yield root, fname
+
+
+def _iter_valid_files(directory, white_list_formats, follow_links):
+    """Yields `(root, filename)` for the image files under `directory`, sorted."""
+    for root, fname in sorted_walk(directory, follow_links):
+        if fname.lower().endswith(".tiff"):
+            warnings.warn("Using '.tiff' files with multiple bands will cause distortion. "
+                          "Please verify your output.", stacklevel=3)
+        if fname.lower().endswith(white_list_formats):
+            yield root, fname
 
 
 def list_class_files(directory, white_list_formats, split, class_index, follow_links):

@@ -42,6 +42,8 @@ class Compiled:
         self.loss_weights = [float(w) for w in weights]
         self._metric_ids = self._per_output_lists(metrics, "metrics")
         self._weighted_ids = self._per_output_lists(weighted_metrics, "weighted_metrics")
+        for identifier in sum(self._metric_ids + self._weighted_ids, []):
+            _check_metric_name(identifier)
         self.metrics = None  # per output: [(metric, weighted), ...], built on the first batch
         self._loss_sums = None
         self._seen = 0
@@ -152,6 +154,15 @@ class Compiled:
             for metric, _ in entries:
                 logs[self._key(i, metric.name)] = float(metric.result())
         return logs
+
+
+_SHAPE_RESOLVED = {"acc", "accuracy", "ce", "crossentropy"}
+
+
+def _check_metric_name(identifier):
+    """Unknown metric names fail at compile, before any step changes the weights."""
+    if isinstance(identifier, str) and identifier.lower() not in _SHAPE_RESOLVED:
+        metrics_module.get(identifier)
 
 
 def _listed(value):

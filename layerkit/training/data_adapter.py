@@ -21,7 +21,7 @@ def _is_sparse(data):
 
 
 def _is_pandas(data):
-    return type(data).__module__.startswith("pandas.")
+    return type(data).__module__.split(".")[0] == "pandas"
 
 
 def to_array(data, what):

@@ -21,7 +21,7 @@ def is_batch_source(x):
     """True for data that yields whole batches (not an in-memory array)."""
     if isinstance(x, (np.ndarray, torch.Tensor, list, tuple, dict)) or hasattr(x, "tocsr"):
         return False
-    if type(x).__module__.startswith("pandas."):
+    if type(x).__module__.split(".")[0] == "pandas":
         return False
     return (isinstance(x, Sequence) or hasattr(x, "__next__")
             or isinstance(x, (torch.utils.data.Dataset, torch.utils.data.DataLoader))

@@ -158,7 +158,8 @@ class _Hooks:
 
 # ---------------------------------------------------------------------------- sources
 def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
-            class_weight=None, workers=1, use_multiprocessing=False, needs_y=True):
+            class_weight=None, workers=1, use_multiprocessing=False, needs_y=True,
+            converted=False):
     """Checks the data against the model and returns a batch source (arrays or stream)."""
     if is_batch_source(x):
         if y is not None or sample_weight is not None:
@@ -175,16 +176,16 @@ def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
         return source
     if needs_y and y is None:
         raise ValueError("y (the targets) is required for array data")
-    x, y, sample_weight = _convert(model, x, y, sample_weight)
+    if not converted:  # arrays cut by validation_split were converted (and checked) already
+        x, y, sample_weight = _convert(model, x, y, sample_weight)
     sample_weight = _class_weights(y, class_weight, sample_weight)
     preflight(model, x, y)
     return ArrayBatches(x, y, sample_weight, batch_size, shuffle)
 
 
-def _split_arrays(model, x, y, sample_weight, class_weight, validation_split):
+def _split_arrays(model, x, y, sample_weight, validation_split):
     """Converts the training arrays and cuts the last `validation_split` off."""
     x, y, sample_weight = _convert(model, x, y, sample_weight)
-    sample_weight = _class_weights(y, class_weight, sample_weight)
     return data_adapter.train_validation_split((x, y, sample_weight), validation_split)
 
 
@@ -202,7 +203,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         raise ValueError(f"epochs must be a non-negative integer, received {epochs!r}")
     verbose = _verbosity(verbose)
     streaming = {"workers": workers, "use_multiprocessing": use_multiprocessing}
-    if validation_split and validation_data is None:
+    split = bool(validation_split) and validation_data is None
+    if split:
         if is_batch_source(x):
             raise ValueError(
                 "validation_split works on arrays only; for a generator or Sequence pass "
@@ -211,15 +213,14 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         if y is None:
             raise ValueError("y (the targets) is required for array data")
         (x, y, sample_weight), validation_data = _split_arrays(
-            model, x, y, sample_weight, class_weight, validation_split)
-        class_weight = None
+            model, x, y, sample_weight, validation_split)
     train = _source(model, x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
-                    class_weight, **streaming)
+                    class_weight, converted=split, **streaming)
     val = None
     if validation_data is not None:
         val = _source(model, *_unpack_validation(validation_data),
                       _check_batch_size(validation_batch_size or batch_size),
-                      steps=validation_steps, **streaming)
+                      steps=validation_steps, converted=split, **streaming)
     steps = len(train) if steps_per_epoch is None else steps_per_epoch
     cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs, steps, True)
     hooks = _Hooks(user_cbs)
@@ -352,6 +353,7 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
     cbs.on_predict_begin()
     with _numerics(), torch.no_grad():
         for step, (xb, _, _) in enumerate(batches):
+            cbs.on_predict_batch_begin(step, {})
             outputs.append(model.predict_step(xb))
             cbs.on_predict_batch_end(step, {})
     cbs.on_predict_end()

@@ -52,7 +52,8 @@ def _lookup(name, config, table, kind, custom_objects, instantiate):
         obj = lowered.get(name.lower())
     if obj is None:
         valid = ", ".join(sorted(table))
-        raise ValueError(f"Unknown {kind}: {name!r}. Valid {kind}s are: {valid}")
+        plural = kind + ("es" if kind.endswith("s") else "s")
+        raise ValueError(f"Unknown {kind}: {name!r}. Valid {plural} are: {valid}")
     if isinstance(obj, type) and instantiate:
         return obj(**config)
     return obj

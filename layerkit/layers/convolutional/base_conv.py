@@ -82,6 +82,7 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         conv_utils.check_ndim(self, inputs.shape, self.rank)
+        inputs = inputs.to(self.torch_dtype)  # e.g. uint8 images; a no-op for float32
         x = conv_utils.to_channels_first(inputs, self.data_format)  # (B, C, *spatial)
         z = self._convolve(x)  # (B, C_out, *spatial_out), bias included
         return activate(self.activation, conv_utils.from_channels_first(z, self.data_format))

@@ -57,10 +57,9 @@ def normalize_pairs(value, owner, argument):
     Returns:
         ((top, bottom), (left, right)).
     """
-    if _is_int(value):
-        value = (value, value)
+    items = (value, value) if _is_int(value) else value
     try:
-        pairs = tuple(normalize_tuple(v, 2, owner, argument, minimum=0) for v in value)
+        pairs = tuple(normalize_tuple(v, 2, owner, argument, minimum=0) for v in items)
     except (TypeError, ValueError):
         pairs = ()
     if len(pairs) != 2:

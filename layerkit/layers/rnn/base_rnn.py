@@ -317,8 +317,8 @@ class BaseRNN(Layer):
             return torch.matmul(h, self.recurrent_kernel[:, :gates * u])
         if rec_masks.dim() == 2:
             return torch.matmul(h * rec_masks, self.recurrent_kernel[:, :gates * u])
-        return torch.cat([torch.matmul(h * rec_masks[g], self.recurrent_kernel[:, g * u:(g + 1) * u])
-                          for g in range(gates)], dim=-1)
+        kernels = self.recurrent_kernel[:, :gates * u].chunk(gates, dim=1)
+        return torch.cat([torch.matmul(h * m, k) for m, k in zip(rec_masks, kernels)], dim=-1)
 
     def _step(self, xw_t, states, rec_masks):
         """One timestep: projected input (B, gates*u) and states → new states (h first)."""

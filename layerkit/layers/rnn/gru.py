@@ -73,7 +73,10 @@ class GRU(BaseRNN):
                 and self.recurrent_activation is activations.sigmoid)
 
     def _torch_params(self):
-        """Keras (in, 3u) z,r,h → torch (3u, in) r,z,n; input bias → b_ih, recurrent → b_hh."""
+        """Keras (in, 3u) z,r,h → torch (3u, in) r,z,n; input bias → b_ih, recurrent bias → b_hh.
+
+        Transposes and a cat per call: cheap next to the kernel, and gradients flow back.
+        """
         params = [_keras_to_torch_gates(self.kernel).T,
                   _keras_to_torch_gates(self.recurrent_kernel).T]
         if self.bias is not None:

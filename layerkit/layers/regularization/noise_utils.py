@@ -1,0 +1,24 @@
+"""Shared helper of the noise layers: a per-layer seeded torch.Generator."""
+
+import torch
+
+
+def seeded_generator(layer, device):
+    """The layer's own generator, seeded once with `layer.seed` (None when unseeded).
+
+    A seeded layer draws a reproducible sequence of noise tensors, independent of the
+    global torch RNG, as Keras 3's SeedGenerator does.
+
+    Args:
+        layer: a layer with `seed` (int or None) and `_generator` attributes.
+        device: the device of the noise tensors.
+
+    Returns:
+        A `torch.Generator` on `device`, or None to use the global RNG.
+    """
+    if layer.seed is None:
+        return None
+    if layer._generator is None or layer._generator.device != torch.device(device):
+        layer._generator = torch.Generator(device=device)
+        layer._generator.manual_seed(layer.seed)
+    return layer._generator
