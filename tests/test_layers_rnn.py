@@ -108,6 +108,15 @@ def test_rnn_matches_keras(kind, return_sequences, go_backwards):
         assert [tuple(o.shape) for o in out] == [(3,) + tuple(s[1:]) for s in shapes]
 
 
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
+def test_rnn_without_bias_matches_keras(kind):
+    ours, theirs = _twin(kind, use_bias=False, return_sequences=True)
+    x = _rand(2, 5, 4, seed=5)
+    expected = theirs(x)
+    for out in _both_engines(ours, torch.from_numpy(x), fusable=kind != "gru_reset_before"):
+        _assert_close(out, expected)
+
+
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "seq"])
 @pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
 def test_rnn_without_state_returns_one_tensor(kind, return_sequences):
@@ -272,8 +281,7 @@ def test_weight_counts_match_keras(layer, features, count):
     ours.build((None, 5, features))
     config = {k: v for k, v in ours.get_config().items()
               if k not in ("name", "implementation", "dtype", "zero_output_for_mask")}
-    theirs = getattr(keras.layers, type(ours).__name__).from_config(
-        {k: v for k, v in config.items() if not (type(ours) is SimpleRNN and k == "use_cudnn")})
+    theirs = getattr(keras.layers, type(ours).__name__).from_config(config)
     theirs.build((None, 5, features))
     assert ours.count_params() == theirs.count_params() == count
     assert [w.shape for w in ours.get_weights()] == [w.shape for w in theirs.get_weights()]

@@ -2,6 +2,12 @@
 
 from .callback import Callback as Callback
 from .callback_list import CallbackList as CallbackList
+from .csv_logger import CSVLogger as CSVLogger
+from .early_stopping import EarlyStopping as EarlyStopping
 from .history import History as History
 from .lambda_callback import LambdaCallback as LambdaCallback
+from .learning_rate_scheduler import LearningRateScheduler as LearningRateScheduler
 from .progbar_logger import ProgbarLogger as ProgbarLogger
+from .reduce_lr_on_plateau import ReduceLROnPlateau as ReduceLROnPlateau
+from .tensorboard import TensorBoard as TensorBoard
+from .terminate_on_nan import TerminateOnNaN as TerminateOnNaN

@@ -7,9 +7,11 @@ from .convolutional.depthwise_conv2d import DepthwiseConv2D as DepthwiseConv2D
 from .convolutional.separable_conv2d import SeparableConv2D as SeparableConv2D
 from .core.activation import Activation as Activation
 from .core.dense import Dense as Dense
+from .core.embedding import Embedding as Embedding
 from .core.input_layer import Input as Input
 from .core.input_layer import InputLayer as InputLayer
 from .core.lambda_layer import Lambda as Lambda
+from .core.masking import Masking as Masking
 from .input_spec import InputSpec as InputSpec
 from .layer import Layer as Layer
 from .pooling.average_pooling1d import AveragePooling1D as AveragePooling1D
@@ -31,6 +33,11 @@ from .reshaping.repeat_vector import RepeatVector as RepeatVector
 from .reshaping.reshape import Reshape as Reshape
 from .reshaping.up_sampling2d import UpSampling2D as UpSampling2D
 from .reshaping.zero_padding2d import ZeroPadding2D as ZeroPadding2D
+from .rnn.bidirectional import Bidirectional as Bidirectional
+from .rnn.gru import GRU as GRU
+from .rnn.lstm import LSTM as LSTM
+from .rnn.simple_rnn import SimpleRNN as SimpleRNN
+from .rnn.time_distributed import TimeDistributed as TimeDistributed
 
 # Keras 2 aliases used in old notes
 Convolution2D = Conv2D

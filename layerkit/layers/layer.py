@@ -271,11 +271,16 @@ class Layer(nn.Module):
             outputs = super().__call__(inputs, *args, training=training, **kwargs)
         except (RuntimeError, ValueError, TypeError) as e:
             raise _named_error(self, inputs, e) from e
+        first = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
         if self.activity_regularizer is not None:
-            self._activity_loss = self.activity_regularizer(outputs) / outputs.shape[0]
+            self._activity_loss = self.activity_regularizer(first) / first.shape[0]
         out_mask = self.compute_mask(inputs, mask)
-        if out_mask is not None and isinstance(outputs, torch.Tensor):
-            outputs._keras_mask = out_mask
+        if out_mask is not None:
+            # several outputs (return_state): the mask belongs to the sequence output(s)
+            masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask]
+            for tensor, m in zip(outputs if first is not outputs else [outputs], masks):
+                if m is not None and isinstance(tensor, torch.Tensor):
+                    tensor._keras_mask = m
         return outputs
 
     def _symbolic_call(self, inputs, args, kwargs):

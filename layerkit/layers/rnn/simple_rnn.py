@@ -65,3 +65,8 @@ class SimpleRNN(BaseRNN):
     def _step(self, xw_t, states, rec_masks):
         h = self.activation(xw_t + self._recurrent_projection(states[0], rec_masks, 1))
         return [h]
+
+    def get_config(self):
+        config = super().get_config()
+        del config["use_cudnn"]  # not a SimpleRNN argument in Keras (the kernel is chosen alone)
+        return config
