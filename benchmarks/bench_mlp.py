@@ -7,20 +7,14 @@ Workloads (issue "Core engine", synthetic data with a learnable signal):
   W3  Boston       303x13, Dense 64-64-1, rmsprop, mse + mae, batch_size=1
   W6  Fashion MLP  20000x28x28, Flatten-300-100-10, SGD(0.01, 0.9, nesterov), bs 32
 
-Every (workload, runner) pair runs in its own subprocess, one after the other, so timings do
-not compete for the 2 cores and peak memory (RSS above the after-import baseline) is the
-pair's own. Reported: median epoch seconds over epochs 2..N (epoch 1 warms up) and ratios.
+The harness (benchmarks/harness.py) runs each (workload, runner) pair in its own
+subprocess and prints median epoch seconds and ratios.
 
     python benchmarks/bench_mlp.py            # all workloads, 4 epochs each
     python benchmarks/bench_mlp.py --only W3  # one workload
 """
 
-import argparse
-import json
 import os
-import resource
-import statistics
-import subprocess
 import sys
 import time
 
@@ -32,7 +26,6 @@ WORKLOADS = {
     "W3": dict(n=303, width=13, hidden=(64, 64), classes=0, bs=1, opt="rmsprop"),
     "W6": dict(n=20000, width=(28, 28), hidden=(300, 100), classes=10, bs=32, opt="sgd"),
 }
-RUNNERS = ("torch", "layerkit", "keras")
 
 
 def make_data(name, seed=0):
@@ -73,7 +66,7 @@ def loss_and_metric(spec):
     return "mse", "mae"
 
 
-def run_layerkit(name, x, y, epochs, sparse):
+def run_layerkit(name, x, y, epochs, sparse=False):
     from layerkit import layers, models, optimizers
 
     spec = WORKLOADS[name]
@@ -93,19 +86,16 @@ def run_layerkit(name, x, y, epochs, sparse):
     opt = optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True) \
         if spec["opt"] == "sgd" else "rmsprop"
     model.compile(opt, loss, metrics=[metric])
-    times = []
+    from harness import epoch_timer
     from layerkit.callbacks import Callback
 
-    class Timer(Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.perf_counter()
+    timer = epoch_timer(Callback)
+    hist = model.fit(x, y, batch_size=spec["bs"], epochs=epochs, verbose=0, callbacks=[timer])
+    return timer.times, hist.history[metric][-1]
 
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self.t)
 
-    hist = model.fit(x, y, batch_size=spec["bs"], epochs=epochs, verbose=0,
-                     callbacks=[Timer()])
-    return times, hist.history[metric][-1]
+def run_layerkit_sparse(name, x, y, epochs):
+    return run_layerkit(name, x, y, epochs, sparse=True)
 
 
 def run_keras(name, x, y, epochs):
@@ -128,18 +118,11 @@ def run_keras(name, x, y, epochs):
     opt = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True) \
         if spec["opt"] == "sgd" else "rmsprop"
     model.compile(opt, loss, metrics=[metric])
-    times = []
+    from harness import epoch_timer
 
-    class Timer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self.t)
-
-    hist = model.fit(x, y, batch_size=spec["bs"], epochs=epochs, verbose=0,
-                     callbacks=[Timer()])
-    return times, hist.history[metric][-1]
+    timer = epoch_timer(keras.callbacks.Callback)
+    hist = model.fit(x, y, batch_size=spec["bs"], epochs=epochs, verbose=0, callbacks=[timer])
+    return timer.times, hist.history[metric][-1]
 
 
 def run_torch(name, x, y, epochs):
@@ -197,63 +180,21 @@ def run_torch(name, x, y, epochs):
     return times, final_metric
 
 
-def child(name, runner, epochs):
-    """Runs one pair in this process and prints a JSON line."""
-    x, y = make_data(name)
-    import torch  # noqa: F401  (import cost outside the baseline)
-
-    if runner == "keras":
-        os.environ["KERAS_BACKEND"] = "torch"
-        import keras  # noqa: F401
-    else:
-        import layerkit  # noqa: F401
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if runner == "torch":
-        times, metric = run_torch(name, x, y, epochs)
-    elif runner == "keras":
-        times, metric = run_keras(name, x, y, epochs)
-    else:
-        times, metric = run_layerkit(name, x, y, epochs, sparse=runner == "layerkit-sparse")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"times": times, "metric": metric, "mem_mb": (peak - base) / 1024}))
-
-
-def measure(name, runner, epochs):
-    out = subprocess.run([sys.executable, __file__, "--child", name, runner, str(epochs)],
-                         capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"{name}/{runner} failed:\n{out.stderr[-3000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    result["median"] = statistics.median(result["times"][1:] or result["times"])
-    return result
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--only", nargs="*", default=list(WORKLOADS))
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--child", nargs=3)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child[0], args.child[1], int(args.child[2]))
+def _sparse_memory(name, results, measure):
+    """W1 also runs layerkit on scipy.sparse input and compares peak memory."""
+    if name != "W1":
         return
-    print("| workload | torch loop s/epoch | layerkit s/epoch | Keras 3 s/epoch | "
-          "layerkit / torch | layerkit / Keras 3 | final metric torch / layerkit / Keras |")
-    print("|---|---|---|---|---|---|---|")
-    for name in args.only:
-        r = {runner: measure(name, runner, args.epochs) for runner in RUNNERS}
-        t, lk, k = r["torch"]["median"], r["layerkit"]["median"], r["keras"]["median"]
-        print(f"| {name} | {t:.3f} | {lk:.3f} | {k:.3f} | {lk / t:.2f}x | {lk / k:.2f}x | "
-              f"{r['torch']['metric']:.3f} / {r['layerkit']['metric']:.3f} / "
-              f"{r['keras']['metric']:.3f} |", flush=True)
-        if name == "W1":
-            sparse = measure(name, "layerkit-sparse", args.epochs)
-            dense_mem = r["layerkit"]["mem_mb"]
-            print(f"| W1 sparse | – | {sparse['median']:.3f} | – | "
-                  f"{sparse['median'] / t:.2f}x | {sparse['median'] / k:.2f}x | "
-                  f"acc {sparse['metric']:.3f}; peak memory {sparse['mem_mb']:.0f} MB vs dense "
-                  f"{dense_mem:.0f} MB = {sparse['mem_mb'] / dense_mem:.2f} |", flush=True)
+    sparse = measure("layerkit-sparse")
+    dense_mem = results["layerkit"]["mem_mb"]
+    t, k = results["torch"]["median"], results["keras"]["median"]
+    print(f"| W1 sparse | - | {sparse['median']:.3f} | - | {sparse['median'] / t:.2f}x | "
+          f"{sparse['median'] / k:.2f}x | acc {sparse['metric']:.3f}; peak memory "
+          f"{sparse['mem_mb']:.0f} MB vs dense {dense_mem:.0f} MB = "
+          f"{sparse['mem_mb'] / dense_mem:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import harness
+
+    harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS, _sparse_memory)

@@ -250,3 +250,19 @@ def test_layer_normalization_errors():
     with pytest.raises(ValueError, match=r"axis=\[1, 3\] is the batch axis or out of range "
                        r"for input shape \(None, 4, 2\)"):
         LayerNormalization(axis=[1, 3])(Input(shape=(4, 2)))
+
+
+def test_training_math_equals_torch_kernel_except_the_running_variance():
+    # Why BatchNormalization does not use F.batch_norm(training=True): same outputs, but
+    # torch moves the running variance with the unbiased batch variance, Keras the biased.
+    x = torch.from_numpy(_rand(4, 3, seed=7))
+    bn = BatchNormalization(momentum=0.9)
+    out = bn(x, training=True)
+    running_mean, running_var = torch.zeros(3), torch.ones(3)
+    ref = torch.nn.functional.batch_norm(x, running_mean, running_var, bn.gamma, bn.beta,
+                                         training=True, momentum=0.1, eps=1e-3)
+    np.testing.assert_allclose(_np(out), _np(ref), atol=ATOL)
+    np.testing.assert_allclose(bn.get_weights()[2], _np(running_mean), atol=1e-6)
+    biased = _np(x).var(axis=0)
+    np.testing.assert_allclose(bn.get_weights()[3], 0.9 + 0.1 * biased, atol=1e-6)
+    np.testing.assert_allclose(_np(running_var), 0.9 + 0.1 * biased * 4 / 3, atol=1e-6)

@@ -14,6 +14,24 @@ from .core.lambda_layer import Lambda as Lambda
 from .core.masking import Masking as Masking
 from .input_spec import InputSpec as InputSpec
 from .layer import Layer as Layer
+from .merging.add import Add as Add
+from .merging.add import add as add
+from .merging.average import Average as Average
+from .merging.average import average as average
+from .merging.concatenate import Concatenate as Concatenate
+from .merging.concatenate import concatenate as concatenate
+from .merging.dot import Dot as Dot
+from .merging.dot import dot as dot
+from .merging.maximum import Maximum as Maximum
+from .merging.maximum import maximum as maximum
+from .merging.minimum import Minimum as Minimum
+from .merging.minimum import minimum as minimum
+from .merging.multiply import Multiply as Multiply
+from .merging.multiply import multiply as multiply
+from .merging.subtract import Subtract as Subtract
+from .merging.subtract import subtract as subtract
+from .normalization.batch_normalization import BatchNormalization as BatchNormalization
+from .normalization.layer_normalization import LayerNormalization as LayerNormalization
 from .pooling.average_pooling1d import AveragePooling1D as AveragePooling1D
 from .pooling.average_pooling2d import AveragePooling2D as AveragePooling2D
 from .pooling.global_average_pooling1d import GlobalAveragePooling1D as GlobalAveragePooling1D
@@ -26,6 +44,11 @@ from .regularization.activity_regularization import (
     ActivityRegularization as ActivityRegularization,
 )
 from .regularization.dropout import Dropout as Dropout
+from .regularization.gaussian_dropout import GaussianDropout as GaussianDropout
+from .regularization.gaussian_noise import GaussianNoise as GaussianNoise
+from .regularization.spatial_dropout1d import SpatialDropout1D as SpatialDropout1D
+from .regularization.spatial_dropout2d import SpatialDropout2D as SpatialDropout2D
+from .regularization.spatial_dropout3d import SpatialDropout3D as SpatialDropout3D
 from .reshaping.cropping2d import Cropping2D as Cropping2D
 from .reshaping.flatten import Flatten as Flatten
 from .reshaping.permute import Permute as Permute

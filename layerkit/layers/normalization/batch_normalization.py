@@ -4,9 +4,9 @@ import torch
 import torch.nn.functional as F
 
 from ... import config, constraints, initializers, regularizers
-from ..convolutional.conv_utils import serialize_or_none
 from ..input_spec import InputSpec
 from ..layer import Layer
+from .normalization_utils import beta_gamma_config
 
 
 class BatchNormalization(Layer):
@@ -152,16 +152,11 @@ class BatchNormalization(Layer):
             epsilon=self.epsilon,
             center=self.center,
             scale=self.scale,
-            beta_initializer=initializers.serialize(self.beta_initializer),
-            gamma_initializer=initializers.serialize(self.gamma_initializer),
             moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
             moving_variance_initializer=initializers.serialize(
                 self.moving_variance_initializer),
-            beta_regularizer=serialize_or_none(regularizers, self.beta_regularizer),
-            gamma_regularizer=serialize_or_none(regularizers, self.gamma_regularizer),
-            beta_constraint=serialize_or_none(constraints, self.beta_constraint),
-            gamma_constraint=serialize_or_none(constraints, self.gamma_constraint),
             synchronized=self.synchronized,
+            **beta_gamma_config(self),
         )
         return config
 

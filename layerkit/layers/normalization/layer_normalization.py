@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from ... import constraints, initializers, regularizers
-from ..convolutional.conv_utils import serialize_or_none
 from ..layer import Layer
+from .normalization_utils import beta_gamma_config
 
 
 class LayerNormalization(Layer):
@@ -129,11 +129,6 @@ class LayerNormalization(Layer):
             center=self.center,
             scale=self.scale,
             rms_scaling=self.rms_scaling,
-            beta_initializer=initializers.serialize(self.beta_initializer),
-            gamma_initializer=initializers.serialize(self.gamma_initializer),
-            beta_regularizer=serialize_or_none(regularizers, self.beta_regularizer),
-            gamma_regularizer=serialize_or_none(regularizers, self.gamma_regularizer),
-            beta_constraint=serialize_or_none(constraints, self.beta_constraint),
-            gamma_constraint=serialize_or_none(constraints, self.gamma_constraint),
+            **beta_gamma_config(self),
         )
         return config

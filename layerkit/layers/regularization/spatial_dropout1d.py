@@ -4,7 +4,8 @@ from .base_spatial_dropout import BaseSpatialDropout
 
 
 class SpatialDropout1D(BaseSpatialDropout):
-    """Dropout of entire 1D feature maps: one mask entry per (sample, channel).
+    """Dropout of entire 1D feature maps: one mask entry per (sample, channel), shared over
+    the steps.
 
     Args:
         rate: float in [0, 1), fraction of channels to drop.
@@ -17,6 +18,3 @@ class SpatialDropout1D(BaseSpatialDropout):
     """
 
     rank = 1
-
-    def _channel_noise_shape(self):
-        return (None, 1, None)  # (B, 1, C): one draw per channel, shared over the steps

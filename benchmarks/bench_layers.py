@@ -1,0 +1,157 @@
+"""Convnet and LSTM speed: layerkit vs a plain PyTorch loop vs Keras 3 (torch backend).
+
+Workloads (issue "layer zoo", synthetic data with a learnable signal):
+  W4  MNIST convnet  12000x28x28x1, Conv2D 32-64-64 + MaxPooling2D, Dense 64-10,
+      rmsprop, sparse categorical crossentropy, bs 64
+  W5  IMDB LSTM      5000 sequences of length 500, Embedding(10000, 32) + LSTM(32) +
+      Dense(1, sigmoid), rmsprop, binary crossentropy, bs 128
+
+The plain loop uses nn.Conv2d (NCHW) / nn.Embedding + nn.LSTM directly.
+
+    python benchmarks/bench_layers.py            # both, 3 epochs each
+    python benchmarks/bench_layers.py --only W5
+"""
+
+import os
+import sys
+import time
+
+import numpy as np
+
+WORKLOADS = {"W4": dict(n=12000, bs=64), "W5": dict(n=5000, bs=128)}
+
+
+def make_data(name, seed=0):
+    rng = np.random.RandomState(seed)
+    n = WORKLOADS[name]["n"]
+    if name == "W4":
+        x = rng.rand(n, 28, 28, 1).astype(np.float32)
+        score = x[:, 10:18, 10:18, 0].mean(axis=(1, 2)) + 0.1 * rng.randn(n)
+        y = np.digitize(score, np.percentile(score, np.linspace(0, 100, 11)[1:-1]))
+        return x, y.astype(np.int64)
+    x = rng.randint(1, 10000, size=(n, 500)).astype(np.int64)
+    y = (np.isin(x[:, -50:], np.arange(1, 200)).sum(1) > 1).astype(np.float32)
+    return x, y
+
+
+def _layerkit_model(name):
+    from layerkit import layers, models
+
+    if name == "W4":
+        return models.Sequential([
+            layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]), "sparse_categorical_crossentropy"
+    return models.Sequential([
+        layers.Embedding(10000, 32, input_length=500),
+        layers.LSTM(32),
+        layers.Dense(1, activation="sigmoid"),
+    ]), "binary_crossentropy"
+
+
+def run_layerkit(name, x, y, epochs):
+    from harness import epoch_timer
+    from layerkit.callbacks import Callback
+
+    model, loss = _layerkit_model(name)
+    model.compile("rmsprop", loss, metrics=["acc"])
+    timer = epoch_timer(Callback)
+    hist = model.fit(x, y, batch_size=WORKLOADS[name]["bs"], epochs=epochs, verbose=0,
+                     callbacks=[timer])
+    return timer.times, hist.history["acc"][-1]
+
+
+def run_keras(name, x, y, epochs):
+    import keras
+    from harness import epoch_timer
+
+    L = keras.layers
+    if name == "W4":
+        model = keras.Sequential([
+            keras.Input((28, 28, 1)), L.Conv2D(32, (3, 3), activation="relu"),
+            L.MaxPooling2D((2, 2)), L.Conv2D(64, (3, 3), activation="relu"),
+            L.MaxPooling2D((2, 2)), L.Conv2D(64, (3, 3), activation="relu"), L.Flatten(),
+            L.Dense(64, activation="relu"), L.Dense(10, activation="softmax")])
+        loss = "sparse_categorical_crossentropy"
+    else:
+        model = keras.Sequential([keras.Input((500,)), L.Embedding(10000, 32), L.LSTM(32),
+                                  L.Dense(1, activation="sigmoid")])
+        loss = "binary_crossentropy"
+    model.compile("rmsprop", loss, metrics=["acc"])
+    timer = epoch_timer(keras.callbacks.Callback)
+    hist = model.fit(x, y, batch_size=WORKLOADS[name]["bs"], epochs=epochs, verbose=0,
+                     callbacks=[timer])
+    return timer.times, hist.history["acc"][-1]
+
+
+def _torch_model(name):
+    import torch
+    from torch import nn
+
+    if name == "W4":
+        return nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+            nn.MaxPool2d(2), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
+            nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10))
+
+    class LSTMNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(10000, 32)
+            self.lstm = nn.LSTM(32, 32, batch_first=True)
+            self.head = nn.Linear(32, 1)
+
+        def forward(self, tokens):
+            _, (h, _) = self.lstm(self.embedding(tokens))
+            return self.head(h[-1])
+
+    del torch
+    return LSTMNet()
+
+
+def run_torch(name, x, y, epochs):
+    """The hand-written loop: tensors preloaded, batches from a permutation, torch.optim."""
+    import torch
+    from torch import nn
+
+    model = _torch_model(name)
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    x = torch.from_numpy(x)
+    if name == "W4":
+        x = x.permute(0, 3, 1, 2).contiguous()  # NCHW for nn.Conv2d
+        loss_fn, y = nn.CrossEntropyLoss(), torch.from_numpy(y)
+        correct = lambda z, t: (z.argmax(1) == t).float().sum()  # noqa: E731
+    else:
+        loss_fn, y = nn.BCEWithLogitsLoss(), torch.from_numpy(y)
+        correct = lambda z, t: ((z[:, 0] > 0).float() == t).float().sum()  # noqa: E731
+    bs, n, times = WORKLOADS[name]["bs"], len(x), []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        perm, loss_sum, hits = torch.randperm(n), torch.zeros(()), torch.zeros(())
+        for i in range(0, n, bs):
+            idx = perm[i:i + bs]
+            xb, yb = x.index_select(0, idx), y.index_select(0, idx)
+            z = model(xb)
+            loss = loss_fn(z if name == "W4" else z[:, 0], yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                loss_sum += loss.detach() * len(idx)
+                hits += correct(z.detach(), yb)
+        metric = float(hits) / n
+        times.append(time.perf_counter() - start)
+    return times, metric
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import harness
+
+    harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS)
