@@ -376,7 +376,7 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None,
     x, y, sample_weight = _convert(model, x, y, sample_weight)
     sample_weight = _class_weights(y, class_weight, sample_weight)
     preflight(model, x, y)
-    xb, yb, swb = next(iter(ArrayBatches(x, y, sample_weight, batch_size=x.shape[0])))
+    xb, yb, swb = _whole_batch(x, y, sample_weight)
     if reset_metrics:
         model.compiled.reset()
     with _numerics():
@@ -390,7 +390,7 @@ def test_on_batch(model, x, y=None, sample_weight=None, reset_metrics=True,
     _require_compiled(model, "evaluating")
     x, y, sample_weight = _convert(model, x, y, sample_weight)
     preflight(model, x, y)
-    xb, yb, swb = next(iter(ArrayBatches(x, y, sample_weight, batch_size=x.shape[0])))
+    xb, yb, swb = _whole_batch(x, y, sample_weight)
     if reset_metrics:
         model.compiled.reset()
     with _numerics(), torch.no_grad():
@@ -398,10 +398,16 @@ def test_on_batch(model, x, y=None, sample_weight=None, reset_metrics=True,
     return _format_logs(model._running_logs(), return_dict)
 
 
+def _whole_batch(x, y=None, sample_weight=None):
+    """The converted arrays as one device batch."""
+    n = data_adapter.num_samples(x[0] if isinstance(x, list) else x)
+    return next(iter(ArrayBatches(x, y, sample_weight, batch_size=n)))
+
+
 def predict_on_batch(model, x):
     """Outputs for one batch as numpy."""
     x = to_arrays(x, model.input_names, "x")
     preflight(model, x)
-    (xb, _, _), = iter(ArrayBatches(x, batch_size=x.shape[0]))
+    xb, _, _ = _whole_batch(x)
     with torch.no_grad():
         return _to_numpy(model.predict_step(xb))
