@@ -177,13 +177,13 @@ def test_ignore_class_matches_keras():
 
 def _sigmoid_output(z):
     out = torch.sigmoid(z)
-    out._keras_logits = z
+    out._keras_logits, out._keras_activation = z, "sigmoid"  # what layers.activate() does
     return out
 
 
 def _softmax_output(z):
     out = torch.softmax(z, dim=-1)
-    out._keras_logits = z
+    out._keras_logits, out._keras_activation = z, "softmax"
     return out
 
 
@@ -236,8 +236,8 @@ def test_softmax_logits_for_categorical_and_sparse():
 
 
 def test_logits_of_another_activation_are_not_used():
-    # tf.keras >= 2.5 fed softmax logits to sigmoid crossentropy; we fall back to the
-    # probabilities (Keras 3 numbers) wherever the cached logits did not produce them.
+    # tf.keras >= 2.5 fed softmax logits to sigmoid crossentropy; we use the probabilities
+    # (Keras 3 numbers) unless the logits come from the matching activation.
     z = torch.tensor([[2.0, -2.0], [0.3, 0.1]])
     softmaxed = _softmax_output(z)
     y = torch.tensor([[1.0, 0.0], [0.0, 1.0]])

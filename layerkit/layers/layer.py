@@ -379,11 +379,14 @@ def activate(activation, z):
     """Applies `activation` to pre-activations `z`, remembering `z` for the losses.
 
     tf.keras computes crossentropy on sigmoid/softmax outputs from the logits (exact, no
-    1e-7 clipping); the losses read them from `_keras_logits`, as tf.keras does.
+    1e-7 clipping); the losses read them from `_keras_logits` and check
+    `_keras_activation` so that softmax logits never feed a sigmoid crossentropy.
     """
     out = activation(z)
-    if activation is activations.sigmoid or activation is activations.softmax:
-        out._keras_logits = z
+    if activation is activations.sigmoid:
+        out._keras_logits, out._keras_activation = z, "sigmoid"
+    elif activation is activations.softmax:
+        out._keras_logits, out._keras_activation = z, "softmax"
     return out
 
 

@@ -57,14 +57,12 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
 
 
 def carry_logits(new, old):
-    """Copies `old._keras_logits` onto `new` (a reshaped or cast `old`), matching its shape.
-
-    The logits keep their dtype: the losses read from it how closely the layer's
-    probabilities can be recomputed.
-    """
+    """Copies `old`'s cached logits (and which activation made them) onto `new`, a reshaped
+    or cast `old`, matching its shape."""
     logits = getattr(old, "_keras_logits", None)
     if logits is not None and new is not old:
         new._keras_logits = logits.reshape(new.shape)
+        new._keras_activation = old._keras_activation
     return new
 
 

@@ -4,9 +4,10 @@ Probabilities follow Keras 3's torch backend: clip to [eps, 1-eps] then log (cat
 renormalizes by the sum first). tf.keras instead reads the pre-activation logits that a
 sigmoid/softmax layer caches on its output (`out._keras_logits = z`) and computes the loss from
 them exactly, so a saturated sigmoid (z=40, y=0) costs 40, not -log(1e-7) ≈ 16.1. We keep that
-choice, per element (binary) or per sample (categorical), but only where the cached logits
-really produced the probabilities: tf.keras ≥2.5 also fed softmax logits to a sigmoid
-crossentropy (`Dense(2, activation='softmax')` + `'binary_crossentropy'`), which we do not copy.
+choice, but only for the matching activation (`_keras_activation`): tf.keras ≥2.5 also fed
+softmax logits to a sigmoid crossentropy (`Dense(2, activation='softmax')` +
+`'binary_crossentropy'`), which we do not copy. With logits the loss is computed from them
+alone, so the shortcut costs nothing extra.
 """
 
 import warnings
@@ -18,26 +19,12 @@ from layerkit import config
 from layerkit.losses.base import FixedFunctionLoss, align, as_pair
 
 
-def _cached_logits(y_pred):
-    """Returns `(logits, dtype)` cached by a sigmoid/softmax layer, or `(None, None)`.
-
-    `dtype` is the layer's own dtype, which bounds how closely its probabilities can be
-    recomputed from the logits.
-    """
+def _cached_logits(y_pred, activation):
+    """The logits a `activation` ('sigmoid' / 'softmax') layer cached on `y_pred`, or None."""
+    if getattr(y_pred, "_keras_activation", None) != activation:
+        return None
     logits = getattr(y_pred, "_keras_logits", None)
-    if logits is None:
-        return None, None
-    return logits.to(y_pred.dtype), logits.dtype
-
-
-def _produced(recomputed, probs, dtype):
-    """Where `recomputed` (from the logits) equals the layer's `probs` up to rounding.
-
-    Where it does, the exact loss from the logits is the loss of these probabilities; the
-    1e-3 floor lets saturated values (p ≈ 0), where exactness matters most, through.
-    """
-    eps = torch.finfo(dtype).eps
-    return (recomputed - probs).abs() <= 4 * eps * (probs.abs() + 1e-3)
+    return None if logits is None else logits.to(y_pred.dtype)
 
 
 def _clip(p):
@@ -64,11 +51,11 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     if from_logits:
         values = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
         return values.mean(dim=axis)
-    values = F.binary_cross_entropy(_clip(y_pred), y_true, reduction="none")
-    logits, dtype = _cached_logits(y_pred)
+    logits = _cached_logits(y_pred, "sigmoid")
     if logits is not None:
-        exact = F.binary_cross_entropy_with_logits(logits, y_true, reduction="none")
-        values = torch.where(_produced(torch.sigmoid(logits), y_pred, dtype), exact, values)
+        values = F.binary_cross_entropy_with_logits(logits, y_true, reduction="none")
+    else:
+        values = F.binary_cross_entropy(_clip(y_pred), y_true, reduction="none")
     return values.mean(dim=axis)
 
 
@@ -97,14 +84,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
     if from_logits:
         return -(y_true * F.log_softmax(y_pred, dim=axis)).sum(dim=axis)
-    probs = _clip(y_pred / y_pred.sum(dim=axis, keepdim=True))
-    values = -(y_true * torch.log(probs)).sum(dim=axis)
-    logits, dtype = _cached_logits(y_pred)
+    logits = _cached_logits(y_pred, "softmax") if axis in (-1, y_pred.dim() - 1) else None
     if logits is not None:
-        exact = -(y_true * F.log_softmax(logits, dim=axis)).sum(dim=axis)
-        same = _produced(F.softmax(logits, dim=axis), y_pred, dtype).all(dim=axis)
-        values = torch.where(same, exact, values)
-    return values
+        return -(y_true * F.log_softmax(logits, dim=axis)).sum(dim=axis)
+    probs = _clip(y_pred / y_pred.sum(dim=axis, keepdim=True))
+    return -(y_true * torch.log(probs)).sum(dim=axis)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
@@ -125,17 +109,17 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     y_true, y_pred = as_pair(y_true, y_pred, torch.long)
     if y_true.dim() == y_pred.dim() and y_true.shape[axis] == 1:
         y_true = y_true.squeeze(axis)
+    logits = _cached_logits(y_pred, "softmax") if axis in (-1, y_pred.dim() - 1) else None
     if axis not in (-1, y_pred.dim() - 1):
-        logits = getattr(y_pred, "_keras_logits", None)
         y_pred = y_pred.movedim(axis, -1)  # (batch, ..., classes)
-        if logits is not None:
-            y_pred._keras_logits = logits.movedim(axis, -1)
     valid = None
     if ignore_class is not None:
         valid = y_true != ignore_class
         y_true = torch.where(valid, y_true, 0)
     if from_logits:
         values = _sparse_from_logits(y_true, y_pred)
+    elif logits is not None:
+        values = _sparse_from_logits(y_true, logits)
     else:
         values = _sparse_from_probs(y_true, y_pred)
     if valid is not None:
@@ -155,17 +139,7 @@ def _sparse_from_probs(labels, probs):
     # instead of materializing log(p) for every class.
     picked = probs.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
     totals = probs.sum(dim=-1)
-    values = -torch.log(_clip(picked / totals))
-    logits, dtype = _cached_logits(probs)
-    if logits is not None:
-        exact = _sparse_from_logits(labels, logits)
-        # Only the target column and the row sum enter the loss, so only they are compared
-        # (no second (batch, classes) tensor for large vocabularies).
-        same = _produced(torch.exp(-exact), picked, dtype) & (
-            (totals - 1.0).abs() <= max(1e-4, 16 * torch.finfo(dtype).eps)
-        )
-        values = torch.where(same, exact, values)
-    return values
+    return -torch.log(_clip(picked / totals))
 
 
 class BinaryCrossentropy(FixedFunctionLoss):
