@@ -15,12 +15,12 @@ Example:
             [1.6000]])
 """
 
-import types
 
 import torch
 
 from layerkit import config
 from layerkit.utils.registry import resolve
+from layerkit.utils.registry import serialize as registry_serialize
 
 
 def _dims(axis):
@@ -192,22 +192,5 @@ def get(identifier, custom_objects=None):
 
 
 def serialize(constraint):
-    """Returns `{'class_name': ..., 'config': {...}}` for a constraint (a name for a function).
-
-    Args:
-        constraint: a `Constraint`, or a named function.
-
-    Returns:
-        A dict that `get` turns back into an equal constraint, or the function's name.
-
-    Raises:
-        ValueError: for lambdas and objects without `get_config()`.
-    """
-    if hasattr(constraint, "get_config"):
-        return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
-    if isinstance(constraint, types.FunctionType) and constraint.__name__ != "<lambda>":
-        return constraint.__name__
-    raise ValueError(
-        f"Cannot serialize constraint {constraint!r}: expected a Constraint or a named "
-        "function (pass it in custom_objects when loading)"
-    )
+    """`{'class_name', 'config'}` for a constraint (a name for a function, None for None)."""
+    return registry_serialize(constraint, "constraint")

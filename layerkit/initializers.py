@@ -21,13 +21,13 @@ Example:
 """
 
 import math
-import types
 
 import numpy as np
 import torch
 
 from layerkit import config
 from layerkit.utils.registry import resolve
+from layerkit.utils.registry import serialize as registry_serialize
 
 # Std of a unit normal truncated to (-2, 2); dividing by it makes the post-truncation std right.
 _TRUNCATION_STD = 0.87962566103423978
@@ -541,22 +541,5 @@ def get(identifier, custom_objects=None):
 
 
 def serialize(initializer):
-    """Returns `{'class_name': ..., 'config': {...}}` for an initializer (a name for a function).
-
-    Args:
-        initializer: an `Initializer`, or a named function.
-
-    Returns:
-        A dict that `get` turns back into an equal initializer, or the function's name.
-
-    Raises:
-        ValueError: for lambdas and objects without `get_config()`.
-    """
-    if hasattr(initializer, "get_config"):
-        return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
-    if isinstance(initializer, types.FunctionType) and initializer.__name__ != "<lambda>":
-        return initializer.__name__
-    raise ValueError(
-        f"Cannot serialize initializer {initializer!r}: expected an Initializer or a named "
-        "function (pass it in custom_objects when loading)"
-    )
+    """`{'class_name', 'config'}` for a initializer (a name for a function, None for None)."""
+    return registry_serialize(initializer, "initializer")

@@ -19,12 +19,12 @@ Example:
 
 import math
 import numbers
-import types
 
 import torch
 
 from layerkit import config
 from layerkit.utils.registry import resolve
+from layerkit.utils.registry import serialize as registry_serialize
 
 
 def _validate_factor(value, name, who):
@@ -239,22 +239,5 @@ def get(identifier, custom_objects=None):
 
 
 def serialize(regularizer):
-    """Returns `{'class_name': ..., 'config': {...}}` for a regularizer (a name for a function).
-
-    Args:
-        regularizer: a `Regularizer`, or a named function.
-
-    Returns:
-        A dict that `get` turns back into an equal regularizer, or the function's name.
-
-    Raises:
-        ValueError: for lambdas and objects without `get_config()`.
-    """
-    if hasattr(regularizer, "get_config"):
-        return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
-    if isinstance(regularizer, types.FunctionType) and regularizer.__name__ != "<lambda>":
-        return regularizer.__name__
-    raise ValueError(
-        f"Cannot serialize regularizer {regularizer!r}: expected a Regularizer or a named "
-        "function (pass it in custom_objects when loading)"
-    )
+    """`{'class_name', 'config'}` for a regularizer (a name for a function, None for None)."""
+    return registry_serialize(regularizer, "regularizer")

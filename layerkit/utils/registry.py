@@ -5,6 +5,8 @@ Each module keeps its own table of public names; `resolve` turns what a user pas
 Only names in the table (or in `custom_objects`) are ever resolved: nothing is imported.
 """
 
+import types
+
 
 def resolve(identifier, table, kind, custom_objects=None, instantiate=True):
     """Resolves `identifier` against `table`.
@@ -57,3 +59,22 @@ def _lookup(name, config, table, kind, custom_objects, instantiate):
     if isinstance(obj, type) and instantiate:
         return obj(**config)
     return obj
+
+
+def serialize(obj, kind):
+    """`{'class_name', 'config'}` for an object with `get_config`, a named function's name,
+    or None for None (no initializer / regularizer / constraint).
+
+    Raises:
+        ValueError: for lambdas and objects without `get_config()`.
+    """
+    if obj is None:
+        return None
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    if isinstance(obj, types.FunctionType) and obj.__name__ != "<lambda>":
+        return obj.__name__
+    raise ValueError(
+        f"Cannot serialize {kind} {obj!r}: expected a {kind} object or a named function "
+        "(pass it in custom_objects when loading)"
+    )

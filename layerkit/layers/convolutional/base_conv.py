@@ -128,8 +128,8 @@ class BaseConv(Layer):
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
             bias_initializer=initializers.serialize(self.bias_initializer),
-            bias_regularizer=conv_utils.serialize_or_none(regularizers, self.bias_regularizer),
-            bias_constraint=conv_utils.serialize_or_none(constraints, self.bias_constraint),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 
@@ -191,10 +191,8 @@ class Conv(BaseConv):
             filters=self.filters,
             groups=self.groups,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
-            kernel_regularizer=conv_utils.serialize_or_none(regularizers,
-                                                            self.kernel_regularizer),
-            kernel_constraint=conv_utils.serialize_or_none(constraints,
-                                                           self.kernel_constraint),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
         )
         return config
 

@@ -192,11 +192,6 @@ def pad_spatial(x, pairs, value=0.0):
     return F.pad(x, flat, value=value), (0,) * len(pairs)
 
 
-def serialize_or_none(module, obj):
-    """`module.serialize(obj)`, keeping None (no regularizer / constraint) as None."""
-    return None if obj is None else module.serialize(obj)
-
-
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 

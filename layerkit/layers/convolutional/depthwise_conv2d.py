@@ -58,9 +58,7 @@ class DepthwiseConv2D(BaseConv):
         config.update(
             depth_multiplier=self.depth_multiplier,
             depthwise_initializer=initializers.serialize(self.depthwise_initializer),
-            depthwise_regularizer=conv_utils.serialize_or_none(regularizers,
-                                                               self.depthwise_regularizer),
-            depthwise_constraint=conv_utils.serialize_or_none(constraints,
-                                                              self.depthwise_constraint),
+            depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer),
+            depthwise_constraint=constraints.serialize(self.depthwise_constraint),
         )
         return config

@@ -70,13 +70,9 @@ class SeparableConv2D(BaseConv):
             depth_multiplier=self.depth_multiplier,
             depthwise_initializer=initializers.serialize(self.depthwise_initializer),
             pointwise_initializer=initializers.serialize(self.pointwise_initializer),
-            depthwise_regularizer=conv_utils.serialize_or_none(regularizers,
-                                                               self.depthwise_regularizer),
-            pointwise_regularizer=conv_utils.serialize_or_none(regularizers,
-                                                               self.pointwise_regularizer),
-            depthwise_constraint=conv_utils.serialize_or_none(constraints,
-                                                              self.depthwise_constraint),
-            pointwise_constraint=conv_utils.serialize_or_none(constraints,
-                                                              self.pointwise_constraint),
+            depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer),
+            pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer),
+            depthwise_constraint=constraints.serialize(self.depthwise_constraint),
+            pointwise_constraint=constraints.serialize(self.pointwise_constraint),
         )
         return config

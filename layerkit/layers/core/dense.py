@@ -90,14 +90,9 @@ class Dense(Layer):
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=_serialize(regularizers, self.kernel_regularizer),
-            bias_regularizer=_serialize(regularizers, self.bias_regularizer),
-            kernel_constraint=_serialize(constraints, self.kernel_constraint),
-            bias_constraint=_serialize(constraints, self.bias_constraint),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
-
-
-def _serialize(module, obj):
-    """`module.serialize(obj)`, with None (no regularizer / constraint) kept as None."""
-    return None if obj is None else module.serialize(obj)

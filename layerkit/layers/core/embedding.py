@@ -5,7 +5,6 @@ import torch.nn.functional as F
 
 from ... import constraints, initializers, regularizers
 from ..layer import Layer
-from .dense import _serialize
 
 
 class Embedding(Layer):
@@ -99,8 +98,8 @@ class Embedding(Layer):
             input_dim=self.input_dim,
             output_dim=self.output_dim,
             embeddings_initializer=initializers.serialize(self.embeddings_initializer),
-            embeddings_regularizer=_serialize(regularizers, self.embeddings_regularizer),
-            embeddings_constraint=_serialize(constraints, self.embeddings_constraint),
+            embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+            embeddings_constraint=constraints.serialize(self.embeddings_constraint),
             mask_zero=self.mask_zero,
             input_length=self.input_length,
         )

@@ -1,7 +1,6 @@
 """Config helper shared by the normalization layers (their beta / gamma arguments)."""
 
 from ... import constraints, initializers, regularizers
-from ..convolutional.conv_utils import serialize_or_none
 
 
 def beta_gamma_config(layer):
@@ -17,8 +16,8 @@ def beta_gamma_config(layer):
     return {
         "beta_initializer": initializers.serialize(layer.beta_initializer),
         "gamma_initializer": initializers.serialize(layer.gamma_initializer),
-        "beta_regularizer": serialize_or_none(regularizers, layer.beta_regularizer),
-        "gamma_regularizer": serialize_or_none(regularizers, layer.gamma_regularizer),
-        "beta_constraint": serialize_or_none(constraints, layer.beta_constraint),
-        "gamma_constraint": serialize_or_none(constraints, layer.gamma_constraint),
+        "beta_regularizer": regularizers.serialize(layer.beta_regularizer),
+        "gamma_regularizer": regularizers.serialize(layer.gamma_regularizer),
+        "beta_constraint": constraints.serialize(layer.beta_constraint),
+        "gamma_constraint": constraints.serialize(layer.gamma_constraint),
     }

@@ -22,7 +22,6 @@ import torch
 from torch.nn.utils import rnn as rnn_utils
 
 from ... import activations, constraints, initializers, regularizers
-from ..core.dense import _serialize
 from ..layer import Layer
 
 
@@ -344,12 +343,12 @@ class BaseRNN(Layer):
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             recurrent_initializer=initializers.serialize(self.recurrent_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=_serialize(regularizers, self.kernel_regularizer),
-            recurrent_regularizer=_serialize(regularizers, self.recurrent_regularizer),
-            bias_regularizer=_serialize(regularizers, self.bias_regularizer),
-            kernel_constraint=_serialize(constraints, self.kernel_constraint),
-            recurrent_constraint=_serialize(constraints, self.recurrent_constraint),
-            bias_constraint=_serialize(constraints, self.bias_constraint),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            recurrent_constraint=constraints.serialize(self.recurrent_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
             seed=self.seed,
