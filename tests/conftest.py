@@ -15,7 +15,12 @@ import torch  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _seed_everything():
+def _seed_everything_and_fresh_names():
+    """Every test starts from seed 0 and Keras's first names (`dense`, `input_1`, ...)."""
+    from layerkit.utils.naming import reset_names
+
     np.random.seed(0)
     torch.manual_seed(0)
+    reset_names()
     yield
+    reset_names()

@@ -16,16 +16,9 @@ from layerkit.callbacks.learning_rate_scheduler import LearningRateScheduler
 from layerkit.callbacks.monitor import resolve_mode
 from layerkit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from layerkit.callbacks.terminate_on_nan import TerminateOnNaN
-from layerkit.utils.naming import reset_names
 
 X = np.random.RandomState(0).rand(8, 3).astype("float32")
 Y = X.sum(axis=1, keepdims=True)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
 
 
 def _model(lr=0.05):

@@ -6,17 +6,10 @@ import pytest
 
 from layerkit import callbacks, layers, models, optimizers
 from layerkit.callbacks import Callback, CallbackList, History, LambdaCallback
-from layerkit.utils.naming import reset_names
 
 X = np.random.RandomState(0).rand(8, 3).astype("float32")
 Y = X.sum(axis=1, keepdims=True)
 XV, YV = X[:3] * 2, Y[:3] * 2
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
 
 
 def _model(lr=0.05):

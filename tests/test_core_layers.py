@@ -9,16 +9,8 @@ import pytest
 import torch
 
 from layerkit import layers, models, optimizers
-from layerkit.utils.naming import reset_names
 
 ATOL = 1e-5
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 def _np(t):

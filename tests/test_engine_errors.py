@@ -7,16 +7,9 @@ import numpy as np
 import pytest
 
 from layerkit import layers, models
-from layerkit.utils.naming import reset_names
 
 X = np.random.RandomState(0).rand(10, 5).astype("float32")
 LABELS = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
 
 
 def _model(loss="sparse_categorical_crossentropy", units=3, activation="softmax",

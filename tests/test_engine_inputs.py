@@ -15,12 +15,6 @@ from layerkit.utils.naming import reset_names
 N, WIDTH = 20, 4
 
 
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-
-
 def _data(n=N, width=WIDTH, seed=0):
     rng = np.random.RandomState(seed)
     x = rng.rand(n, width)  # float64 on purpose: the float32 copy is what the engine sees

@@ -5,13 +5,6 @@ import numpy as np
 import pytest
 
 from layerkit import Input, Model, layers, models
-from layerkit.utils.naming import reset_names
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
 
 
 def _two_tower(lib):

@@ -19,7 +19,6 @@ from layerkit.layers.convolutional import (
     SeparableConv2D,
 )
 from layerkit.layers.pooling import MaxPooling2D
-from layerkit.utils.naming import reset_names
 
 ATOL = 1e-5
 OURS = {c.__name__: c for c in (Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,
@@ -64,13 +63,6 @@ CASES = {
         activation="tanh"), (7, 6, 3)),
 }
 FORMATS = ["channels_last", "channels_first"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 @pytest.fixture

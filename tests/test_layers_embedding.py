@@ -9,16 +9,8 @@ from layerkit import layers, models
 from layerkit.layers.core.embedding import Embedding
 from layerkit.layers.core.masking import Masking
 from layerkit.layers.rnn.simple_rnn import SimpleRNN
-from layerkit.utils.naming import reset_names
 
 ATOL = 1e-6
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 def _np(t):

@@ -11,7 +11,6 @@ from layerkit import Input
 from layerkit.graph.symbolic import KerasTensor
 from layerkit.layers import merging
 from layerkit.layers.core.embedding import Embedding
-from layerkit.utils.naming import reset_names
 
 ATOL = 1e-5
 
@@ -39,13 +38,6 @@ CASES = {
 HELPERS = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply", "Average": "average",
            "Maximum": "maximum", "Minimum": "minimum", "Concatenate": "concatenate",
            "Dot": "dot"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 def _np(t):

@@ -12,7 +12,6 @@ from layerkit.layers.regularization.gaussian_noise import GaussianNoise
 from layerkit.layers.regularization.spatial_dropout1d import SpatialDropout1D
 from layerkit.layers.regularization.spatial_dropout2d import SpatialDropout2D
 from layerkit.layers.regularization.spatial_dropout3d import SpatialDropout3D
-from layerkit.utils.naming import reset_names
 
 OURS = {c.__name__: c for c in (GaussianNoise, GaussianDropout, SpatialDropout1D,
                                  SpatialDropout2D, SpatialDropout3D)}
@@ -29,13 +28,6 @@ CASES = {
     "spatial_3d_first": ("SpatialDropout3D", {"rate": 0.25, "seed": 1,
                                               "data_format": "channels_first"}, (2, 2, 2, 2)),
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 def _x(*shape, seed=0):

@@ -9,7 +9,6 @@ import torch
 import layerkit
 from layerkit import Input, layers, models
 from layerkit.layers.normalization import BatchNormalization, LayerNormalization
-from layerkit.utils.naming import reset_names
 
 ATOL = 1e-5
 OURS = {"BatchNormalization": BatchNormalization, "LayerNormalization": LayerNormalization}
@@ -30,13 +29,6 @@ CASES = {
                               (4,)),
 }
 BN_CASES = [c for c in CASES if c.startswith("bn")]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 def _np(t):

@@ -18,7 +18,6 @@ from layerkit.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from layerkit.utils.naming import reset_names
 
 ATOL = 1e-5
 OURS = {c.__name__: c for c in (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
@@ -52,13 +51,6 @@ CASES = {
     "global_avg2d": ("GlobalAveragePooling2D", {}, (5, 4, 3)),
     "global_avg2d_keepdims": ("GlobalAveragePooling2D", dict(keepdims=True), (5, 4, 3)),
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 def _np(t):

@@ -13,7 +13,6 @@ from layerkit.layers.reshaping.permute import Permute
 from layerkit.layers.reshaping.repeat_vector import RepeatVector
 from layerkit.layers.reshaping.up_sampling2d import UpSampling2D
 from layerkit.layers.reshaping.zero_padding2d import ZeroPadding2D
-from layerkit.utils.naming import reset_names
 
 ATOL = 1e-6
 OURS = {c.__name__: c for c in (Cropping2D, Permute, RepeatVector, UpSampling2D,
@@ -38,13 +37,6 @@ CASES = {
     "permute_3d": ("Permute", dict(dims=(3, 1, 2)), (3, 4, 2)),
     "repeat_vector": ("RepeatVector", dict(n=3), (4,)),
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 def _np(t):

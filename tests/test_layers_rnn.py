@@ -13,7 +13,6 @@ from layerkit import layers, models
 from layerkit.layers.core.embedding import Embedding
 from layerkit.layers.rnn import GRU, LSTM, Bidirectional, SimpleRNN, TimeDistributed
 from layerkit.layers.rnn.base_rnn import BaseRNN
-from layerkit.utils.naming import reset_names
 
 ATOL = 1e-5
 
@@ -25,13 +24,6 @@ KINDS = {
     "gru_reset_before": (GRU, keras.layers.GRU, {"reset_after": False}),
 }
 FUSABLE = ["simple_rnn", "simple_rnn_relu", "lstm", "gru"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 def _np(t):

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from layerkit import layers, models, optimizers
-from layerkit.utils.naming import reset_names
 from layerkit.utils.progbar import Progbar, format_eta, format_time_per_unit, format_value
 
 X = np.random.RandomState(0).rand(16, 3).astype("float32")
@@ -16,12 +15,6 @@ Y = (X.sum(axis=1) > 1.5).astype("float32")
 XV, YV = X[:6] + 0.1, Y[:6]
 NUM = r"\d\.\d{4}"
 TIMING = r"\d+s \d+(us|ms|s)/step"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
 
 
 def _model():

@@ -7,13 +7,6 @@ import pytest
 
 from layerkit import Model, layers, models
 from layerkit import backend as K
-from layerkit.utils.naming import reset_names
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
 
 
 def _summary(model):

@@ -6,15 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from layerkit import layers, models, optimizers
+from layerkit import layers, models
 from layerkit.utils.naming import reset_names
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    reset_names()
-    yield
-    reset_names()
 
 
 def _summary(model, **kwargs):
