@@ -1,5 +1,6 @@
 """Callbacks: hooks into fit/evaluate/predict."""
 
+from .backup_and_restore import BackupAndRestore as BackupAndRestore
 from .callback import Callback as Callback
 from .callback_list import CallbackList as CallbackList
 from .csv_logger import CSVLogger as CSVLogger
@@ -7,6 +8,7 @@ from .early_stopping import EarlyStopping as EarlyStopping
 from .history import History as History
 from .lambda_callback import LambdaCallback as LambdaCallback
 from .learning_rate_scheduler import LearningRateScheduler as LearningRateScheduler
+from .model_checkpoint import ModelCheckpoint as ModelCheckpoint
 from .progbar_logger import ProgbarLogger as ProgbarLogger
 from .reduce_lr_on_plateau import ReduceLROnPlateau as ReduceLROnPlateau
 from .tensorboard import TensorBoard as TensorBoard

@@ -159,9 +159,10 @@ class Functional(Model):
         return shapes[0] if len(shapes) == 1 else shapes
 
     def get_config(self):
-        return {"name": self.name, "layers": [
-            {"class_name": type(l).__name__, "config": l.get_config()} for l in self.layers
-        ]}
+        """Keras's functional config: layers with inbound nodes, input and output layers."""
+        from ..saving.model_config import functional_config
+
+        return functional_config(self)
 
 
 def _ordered_nodes(inputs, outputs):

@@ -239,6 +239,15 @@ class Model(Layer):
     def predict_generator(self, generator, *args, **kwargs):
         return self.predict(generator, *args, **kwargs)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds a model from `get_config()` (or a Keras 3 / tf.keras config); `Model`
+        itself rebuilds a functional model, as in Keras."""
+        from ..saving.model_config import model_of_class
+        from .functional import Functional
+
+        return model_of_class(Functional if cls is Model else cls, config, custom_objects)
+
     # ------------------------------------------------------------------ saving
     def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None):
         """Saves architecture, weights, compile settings and optimizer state.

@@ -178,9 +178,7 @@ class Sequential(Model):
             )
 
     def get_config(self):
-        config = {"name": self.name, "layers": [
-            {"class_name": type(l).__name__, "config": l.get_config()} for l in self.layers
-        ]}
-        if self._input_layer is not None or self._batch_input_shape is not None:
-            config["build_input_shape"] = self._batch_input_shape
-        return config
+        """Keras's Sequential config: name, layers (an InputLayer first when known)."""
+        from ..saving.model_config import sequential_config
+
+        return sequential_config(self)

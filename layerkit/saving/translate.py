@@ -39,6 +39,7 @@ _MODULES = (  # Keras 3's `module` for a nested config, by the key holding it
     ("_initializer", "keras.initializers"), ("_regularizer", "keras.regularizers"),
     ("_constraint", "keras.constraints"), ("layer", "keras.layers"),
     ("cell", "keras.layers"), ("learning_rate", "keras.optimizers.schedules"),
+    ("loss", "keras.losses"), ("metric", "keras.metrics"),
 )
 _LAYER_KEYS = ("layer", "backward_layer", "cell")
 _FUNCTION_KEYS = ("function", "output_shape", "mask")

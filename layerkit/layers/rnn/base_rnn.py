@@ -358,9 +358,10 @@ class BaseRNN(Layer):
             stateful=self.stateful,
             unroll=self.unroll,
             zero_output_for_mask=self.zero_output_for_mask,
-            implementation=self.implementation,
             use_cudnn=self.use_cudnn,
         )
+        if self._gates > 1:  # Keras's SimpleRNN has no `implementation` argument
+            config["implementation"] = self.implementation
         return config
 
 

@@ -1,0 +1,301 @@
+"""The Keras 2 HDF5 layout (`.h5` / `.hdf5`) and safe HDF5 reading.
+
+Who owns what:
+- `write_model(model, path, include_optimizer)` writes tf.keras 2.x's layout: root attrs
+  `keras_version`, `backend`, `model_config` (JSON), `training_config` (JSON); group
+  `model_weights` (attrs `layer_names`, `backend`, `keras_version`; one group per layer
+  with attr `weight_names` and datasets `model_weights/<layer>/<layer>/kernel:0`);
+  group `optimizer_weights` in Keras 3's variable order.
+- `read_model` / `load_weights_into` read files written by layerkit, tf.keras 2.x and
+  Keras 3's legacy writer.
+- `Reader` is the only way loaders touch HDF5: it follows hard links only (no external
+  files), reads numeric datasets only, and caps the bytes read at a multiple of the file's
+  size, so declared-but-absent data cannot make it allocate without bound.
+"""
+
+import io
+import json
+import os
+
+import h5py
+import numpy as np
+
+from . import training_state
+from .weights_layout import legacy_layers, parameter_names
+
+KERAS_VERSION = "2.15.0"  # the tf.keras format version written (read by Keras 3 too)
+MAX_EXPANSION = 100  # data read may exceed the file's size at most this many times...
+MIN_ALLOWANCE = 16 * 2 ** 20  # ...plus this many bytes
+MAX_JSON_CHARS = 64 * 2 ** 20
+
+
+class Reader:
+    """Bounded, link-checked access to an open HDF5 file.
+
+    Args:
+        handle: an open `h5py.File`.
+        size: the file's size in bytes (sets the read allowance).
+        where: the file's name, for messages.
+    """
+
+    def __init__(self, handle, size, where):
+        self.handle = handle
+        self.where = where
+        self.left = MAX_EXPANSION * max(int(size), 0) + MIN_ALLOWANCE
+
+    def group(self, parent, name, required=True):
+        """The sub-group `name` of `parent` (a hard link), or None when absent."""
+        return self._child(parent, name, h5py.Group, required)
+
+    def dataset(self, parent, name):
+        """Reads the numeric dataset `name` of `parent` into a numpy array."""
+        return self.read(self._child(parent, name, h5py.Dataset, True), name)
+
+    def read(self, dataset, name):
+        dtype = dataset.dtype
+        if dtype.kind not in "fiub" or dtype.itemsize > 16:
+            raise ValueError(f"{self.where}: dataset {name!r} has non-numeric type {dtype}")
+        size = int(np.prod(dataset.shape, dtype=np.float64)) * dtype.itemsize
+        if size > self.left:
+            raise ValueError(
+                f"{self.where}: dataset {name!r} declares shape {dataset.shape} "
+                f"({size} bytes), more than the file can hold; the file is malformed")
+        self.left -= size
+        return np.asarray(dataset[()])
+
+    def _child(self, parent, name, kind, required):
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{self.where}: invalid HDF5 member name {name!r}")
+        link = parent.get(name, getlink=True)
+        if link is None:
+            if required:
+                raise ValueError(f"{self.where}: missing HDF5 {_kind_name(kind)} "
+                                 f"{_path(parent, name)!r}")
+            return None
+        if not isinstance(link, h5py.HardLink):
+            raise ValueError(f"{self.where}: {_path(parent, name)!r} is a "
+                             f"{type(link).__name__}; only plain members are read")
+        obj = parent[name]
+        if not isinstance(obj, kind):
+            raise ValueError(f"{self.where}: {_path(parent, name)!r} is not an HDF5 "
+                             f"{_kind_name(kind)}")
+        return obj
+
+    def strings(self, obj, name, required=True):
+        """A list of strings from attribute `name` (bytes decoded as UTF-8)."""
+        if name not in obj.attrs:
+            if required:
+                raise ValueError(f"{self.where}: missing attribute {name!r} on {obj.name!r}")
+            return []
+        value = np.asarray(obj.attrs[name])
+        if value.size > 1_000_000:
+            raise ValueError(f"{self.where}: attribute {name!r} is too large")
+        return [_text(v, self.where) for v in value.reshape(-1)] if value.size else []
+
+    def json(self, obj, name, required=True):
+        """Parses a JSON attribute; None when absent and not required."""
+        if name not in obj.attrs:
+            if required:
+                raise ValueError(f"{self.where}: missing attribute {name!r}: not a Keras "
+                                 "model file (a weights-only file loads with load_weights)")
+            return None
+        text = _text(obj.attrs[name], self.where)
+        if len(text) > MAX_JSON_CHARS:
+            raise ValueError(f"{self.where}: attribute {name!r} is too large")
+        return parse_json(text, f"{self.where}: attribute {name!r}")
+
+
+def _kind_name(kind):
+    return "group" if kind is h5py.Group else "dataset"
+
+
+def _path(parent, name):
+    return f"{parent.name.rstrip('/')}/{name}"
+
+
+def _text(value, where):
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{where}: attribute is not UTF-8 text") from None
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"{where}: expected a text attribute, received {type(value).__name__}")
+
+
+def parse_json(text, where):
+    """`json.loads` with a ValueError naming the source (and no NaN-only surprises)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"{where} is not valid JSON: {error}") from None
+
+
+def open_file(source, where):
+    """Opens an HDF5 file (a path or bytes) for reading; returns (h5py.File, size)."""
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            return h5py.File(io.BytesIO(source), "r"), len(source)
+        return h5py.File(source, "r"), os.path.getsize(source)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{where} is not a readable HDF5 file: {error}") from None
+
+
+# ============================================================================== writing
+def _attr_strings(values):
+    return np.array([v.encode("utf-8") for v in values], dtype=object) if values else \
+        np.zeros((0,), dtype="S1")
+
+
+def write_weight_groups(group, model):
+    """Writes `model_weights`-style groups (tf.keras 2.x layout) into `group`."""
+    layers = legacy_layers(model)
+    group.attrs["layer_names"] = _attr_strings([name for name, _ in layers])
+    group.attrs["backend"] = "tensorflow"
+    group.attrs["keras_version"] = KERAS_VERSION
+    for layer_name, weights in layers:
+        sub = group.create_group(layer_name)
+        sub.attrs["weight_names"] = _attr_strings([n for n, _ in weights])
+        for name, param in weights:
+            sub.create_dataset(name, data=param.detach().cpu().numpy())
+
+
+def write_model(model, path, include_optimizer=True):
+    """Writes the full model in tf.keras 2.x's HDF5 layout at `path` (a temporary file)."""
+    from .model_config import model_to_config
+
+    with h5py.File(path, "w") as handle:
+        handle.attrs["keras_version"] = KERAS_VERSION
+        handle.attrs["backend"] = "tensorflow"
+        handle.attrs["model_config"] = json.dumps(model_to_config(model, "legacy"))
+        write_weight_groups(handle.create_group("model_weights"), model)
+        config = training_state.training_config(model) if include_optimizer else None
+        if config is None:
+            return
+        handle.attrs["training_config"] = json.dumps(config)
+        arrays = training_state.optimizer_arrays(model, parameter_names(model))
+        if arrays:
+            group = handle.create_group("optimizer_weights")
+            group.attrs["weight_names"] = _attr_strings([n for n, _ in arrays])
+            for name, value in arrays:
+                group.create_dataset(name, data=value)
+
+
+# ============================================================================== reading
+def stored_values(reader, group):
+    """Total number of scalars in the numeric datasets under `group` (shapes only)."""
+    total = 0
+
+    def visit(_, obj):
+        nonlocal total
+        if isinstance(obj, h5py.Dataset):
+            total += int(np.prod(obj.shape, dtype=np.float64))
+    group.visititems(visit)
+    return min(total, reader.left)  # never more than the data the file can really hold
+
+
+def read_model(source, custom_objects=None, compile=True, safe_mode=True, where="file"):
+    """Loads a model saved in the Keras 2 HDF5 layout (layerkit, tf.keras or Keras 3)."""
+    from .model_config import model_from_config
+
+    handle, size = open_file(source, where)
+    with handle:
+        reader = Reader(handle, size, where)
+        config = reader.json(handle, "model_config")
+        weights = reader.group(handle, "model_weights", required=False)
+        root = weights if weights is not None else handle
+        model = model_from_config(config, custom_objects, safe_mode,
+                                  max_params=stored_values(reader, root))
+        load_weight_groups(reader, root, model)
+        training = reader.json(handle, "training_config", required=False)
+        if compile and training is not None:
+            training_state.compile_from_config(model, training, custom_objects, safe_mode)
+            _load_optimizer(reader, handle, model)
+    return model
+
+
+def _load_optimizer(reader, handle, model):
+    group = reader.group(handle, "optimizer_weights", required=False)
+    if group is None:
+        return
+    names = reader.strings(group, "weight_names", required=False)
+    if len(names) < 2 or not names[0].endswith("/iteration"):
+        import warnings
+        warnings.warn(f"{reader.where}: the optimizer state is in tf.keras 2.x's layout, "
+                      "which layerkit does not restore; the optimizer starts fresh",
+                      stacklevel=4)
+        return
+    arrays = [reader.dataset(group, name) for name in names]
+    training_state.load_optimizer_arrays(model, arrays, reader.where)
+
+
+def load_weights(model, source, by_name=False, skip_mismatch=False, where="file"):
+    """Loads weights from a Keras 2 layout `.h5` (full model or weights-only file)."""
+    handle, size = open_file(source, where)
+    with handle:
+        reader = Reader(handle, size, where)
+        root = reader.group(handle, "model_weights", required=False) or handle
+        load_weight_groups(reader, root, model, by_name, skip_mismatch)
+
+
+def _saved_layers(reader, root):
+    """`[(layer name, [arrays])]` from a Keras 2 layout group."""
+    names = reader.strings(root, "layer_names")
+    saved = []
+    for name in names:
+        group = reader.group(root, name)
+        weight_names = reader.strings(group, "weight_names", required=False)
+        saved.append((name, [reader.dataset(group, w) for w in weight_names]))
+    return saved
+
+
+def load_weight_groups(reader, root, model, by_name=False, skip_mismatch=False):
+    """Sets the model's weights from `root` (tf.keras 2.x / Keras 3 legacy layout).
+
+    Raises:
+        ValueError: for missing groups, wrong counts or shapes (unless skip_mismatch).
+    """
+    saved = _saved_layers(reader, root)
+    layers = [layer for layer in model.layers if layer._ordered_weights()]
+    if by_name:
+        by = {layer.name: layer for layer in model.layers}
+        pairs = [(by[name], arrays, name) for name, arrays in saved if name in by]
+    else:
+        saved = [(name, arrays) for name, arrays in saved if arrays]
+        if len(saved) != len(layers):
+            raise ValueError(
+                f"{reader.where}: the file holds weights for {len(saved)} layers "
+                f"{[n for n, _ in saved][:10]}, but the model has {len(layers)} layers with "
+                f"weights {[l.name for l in layers][:10]}; use by_name=True to match by name")
+        pairs = [(layer, arrays, name) for layer, (name, arrays) in zip(layers, saved)]
+    for layer, arrays, name in pairs:
+        _set_layer(layer, arrays, name, skip_mismatch, reader.where)
+
+
+def _set_layer(layer, arrays, name, skip_mismatch, where):
+    if check_shapes(layer._ordered_weights(), arrays, f"layer {layer.name!r}",
+                    skip_mismatch, where, f"the file's layer {name!r}"):
+        layer.set_weights(arrays)
+
+
+def check_shapes(params, arrays, what, skip_mismatch, where, source="the file"):
+    """True when `arrays` fit `params`; else warns (skip_mismatch) and returns False.
+
+    Raises:
+        ValueError: on a mismatch without skip_mismatch, naming both sets of shapes.
+    """
+    expected = [tuple(p.shape) for p in params]
+    received = [tuple(a.shape) for a in arrays]
+    if expected == received:
+        return True
+    if skip_mismatch:
+        import warnings
+        warnings.warn(f"{where}: skipping {what}: expected weight shapes {expected}, "
+                      f"{source} has {received}", stacklevel=4)
+        return False
+    raise ValueError(
+        f"{where}: {what} expects weights of shapes {expected}, but {source} holds "
+        f"{received}. Check the architecture, or pass skip_mismatch=True to skip it")

@@ -1,0 +1,258 @@
+"""What `compile` set and where the optimizer stands: saved so training continues exactly.
+
+Who owns what:
+- `compile_config(model)` / `training_config(model)` write Keras 3's `compile_config` and
+  tf.keras's `training_config`; `compile_from_config` reads both and compiles the model.
+- `optimizer_arrays(model)` / `load_optimizer_arrays(model, arrays)` move the optimizer
+  state in Keras 3's variable order: `iteration`, `learning_rate`, then the slots,
+  parameter by parameter within each group Keras builds together (RMSprop builds its
+  velocities, momentums and average gradients one after the other).
+"""
+
+import warnings
+
+import numpy as np
+import torch
+
+from .. import losses, metrics, optimizers
+from . import translate
+
+# Keras 3's slot groups per optimizer (see `build` of each Keras optimizer); optimizers
+# not listed build all their slots in one group.
+_SLOT_GROUPS = {
+    "RMSprop": (("velocity",), ("momentum",), ("average_gradient",)),
+    "Adam": (("momentum", "velocity"), ("velocity_hat",)),
+    "AdamW": (("momentum", "velocity"), ("velocity_hat",)),
+}
+
+
+# ----------------------------------------------------------------------------- compile
+def _serialize_loss(loss):
+    fn = getattr(loss, "fn", None)
+    if type(loss).__name__ == "LossFunctionWrapper" and fn is not None and \
+            losses.lookup.FUNCTIONS.get(getattr(fn, "__name__", None)) is fn:
+        return fn.__name__
+    return translate.encode(losses.serialize(loss), "loss")
+
+
+def _serialize_metric(metric):
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, metrics.Metric):
+        return translate.encode(metrics.serialize(metric), "metric")
+    return translate.encode(metric, "metric")
+
+
+def _per_output(values, names, one):
+    """One value for single-output models, a dict by output name otherwise."""
+    if len(names) == 1:
+        return one(values[0])
+    return {name: one(v) for name, v in zip(names, values)}
+
+
+def compile_config(model):
+    """Keras 3's `compile_config` of a compiled model (None when not compiled)."""
+    compiled = model.compiled
+    if compiled is None:
+        return None
+    names = compiled.output_names
+    weights = compiled.loss_weights
+    return {
+        "optimizer": _optimizer_record(model.optimizer),
+        "loss": _per_output(compiled.loss_fns, names, _serialize_loss),
+        "loss_weights": None if all(w == 1.0 for w in weights) else
+        _per_output(weights, names, float),
+        "metrics": _metric_lists(compiled._metric_ids, names),
+        "weighted_metrics": _metric_lists(compiled._weighted_ids, names),
+        "run_eagerly": False, "steps_per_execution": 1, "jit_compile": model._jit_compile,
+    }
+
+
+def _metric_lists(per_output, names):
+    if not any(per_output):
+        return None
+    return _per_output(per_output, names, lambda ms: [_serialize_metric(m) for m in ms])
+
+
+def _optimizer_record(optimizer):
+    record = translate.encode(optimizers.serialize(optimizer), "optimizer")
+    return {"module": "keras.optimizers", **record,
+            "registered_name": None}
+
+
+def training_config(model):
+    """tf.keras 2.x's `training_config` attribute of `.h5` files (None when not compiled)."""
+    config = compile_config(model)
+    if config is None:
+        return None
+    optimizer = config.pop("optimizer")
+    config["optimizer_config"] = {"class_name": optimizer["class_name"],
+                                  "config": optimizer["config"]}
+    return config
+
+
+def compile_from_config(model, config, custom_objects=None, safe_mode=True):
+    """Compiles `model` as described by a Keras 3 compile_config or tf.keras training_config.
+
+    Raises:
+        ValueError: for unknown optimizers, losses or metrics.
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"compile config must be a dict, received {type(config).__name__}")
+    opt = config.get("optimizer", config.get("optimizer_config"))
+    decode = lambda v: translate.decode(v, custom_objects, safe_mode, "compile config")  # noqa
+    try:
+        optimizer = optimizers.get(_optimizer_identifier(decode(opt)), custom_objects)
+        model.compile(optimizer=optimizer, loss=_loss_identifier(decode(config.get("loss"))),
+                      metrics=_single(model, _metric_identifiers(decode(config.get("metrics")))),
+                      weighted_metrics=_single(model, _metric_identifiers(
+                          decode(config.get("weighted_metrics")))),
+                      loss_weights=decode(config.get("loss_weights")))
+    except (TypeError, KeyError, AttributeError) as error:
+        raise ValueError(f"cannot compile the loaded model from its saved compile config: "
+                         f"{error}") from None
+
+
+def _single(model, metric_ids):
+    """tf.keras writes `[[...]]` (one list per output); unwrap it for one output."""
+    if isinstance(metric_ids, list) and len(metric_ids) == 1 and \
+            isinstance(metric_ids[0], list) and len(model.output_names) == 1:
+        return metric_ids[0]
+    return metric_ids
+
+
+def _optimizer_identifier(opt):
+    if opt is None:
+        return "rmsprop"
+    if isinstance(opt, dict) and isinstance(opt.get("config"), dict):
+        config = dict(opt["config"])
+        config.pop("is_legacy_optimizer", None)
+        return {"class_name": opt.get("class_name"), "config": config}
+    return opt
+
+
+def _loss_identifier(loss):
+    if isinstance(loss, dict) and "class_name" not in loss:
+        return {k: _loss_identifier(v) for k, v in loss.items()}
+    if isinstance(loss, list):
+        return [_loss_identifier(v) for v in loss]
+    if isinstance(loss, dict):
+        cls = losses.lookup.TABLE.get(loss.get("class_name"))
+        config = dict(loss.get("config") or {})
+        if isinstance(cls, type):
+            translate.drop_harmless(cls, config, f"loss {loss.get('class_name')}")
+        # an object, not a dict: compile() reads a dict as {output name: loss}
+        return losses.get({"class_name": loss["class_name"], "config": config})
+    return loss
+
+
+def _metric_identifiers(value):
+    """Metric ids; tf.keras's `MeanMetricWrapper` records become the name the user wrote."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _metric_identifiers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_metric_identifiers(v) for v in value]
+    if isinstance(value, dict):
+        config = dict(value.get("config") or {})
+        name = config.get("name")
+        if value.get("class_name") == "MeanMetricWrapper" and isinstance(name, str):
+            return name if name in metrics.lookup.TABLE or name in ("acc", "accuracy") \
+                else config.get("fn", name)
+        cls = metrics.lookup.TABLE.get(value.get("class_name"))
+        if isinstance(cls, type):
+            translate.drop_harmless(cls, config, f"metric {value.get('class_name')}")
+        return {"class_name": value.get("class_name"), "config": config}
+    return value
+
+
+# ----------------------------------------------------------------------------- optimizer
+def _groups(optimizer):
+    slots = list(optimizer._slots)
+    for klass in type(optimizer).__mro__:
+        if klass.__name__ in _SLOT_GROUPS:
+            groups = [[s for s in group if s in slots]
+                      for group in _SLOT_GROUPS[klass.__name__]]
+            listed = {s for g in groups for s in g}
+            return [g for g in groups if g] + ([[s for s in slots if s not in listed]]
+                                                if set(slots) - listed else [])
+    return [slots] if slots else []
+
+
+def optimizer_arrays(model, param_names=None):
+    """The optimizer state as `[(name, array)]` in Keras 3's order (empty if not built).
+
+    Args:
+        model: a compiled model.
+        param_names: optional `{id(param): 'dense_kernel'}` for Keras-style names.
+    """
+    opt = model.optimizer
+    if opt is None or not opt.built:
+        return []
+    lr = opt.learning_rate
+    out = [(f"{opt.name}/iteration", np.asarray(opt.iterations, dtype=np.int64)),
+           (f"{opt.name}/learning_rate", np.asarray(lr, dtype=np.float32))]
+    names = param_names or {}
+    for group in _groups(opt):
+        for i, param in enumerate(opt._params):
+            base = names.get(id(param), f"variable_{i}")
+            for slot in group:
+                out.append((f"{opt.name}/{base}_{slot}",
+                            opt._slots[slot][i].detach().cpu().numpy()))
+    for key, value in sorted(opt._extra_state().items()):
+        out.append((f"{opt.name}/{key}", np.asarray(value, dtype=np.float64)))
+    return out
+
+
+def load_optimizer_arrays(model, arrays, where):
+    """Restores the optimizer state written by `optimizer_arrays` (or by Keras 3).
+
+    Args:
+        model: the compiled model whose optimizer is built.
+        arrays: numpy arrays in Keras 3's order.
+        where: a description of the source, for messages.
+
+    Raises:
+        ValueError: when the number or shapes of arrays do not match.
+    """
+    opt = model.optimizer
+    model._trainable_params()  # builds the optimizer on the model's trainable weights
+    groups = _groups(opt)
+    n_slots = sum(len(g) for g in groups) * len(opt._params)
+    extra = sorted(opt._extra_state())
+    if len(arrays) == 2:  # Keras 3 saves an optimizer never used as iteration + lr only
+        opt.iterations = _integer(arrays[0], where)
+        return
+    if len(arrays) != 2 + n_slots + len(extra):
+        warnings.warn(f"{where}: the saved optimizer state holds {len(arrays)} arrays but "
+                      f"{type(opt).__name__} needs {2 + n_slots + len(extra)}; the optimizer "
+                      "starts fresh", stacklevel=3)
+        return
+    slots = {name: [None] * len(opt._params) for name in opt._slots}
+    position = 2
+    for group in groups:
+        for i, param in enumerate(opt._params):
+            for slot in group:
+                value = arrays[position]
+                position += 1
+                if tuple(value.shape) != tuple(param.shape):
+                    raise ValueError(f"{where}: optimizer slot {slot!r} of weight {i} has "
+                                     f"shape {value.shape}, expected {tuple(param.shape)}")
+                slots[slot][i] = torch.as_tensor(value, dtype=param.dtype)
+    state = {"iterations": _integer(arrays[0], where), "learning_rate": None,
+             "slots": slots, "extra": {}}
+    for key, value in zip(extra, arrays[position:]):
+        state["extra"][key] = float(np.asarray(value).reshape(()))
+    saved_lr = float(np.asarray(arrays[1]).reshape(()))
+    if not isinstance(opt._learning_rate, optimizers.schedules.LearningRateSchedule) and \
+            np.float32(opt.learning_rate) != np.float32(saved_lr):
+        state["learning_rate"] = saved_lr  # changed after compile (ReduceLROnPlateau)
+    opt.load_state_dict(state)
+
+
+def _integer(array, where):
+    value = np.asarray(array)
+    if value.size != 1 or not np.isfinite(value).all() or value.reshape(()) < 0:
+        raise ValueError(f"{where}: invalid optimizer iteration count {value!r}")
+    return int(value.reshape(()))
