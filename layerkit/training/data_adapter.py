@@ -56,6 +56,8 @@ def to_array(data, what):
                 f"{what} has dtype {array.dtype} ({array.dtype.kind!r}); expected numbers. "
                 "Convert text with a Tokenizer or pad_sequences first"
             )
+        if not array.flags.writeable:  # e.g. np.frombuffer labels: torch needs its own copy
+            array = array.copy()
         tensor = torch.from_numpy(np.ascontiguousarray(array))
     if tensor.dtype.is_floating_point or tensor.dtype == torch.bool:
         tensor = tensor.to(config.floatx_dtype())
