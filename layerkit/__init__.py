@@ -20,6 +20,7 @@ from . import optimizers as optimizers
 from . import preprocessing as preprocessing
 from . import regularizers as regularizers
 from . import utils as utils
+from . import wrappers as wrappers
 from .config import set_random_seed as set_random_seed
 from .layers import Input as Input
 from .models import Model as Model
