@@ -64,3 +64,20 @@ def limit_vocabulary(xs, num_words, skip_top, oov_char):
 def as_object_array(seqs):
     """`np.array(seqs, dtype=object)`, exactly as Keras builds the returned x arrays."""
     return np.array(seqs, dtype="object")
+
+
+def split(xs, labels, idx):
+    """`(x_train, y_train), (x_test, y_test)`: the first `idx` samples, then the rest.
+
+    Args:
+        xs: list of index lists.
+        labels: list or array of labels, one per sequence.
+        idx: the number of training samples.
+
+    Returns:
+        Two `(x, y)` pairs: x object arrays of lists (see `as_object_array`), y arrays.
+    """
+    return (
+        (as_object_array(xs[:idx]), np.array(labels[:idx])),
+        (as_object_array(xs[idx:]), np.array(labels[idx:])),
+    )

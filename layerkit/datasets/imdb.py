@@ -85,11 +85,7 @@ def load_data(
             )
     xs = _sequences.limit_vocabulary(x_train + x_test, num_words, skip_top, oov_char)
     labels = np.concatenate([labels_train, labels_test])
-    idx = len(x_train)
-    return (
-        (_sequences.as_object_array(xs[:idx]), labels[:idx]),
-        (_sequences.as_object_array(xs[idx:]), labels[idx:]),
-    )
+    return _sequences.split(xs, labels, len(x_train))
 
 
 def get_word_index(path="imdb_word_index.json", *, cache_dir=None):

@@ -106,11 +106,7 @@ def load_data(
     if maxlen:
         xs, labels = _sequences.remove_long_seq(maxlen, xs, labels)
     xs = _sequences.limit_vocabulary(xs, num_words, skip_top, oov_char)
-    idx = int(len(xs) * (1 - test_split))
-    return (
-        (_sequences.as_object_array(xs[:idx]), np.array(labels[:idx])),
-        (_sequences.as_object_array(xs[idx:]), np.array(labels[idx:])),
-    )
+    return _sequences.split(xs, labels, int(len(xs) * (1 - test_split)))
 
 
 def get_word_index(path="reuters_word_index.json", *, cache_dir=None):

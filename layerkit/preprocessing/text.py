@@ -12,17 +12,38 @@ the same input (the tests check it). Layerkit additions, all opt-in:
   (Keras silently writes those into the last columns).
 - `tokenizer_from_json` restores `word_docs`/`index_docs` as counters and `word_counts` as an
   `OrderedDict`, so fitting more texts after loading works (it raises `KeyError` in Keras).
+
+Speed: the per-word work runs in C (`str.translate`, `filter`, `collections.Counter`,
+`map(dict.get, ...)`) and matrices are filled with numpy fancy indexing; the results, dict
+orders included, are those of Keras's per-word Python loops (benchmarks/bench_data.py).
 """
 
 import json
 import warnings
-from collections import OrderedDict, defaultdict
+from array import array
+from collections import Counter, OrderedDict, defaultdict
+from functools import lru_cache
 from hashlib import md5
+from itertools import chain, islice, repeat
+from operator import itemgetter
 
 import numpy as np
 
 DEFAULT_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 MATRIX_MODES = ("binary", "count", "tfidf", "freq")
+_FIT_CHUNK = 2048  # texts tokenized at a time by fit_on_texts (bounds memory for generators)
+
+
+@lru_cache(maxsize=64)
+def _cached_table(filters, split):
+    return str.maketrans({c: split for c in filters})
+
+
+def _translation_table(filters, split):
+    """The `str.translate` table mapping every filter character to `split`."""
+    if isinstance(filters, str):
+        return _cached_table(filters, split)
+    return str.maketrans({c: split for c in filters})  # a list of characters
 
 
 def text_to_word_sequence(text, filters=DEFAULT_FILTERS, lower=True, split=" "):
@@ -46,8 +67,8 @@ def text_to_word_sequence(text, filters=DEFAULT_FILTERS, lower=True, split=" "):
     """
     if lower:
         text = text.lower()
-    text = text.translate(str.maketrans({c: split for c in filters}))
-    return [word for word in text.split(split) if word]
+    # filter(None, ...) drops the empty strings in C: same list as `[w for w in ... if w]`.
+    return list(filter(None, text.translate(_translation_table(filters, split)).split(split)))
 
 
 def one_hot(text, n, filters=DEFAULT_FILTERS, lower=True, split=" ", analyzer=None):
@@ -173,27 +194,88 @@ class Tokenizer:
             return self.analyzer(text)
         return text_to_word_sequence(text, self.filters, self.lower, self.split)
 
+    def _tokenizer(self, keep_empty=False):
+        """Returns `_tokens` with the settings resolved once, for loops over many texts.
+
+        Args:
+            keep_empty: if True, split strings keep their empty pieces (for callers that
+                drop words missing from a vocabulary without `''` anyway).
+        """
+        if self.char_level or self.analyzer is not None:
+            return self._tokens
+        table, split, lower, tokens_of = (_translation_table(self.filters, self.split),
+                                          self.split, self.lower, self._tokens)
+
+        def tokens(text):
+            if isinstance(text, list):
+                return tokens_of(text)
+            pieces = (text.lower() if lower else text).translate(table).split(split)
+            return pieces if keep_empty else list(filter(None, pieces))
+
+        return tokens
+
     def fit_on_texts(self, texts):
         """Updates the vocabulary from texts; required before converting texts.
 
         Args:
             texts: an iterable of strings, or of lists of tokens (used as they are).
         """
-        for text in texts:
-            self.document_count += 1
-            tokens = self._tokens(text)
-            for w in tokens:
-                self.word_counts[w] = self.word_counts.get(w, 0) + 1
-            for w in set(tokens):
-                self.word_docs[w] += 1
+        if self.word_docs.keys() != self.word_counts.keys():  # hand-edited state
+            self._fit_loop(texts)
+        else:
+            vocab = _Vocabulary(self.word_counts)
+            counts, docs = np.zeros(len(vocab), np.int64), np.zeros(len(vocab), np.int64)
+            docs_order = []
+            texts = iter(texts)
+            while chunk := list(islice(texts, _FIT_CHUNK)):  # bounds memory for generators
+                self.document_count += len(chunk)
+                ids, lengths = self._chunk_ids(chunk, vocab, docs_order)
+                counts = _padded_sum(counts, np.bincount(ids, minlength=len(vocab)))
+                docs = _padded_sum(docs, _document_frequencies(ids, lengths, len(vocab)))
+            _add_counts(self.word_counts, vocab.words, counts.tolist())
+            seen = len(vocab.words) - len(docs_order)
+            docs_words = vocab.words[:seen] + docs_order
+            _add_counts(self.word_docs, docs_words, docs[list(map(vocab.get, docs_words))])
         # sorted() is stable: ties keep their first-seen order, as in Keras.
-        ranked = sorted(self.word_counts.items(), key=lambda wc: wc[1], reverse=True)
+        ranked = sorted(self.word_counts.items(), key=itemgetter(1), reverse=True)
         vocabulary = [] if self.oov_token is None else [self.oov_token]
         vocabulary.extend(w for w, _ in ranked)
         self.word_index = dict(zip(vocabulary, range(1, len(vocabulary) + 1)))
         self.index_word = {i: w for w, i in self.word_index.items()}
         for w, c in list(self.word_docs.items()):
             self.index_docs[self.word_index[w]] = c
+
+    def _chunk_ids(self, chunk, vocab, docs_order):
+        """Word ids of a chunk of texts (flat) and the number of tokens of each text.
+
+        Appends the chunk's new words to `docs_order` in the order Keras inserts them into
+        `word_docs`: text by text, as `for w in set(tokens)` meets them.
+        """
+        ids, lengths, words, lookup = array("q"), [], vocab.words, vocab.__getitem__
+        tokenize = self._tokenizer()
+        for text in chunk:
+            tokens = tokenize(text)
+            if not isinstance(tokens, (list, str)):  # an analyzer's generator
+                tokens = list(tokens)
+            before, start = len(words), len(ids)
+            ids.extend(map(lookup, tokens))
+            lengths.append(len(ids) - start)
+            if len(words) - before > 1:
+                new = set(words[before:])
+                docs_order.extend(filter(new.__contains__, set(tokens)))
+            elif len(words) > before:
+                docs_order.append(words[before])
+        return np.frombuffer(ids, dtype=np.int64), np.array(lengths, dtype=np.int64)
+
+    def _fit_loop(self, texts):
+        """Keras's per-word loop, for `word_docs` and `word_counts` with different words."""
+        for text in texts:
+            self.document_count += 1
+            tokens = self._tokens(text)
+            for w in tokens:
+                self.word_counts[w] = self.word_counts.get(w, 0) + 1
+            for w in set(tokens):
+                self.word_docs[w] = self.word_docs.get(w, 0) + 1
 
     def fit_on_sequences(self, sequences):
         """Updates `document_count` and `index_docs` from index sequences.
@@ -229,6 +311,38 @@ class Tokenizer:
         Returns:
             A generator of lists of ints.
         """
+        lookup = self._kept_indices()
+        if lookup is None:
+            yield from self._texts_to_sequences_loop(texts)
+        elif self.oov_token is None:
+            # Empty split pieces map to None and are dropped with the unknown words.
+            tokenize = self._tokenizer(keep_empty="" not in lookup)
+            for text in texts:
+                yield list(filter(None, map(lookup.get, tokenize(text))))
+        else:
+            oov, tokenize = repeat(self.word_index[self.oov_token]), self._tokenizer()
+            for text in texts:
+                yield list(map(lookup.get, tokenize(text), oov))
+
+    def _kept_indices(self):
+        """Maps each word kept by `num_words` to its index, or None if the fast path differs.
+
+        A token then converts to `lookup.get(token)` (dropped if None) without `oov_token`,
+        and to `lookup.get(token, oov_index)` with it. Returns None for the cases where that
+        is not Keras's answer: a falsy index (dropped by `filter(None, ...)`, kept by
+        Keras), or an `oov_token` missing from `word_index`.
+        """
+        num_words = self.num_words
+        if self.oov_token is not None and self.oov_token not in self.word_index:
+            return None
+        if num_words:
+            lookup = {w: i for w, i in self.word_index.items() if not i >= num_words}
+        else:
+            lookup = dict(self.word_index)
+        return lookup if all(lookup.values()) else None
+
+    def _texts_to_sequences_loop(self, texts):
+        """Keras's per-word loop, for the settings `_kept_indices` does not cover."""
         num_words = self.num_words
         oov_index = self.word_index.get(self.oov_token)
         for text in texts:
@@ -331,9 +445,15 @@ class Tokenizer:
         if mode == "tfidf" and not self.document_count:
             raise ValueError("Tokenizer.sequences_to_matrix: mode='tfidf' needs document "
                              "frequencies; call fit_on_texts or fit_on_sequences first.")
-        rows, cols, counts, lengths = _count_cells(sequences, width)
-        values = self._cell_values(mode, cols, counts, lengths[rows])
+        rows, cols, lengths = _flatten_sequences(sequences, width)
         shape = (len(lengths), width)
+        if mode == "binary" and not sparse:
+            matrix = np.zeros(shape)
+            matrix[rows, cols] = 1.0  # repeated cells are simply written twice
+            return matrix
+        keys, counts = np.unique(rows * width + cols, return_counts=True)
+        rows, cols = keys // width, keys % width
+        values = self._cell_values(mode, cols, counts, lengths[rows])
         if sparse:
             return _csr_matrix(values, rows, cols, shape)
         matrix = np.zeros(shape)
@@ -393,20 +513,68 @@ class Tokenizer:
         return json.dumps(payload, **kwargs)
 
 
-def _count_cells(sequences, width):
-    """Counts index occurrences per row; returns rows, cols, counts and sequence lengths."""
-    sequences = list(sequences)
-    lengths = np.array([len(seq) for seq in sequences], dtype=np.int64)
-    flat = np.fromiter((int(j) for seq in sequences for j in seq), dtype=np.int64,
-                       count=int(lengths.sum()))
+class _Vocabulary(dict):
+    """Maps words to ids `0, 1, ...` in first-seen order; a new word gets the next id."""
+
+    def __init__(self, words):
+        super().__init__(zip(words, range(len(words))))
+        self.words = list(words)
+
+    def __missing__(self, word):
+        self[word] = len(self.words)
+        self.words.append(word)
+        return self[word]
+
+
+def _padded_sum(total, part):
+    """`total + part` for 1-D arrays, the shorter one padded with zeros."""
+    if len(total) < len(part):
+        total = np.concatenate([total, np.zeros(len(part) - len(total), total.dtype)])
+    total[:len(part)] += part
+    return total
+
+
+def _document_frequencies(ids, lengths, size):
+    """For each id below `size`, the number of texts (runs of `lengths`) containing it."""
+    keys = np.sort(np.repeat(np.arange(len(lengths), dtype=np.int64), lengths) * size + ids)
+    # np.unique(keys) without return_counts takes a hash path in numpy 2.3+ that is ~100x
+    # slower than sorting here.
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return np.bincount(keys[first] % size, minlength=size)
+
+
+def _add_counts(target, words, counts):
+    """Adds `counts` (aligned with `words`) into `target`; new words go last, in order."""
+    get = target.get
+    for word, count in zip(words, counts):
+        if count:
+            target[word] = get(word, 0) + int(count)
+
+
+def _flatten_sequences(sequences, width):
+    """Row and column of every index `< width`, and the length of every sequence.
+
+    Returns:
+        `(rows, cols, lengths)` int64 arrays; `rows`/`cols` hold one entry per occurrence.
+    """
+    if isinstance(sequences, np.ndarray) and sequences.ndim == 2:  # e.g. padded sequences
+        lengths = np.full(len(sequences), sequences.shape[1], dtype=np.int64)
+        flat = sequences.astype(np.int64).ravel()
+    else:
+        sequences = sequences if isinstance(sequences, list) else list(sequences)
+        lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+        flat = np.fromiter(chain.from_iterable(sequences), dtype=np.int64,
+                           count=int(lengths.sum()))
+    rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
     if flat.size and flat.min() < 0:
         raise ValueError(f"Tokenizer.sequences_to_matrix: word indices must be >= 0, "
                          f"received {int(flat.min())}; indices come from texts_to_sequences "
                          "or word_index.")
-    row_of = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    keep = flat < width
-    keys, counts = np.unique(row_of[keep] * width + flat[keep], return_counts=True)
-    return keys // width, keys % width, counts, lengths
+    if flat.size and flat.max() >= width:
+        keep = flat < width
+        rows, flat = rows[keep], flat[keep]
+    return rows, flat, lengths
 
 
 def _csr_matrix(values, rows, cols, shape):

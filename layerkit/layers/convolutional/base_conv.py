@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from ... import activations, constraints, initializers, regularizers
 from ..layer import Layer, activate
+from ..weight_options import weight_options_config
 from . import conv_utils
 
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -127,9 +128,7 @@ class BaseConv(Layer):
             dilation_rate=self.dilation_rate,
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            **weight_options_config(self, "bias"),
         )
         return config
 
@@ -190,9 +189,7 @@ class Conv(BaseConv):
         config.update(
             filters=self.filters,
             groups=self.groups,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            **weight_options_config(self, "kernel"),
         )
         return config
 

@@ -1,6 +1,7 @@
 """DepthwiseConv2D: one spatial filter (or `depth_multiplier` filters) per input channel."""
 
 from ... import constraints, initializers, regularizers
+from ..weight_options import weight_options_config
 from . import conv_utils
 from .base_conv import BaseConv, depthwise_convolve
 
@@ -57,8 +58,6 @@ class DepthwiseConv2D(BaseConv):
         config = super().get_config()
         config.update(
             depth_multiplier=self.depth_multiplier,
-            depthwise_initializer=initializers.serialize(self.depthwise_initializer),
-            depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer),
-            depthwise_constraint=constraints.serialize(self.depthwise_constraint),
+            **weight_options_config(self, "depthwise"),
         )
         return config

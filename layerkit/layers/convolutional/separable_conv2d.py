@@ -3,6 +3,7 @@
 import torch.nn.functional as F
 
 from ... import constraints, initializers, regularizers
+from ..weight_options import weight_options_config
 from . import conv_utils
 from .base_conv import BaseConv, depthwise_convolve
 
@@ -68,11 +69,6 @@ class SeparableConv2D(BaseConv):
         config.update(
             filters=self.filters,
             depth_multiplier=self.depth_multiplier,
-            depthwise_initializer=initializers.serialize(self.depthwise_initializer),
-            pointwise_initializer=initializers.serialize(self.pointwise_initializer),
-            depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer),
-            pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer),
-            depthwise_constraint=constraints.serialize(self.depthwise_constraint),
-            pointwise_constraint=constraints.serialize(self.pointwise_constraint),
+            **weight_options_config(self, "depthwise", "pointwise"),
         )
         return config

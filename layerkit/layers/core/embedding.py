@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 from ... import constraints, initializers, regularizers
 from ..layer import Layer
+from ..weight_options import weight_options_config
 
 
 class Embedding(Layer):
@@ -97,9 +98,7 @@ class Embedding(Layer):
         config.update(
             input_dim=self.input_dim,
             output_dim=self.output_dim,
-            embeddings_initializer=initializers.serialize(self.embeddings_initializer),
-            embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
-            embeddings_constraint=constraints.serialize(self.embeddings_constraint),
+            **weight_options_config(self, "embeddings"),
             mask_zero=self.mask_zero,
             input_length=self.input_length,
         )

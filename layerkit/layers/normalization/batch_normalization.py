@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from ... import config, constraints, initializers, regularizers
 from ..input_spec import InputSpec
 from ..layer import Layer
-from .normalization_utils import beta_gamma_config
+from ..weight_options import weight_options_config
+from .normalization_utils import add_gamma_beta
 
 
 class BatchNormalization(Layer):
@@ -74,16 +75,7 @@ class BatchNormalization(Layer):
             )
         self.input_spec = InputSpec(ndim=rank, axes={self.axis: channels})
         shape = (channels,)
-        if self.scale:
-            self.add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer,
-                            constraint=self.gamma_constraint)
-        else:
-            self.gamma = None
-        if self.center:
-            self.add_weight("beta", shape, self.beta_initializer, self.beta_regularizer,
-                            constraint=self.beta_constraint)
-        else:
-            self.beta = None
+        add_gamma_beta(self, shape, self.scale, self.center)
         self.add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
         self.add_weight("moving_variance", shape, self.moving_variance_initializer,
                         trainable=False)
@@ -156,7 +148,7 @@ class BatchNormalization(Layer):
             moving_variance_initializer=initializers.serialize(
                 self.moving_variance_initializer),
             synchronized=self.synchronized,
-            **beta_gamma_config(self),
+            **weight_options_config(self, "beta", "gamma"),
         )
         return config
 

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 
 from ... import constraints, initializers, regularizers
 from ..layer import Layer
-from .normalization_utils import beta_gamma_config
+from ..weight_options import weight_options_config
+from .normalization_utils import add_gamma_beta
 
 
 class LayerNormalization(Layer):
@@ -72,16 +73,8 @@ class LayerNormalization(Layer):
                 f"Layer '{self.name}' (LayerNormalization) needs known sizes on axes {axes}, "
                 f"received input shape {tuple(input_shape)}"
             )
-        if self.scale or self.rms_scaling:
-            self.add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer,
-                            constraint=self.gamma_constraint)
-        else:
-            self.gamma = None
-        if self.center and not self.rms_scaling:
-            self.add_weight("beta", shape, self.beta_initializer, self.beta_regularizer,
-                            constraint=self.beta_constraint)
-        else:
-            self.beta = None
+        add_gamma_beta(self, shape, self.scale or self.rms_scaling,
+                       self.center and not self.rms_scaling)
         self.built = True
 
     def call(self, inputs):
@@ -129,6 +122,6 @@ class LayerNormalization(Layer):
             center=self.center,
             scale=self.scale,
             rms_scaling=self.rms_scaling,
-            **beta_gamma_config(self),
+            **weight_options_config(self, "beta", "gamma"),
         )
         return config

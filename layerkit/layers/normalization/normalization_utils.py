@@ -1,23 +1,25 @@
-"""Config helper shared by the normalization layers (their beta / gamma arguments)."""
-
-from ... import constraints, initializers, regularizers
+"""Build helper shared by the normalization layers (their gamma / beta weights)."""
 
 
-def beta_gamma_config(layer):
-    """The serialized beta / gamma initializers, regularizers and constraints of `layer`.
+def add_gamma_beta(layer, shape, scale, center):
+    """Creates `gamma` (when `scale`) then `beta` (when `center`), each of `shape`.
+
+    A weight left out is set to None, so `call` can test `layer.gamma is None`.
 
     Args:
-        layer: a normalization layer with `beta_initializer`, `gamma_initializer`,
-            `beta_regularizer`, `gamma_regularizer`, `beta_constraint`, `gamma_constraint`.
-
-    Returns:
-        A dict of Keras config entries (None where no regularizer / constraint is set).
+        layer: a normalization layer with `gamma_initializer`, `gamma_regularizer`,
+            `gamma_constraint` and the same three for beta.
+        shape: tuple, the shape of both weights.
+        scale: whether to create gamma.
+        center: whether to create beta.
     """
-    return {
-        "beta_initializer": initializers.serialize(layer.beta_initializer),
-        "gamma_initializer": initializers.serialize(layer.gamma_initializer),
-        "beta_regularizer": regularizers.serialize(layer.beta_regularizer),
-        "gamma_regularizer": regularizers.serialize(layer.gamma_regularizer),
-        "beta_constraint": constraints.serialize(layer.beta_constraint),
-        "gamma_constraint": constraints.serialize(layer.gamma_constraint),
-    }
+    if scale:
+        layer.add_weight("gamma", shape, layer.gamma_initializer, layer.gamma_regularizer,
+                         constraint=layer.gamma_constraint)
+    else:
+        layer.gamma = None
+    if center:
+        layer.add_weight("beta", shape, layer.beta_initializer, layer.beta_regularizer,
+                         constraint=layer.beta_constraint)
+    else:
+        layer.beta = None

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from ..layer import Layer
+from .noise_utils import seeded_generator
 
 
 class Dropout(Layer):
@@ -42,16 +43,8 @@ class Dropout(Layer):
             shape = tuple(s if n is None else n for s, n in zip(inputs.shape, self.noise_shape))
         keep = 1.0 - self.rate
         mask = torch.empty(shape, device=inputs.device, dtype=inputs.dtype)
-        mask.bernoulli_(keep, generator=self._seeded_generator(inputs.device))
+        mask.bernoulli_(keep, generator=seeded_generator(self, inputs.device))
         return inputs * mask / keep
-
-    def _seeded_generator(self, device):
-        if self.seed is None:
-            return None
-        if self._generator is None or self._generator.device != device:
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(self.seed)
-        return self._generator
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -1,4 +1,4 @@
-"""Shared helper of the noise layers: a per-layer seeded torch.Generator."""
+"""Shared helper of the dropout, noise and RNN layers: a per-layer seeded torch.Generator."""
 
 import torch
 

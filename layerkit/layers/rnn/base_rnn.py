@@ -23,6 +23,8 @@ from torch.nn.utils import rnn as rnn_utils
 
 from ... import activations, constraints, initializers, regularizers
 from ..layer import Layer
+from ..regularization.noise_utils import seeded_generator
+from ..weight_options import weight_options_config
 
 
 class BaseRNN(Layer):
@@ -195,15 +197,7 @@ class BaseRNN(Layer):
         shape = tuple(like.shape) if count is None else (count,) + tuple(like.shape)
         keep = 1.0 - rate
         mask = torch.empty(shape, dtype=like.dtype, device=like.device)
-        return mask.bernoulli_(keep, generator=self._seeded_generator(like.device)) / keep
-
-    def _seeded_generator(self, device):
-        if self.seed is None:
-            return None
-        if self._generator is None or self._generator.device != device:
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(self.seed)
-        return self._generator
+        return mask.bernoulli_(keep, generator=seeded_generator(self, like.device)) / keep
 
     # ------------------------------------------------------------------ fused engine
     def _fused_math(self):
@@ -340,15 +334,7 @@ class BaseRNN(Layer):
             units=self.units,
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            recurrent_constraint=constraints.serialize(self.recurrent_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            **weight_options_config(self, "kernel", "recurrent", "bias"),
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
             seed=self.seed,
