@@ -67,6 +67,21 @@ def run_layerkit(name, x, y, epochs):
     return timer.times, hist.history["acc"][-1]
 
 
+def run_layerkit_noftz(name, x, y, epochs):
+    """layerkit with flush-to-zero off (the default is on)."""
+    from layerkit import config
+
+    config.set_flush_denormal(False)
+    return run_layerkit(name, x, y, epochs)
+
+
+def _ftz_row(name, results, measure):
+    r = measure("layerkit-noftz")
+    t, k = results["torch"]["median"], results["keras"]["median"]
+    print(f"| {name} FTZ off | - | {r['median']:.3f} | - | {r['median'] / t:.2f}x | "
+          f"{r['median'] / k:.2f}x | acc {r['metric']:.3f} |", flush=True)
+
+
 def run_keras(name, x, y, epochs):
     import keras
     from harness import epoch_timer
@@ -154,4 +169,4 @@ if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import harness
 
-    harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS)
+    harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS, _ftz_row)

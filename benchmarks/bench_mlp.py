@@ -98,6 +98,14 @@ def run_layerkit_sparse(name, x, y, epochs):
     return run_layerkit(name, x, y, epochs, sparse=True)
 
 
+def run_layerkit_sparse_noftz(name, x, y, epochs):
+    """W1/W2 on scipy.sparse input with flush-to-zero off (the default is on)."""
+    from layerkit import config
+
+    config.set_flush_denormal(False)
+    return run_layerkit(name, x, y, epochs, sparse=True)
+
+
 def run_keras(name, x, y, epochs):
     os.environ["KERAS_BACKEND"] = "torch"
     import keras
@@ -180,21 +188,24 @@ def run_torch(name, x, y, epochs):
     return times, final_metric
 
 
-def _sparse_memory(name, results, measure):
-    """W1 also runs layerkit on scipy.sparse input and compares peak memory."""
-    if name != "W1":
+def _sparse_rows(name, results, measure):
+    """W1/W2 also run layerkit on scipy.sparse input (peak memory vs the dense path, and
+    the same with flush-to-zero off)."""
+    if name not in ("W1", "W2"):
         return
-    sparse = measure("layerkit-sparse")
-    dense_mem = results["layerkit"]["mem_mb"]
     t, k = results["torch"]["median"], results["keras"]["median"]
-    print(f"| W1 sparse | - | {sparse['median']:.3f} | - | {sparse['median'] / t:.2f}x | "
-          f"{sparse['median'] / k:.2f}x | acc {sparse['metric']:.3f}; peak memory "
-          f"{sparse['mem_mb']:.0f} MB vs dense {dense_mem:.0f} MB = "
-          f"{sparse['mem_mb'] / dense_mem:.2f} |", flush=True)
+    dense_mem = results["layerkit"]["mem_mb"]
+    for runner, label in (("layerkit-sparse", "sparse"), ("layerkit-sparse-noftz",
+                                                         "sparse, FTZ off")):
+        r = measure(runner)
+        print(f"| {name} {label} | - | {r['median']:.3f} | - | {r['median'] / t:.2f}x | "
+              f"{r['median'] / k:.2f}x | acc {r['metric']:.3f}; peak memory "
+              f"{r['mem_mb']:.0f} MB vs dense {dense_mem:.0f} MB = "
+              f"{r['mem_mb'] / dense_mem:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import harness
 
-    harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS, _sparse_memory)
+    harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS, _sparse_rows)
