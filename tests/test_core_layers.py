@@ -10,16 +10,9 @@ import torch
 
 from layerkit import layers, models, optimizers
 
+from helpers import randn, to_numpy
+
 ATOL = 1e-5
-
-
-def _np(t):
-    return keras.ops.convert_to_numpy(t) if not isinstance(t, torch.Tensor) \
-        else t.detach().cpu().numpy()
-
-
-def _rand(*shape, seed=0):
-    return np.random.RandomState(seed).randn(*shape).astype("float32")
 
 
 # ------------------------------------------------------------------------ Dense vs Keras
@@ -30,34 +23,34 @@ ACTIVATIONS = ["linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "s
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_dense_activation_matches_keras(activation):
-    x = _rand(6, 5)
+    x = randn(6, 5)
     ours = layers.Dense(4, activation=activation)
     theirs = keras.layers.Dense(4, activation=activation)
     theirs.build((None, 5))
     ours.build((None, 5))
     ours.set_weights([w + 0.1 for w in theirs.get_weights()])  # nonzero bias too
     theirs.set_weights(ours.get_weights())
-    np.testing.assert_allclose(_np(ours(torch.from_numpy(x))), _np(theirs(x)), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(ours(torch.from_numpy(x))), to_numpy(theirs(x)), atol=ATOL)
 
 
 @pytest.mark.parametrize("use_bias", [True, False], ids=["bias", "no_bias"])
 @pytest.mark.parametrize("shape", [(7, 5), (3, 4, 5), (2, 3, 4, 5)], ids=["2d", "3d", "4d"])
 def test_dense_nd_matches_keras(shape, use_bias):
-    x = _rand(*shape, seed=1)
+    x = randn(*shape, seed=1)
     ours = layers.Dense(3, activation="relu", use_bias=use_bias)
     theirs = keras.layers.Dense(3, activation="relu", use_bias=use_bias)
     theirs.build((None,) + shape[1:])
     ours.build((None,) + shape[1:])
-    weights = [_rand(5, 3, seed=2)] + ([_rand(3, seed=3)] if use_bias else [])
+    weights = [randn(5, 3, seed=2)] + ([randn(3, seed=3)] if use_bias else [])
     ours.set_weights(weights)
     theirs.set_weights(weights)
     out = ours(torch.from_numpy(x))
-    np.testing.assert_allclose(_np(out), _np(theirs(x)), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(theirs(x)), atol=ATOL)
     assert tuple(out.shape) == shape[:-1] + (3,)
     assert ours.compute_output_shape((None,) + shape[1:]) == (None,) + shape[1:-1] + (3,)
     # hand computation
     expected = np.maximum(x @ weights[0] + (weights[1] if use_bias else 0), 0)
-    np.testing.assert_allclose(_np(out), expected, atol=ATOL)
+    np.testing.assert_allclose(to_numpy(out), expected, atol=ATOL)
 
 
 @pytest.mark.parametrize("use_bias,count,n_weights", [(True, 15, 2), (False, 12, 1)],
@@ -107,11 +100,11 @@ def _csr(dense):
 
 
 def test_dense_sparse_csr_input_same_output_and_gradient():
-    x = _rand(6, 8, seed=4)
+    x = randn(6, 8, seed=4)
     x[np.abs(x) < 0.8] = 0.0  # about half zeros
     layer = layers.Dense(3, activation="sigmoid")
     layer.build((None, 8))
-    layer.set_weights([_rand(8, 3, seed=5), _rand(3, seed=6)])
+    layer.set_weights([randn(8, 3, seed=5), randn(3, seed=6)])
 
     dense_out = layer(torch.from_numpy(x))
     dense_out.square().sum().backward()
@@ -120,17 +113,17 @@ def test_dense_sparse_csr_input_same_output_and_gradient():
 
     sparse_out = layer(_csr(x))
     sparse_out.square().sum().backward()
-    np.testing.assert_allclose(_np(sparse_out), _np(dense_out), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(sparse_out), to_numpy(dense_out), atol=ATOL)
     for p, g in zip((layer.kernel, layer.bias), dense_grads):
-        np.testing.assert_allclose(_np(p.grad), _np(g), atol=ATOL)
+        np.testing.assert_allclose(to_numpy(p.grad), to_numpy(g), atol=ATOL)
 
 
 # ------------------------------------------------------------------------ weightless layers
 @pytest.mark.parametrize("name", ["relu", "softmax", "sigmoid", "tanh", "elu", "gelu"])
 def test_activation_layer_matches_keras(name):
-    x = _rand(4, 3, 5, seed=7)
-    np.testing.assert_allclose(_np(layers.Activation(name)(torch.from_numpy(x))),
-                               _np(keras.layers.Activation(name)(x)), atol=ATOL)
+    x = randn(4, 3, 5, seed=7)
+    np.testing.assert_allclose(to_numpy(layers.Activation(name)(torch.from_numpy(x))),
+                               to_numpy(keras.layers.Activation(name)(x)), atol=ATOL)
 
 
 def test_activation_unknown_name_lists_valid_ones():
@@ -147,7 +140,7 @@ def test_dropout_inference_is_identity_and_training_scales_kept_units():
     out = layer(x, training=True).numpy()
     np.testing.assert_allclose(np.unique(out), [0.0, 1 / 0.75], rtol=1e-6)
     assert abs((out == 0).mean() - 0.25) < 0.02
-    np.testing.assert_allclose(_np(keras.layers.Dropout(0.25)(x.numpy())), x.numpy())
+    np.testing.assert_allclose(to_numpy(keras.layers.Dropout(0.25)(x.numpy())), x.numpy())
 
 
 def test_dropout_seed_and_noise_shape():
@@ -169,16 +162,16 @@ def test_dropout_rate_error(rate):
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_flatten_matches_keras(data_format):
-    x = _rand(2, 3, 4, 5, seed=8)
+    x = randn(2, 3, 4, 5, seed=8)
     ours = layers.Flatten(data_format=data_format)(torch.from_numpy(x))
     theirs = keras.layers.Flatten(data_format=data_format)(x)
-    np.testing.assert_allclose(_np(ours), _np(theirs), atol=0)
+    np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), atol=0)
     assert tuple(ours.shape) == (2, 60)
 
 
 def test_flatten_channels_first_order_is_channels_last():
     x = np.arange(2 * 2 * 3, dtype="float32").reshape(1, 2, 2, 3)  # (B, C, H, W)
-    out = _np(layers.Flatten(data_format="channels_first")(torch.from_numpy(x)))
+    out = to_numpy(layers.Flatten(data_format="channels_first")(torch.from_numpy(x)))
     np.testing.assert_array_equal(out[0], x[0].transpose(1, 2, 0).reshape(-1))
     assert out[0, :4].tolist() == [0.0, 6.0, 1.0, 7.0]
 
@@ -190,10 +183,10 @@ def test_flatten_bad_data_format():
 
 @pytest.mark.parametrize("target", [(6, 2), (-1, 3), (2, -1, 2), (12,)])
 def test_reshape_matches_keras(target):
-    x = _rand(3, 4, 3, seed=9)
+    x = randn(3, 4, 3, seed=9)
     ours = layers.Reshape(target)
     out = ours(torch.from_numpy(x))
-    np.testing.assert_allclose(_np(out), _np(keras.layers.Reshape(target)(x)), atol=0)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(keras.layers.Reshape(target)(x)), atol=0)
     assert ours.compute_output_shape((None, 4, 3)) == (None,) + tuple(out.shape[1:])
     assert keras.layers.Reshape(target).compute_output_shape((None, 4, 3)) == \
         ours.compute_output_shape((None, 4, 3))
@@ -220,21 +213,21 @@ def test_reshape_errors():
 
 @pytest.mark.parametrize("l1,l2", [(0.01, 0.0), (0.0, 0.02), (0.03, 0.005)])
 def test_activity_regularization_loss_hand_computed_and_keras(l1, l2):
-    x = _rand(4, 6, seed=10)
+    x = randn(4, 6, seed=10)
     layer = layers.ActivityRegularization(l1=l1, l2=l2)
     out = layer(torch.from_numpy(x), training=True)
-    np.testing.assert_array_equal(_np(out), x)  # identity
+    np.testing.assert_array_equal(to_numpy(out), x)  # identity
     expected = (l1 * np.abs(x).sum() + l2 * np.square(x).sum()) / 4
     assert len(layer.losses) == 1
     np.testing.assert_allclose(float(layer.losses[0]), expected, rtol=1e-6)
     theirs = keras.layers.ActivityRegularization(l1=l1, l2=l2)
     theirs(x)
-    np.testing.assert_allclose(float(_np(theirs.losses[0])), expected, rtol=1e-6)
+    np.testing.assert_allclose(float(to_numpy(theirs.losses[0])), expected, rtol=1e-6)
 
 
 def test_activity_regularization_adds_to_training_loss():
-    x = _rand(8, 3, seed=11)
-    y = _rand(8, 2, seed=12)
+    x = randn(8, 3, seed=11)
+    y = randn(8, 2, seed=12)
     model = models.Sequential([layers.Dense(2, input_shape=(3,)),
                                layers.ActivityRegularization(l1=0.1, l2=0.2)])
     model.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="mse")

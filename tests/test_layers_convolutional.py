@@ -20,6 +20,8 @@ from layerkit.layers.convolutional import (
 )
 from layerkit.layers.pooling import MaxPooling2D
 
+from helpers import randn, shape_for, to_numpy
+
 ATOL = 1e-5
 OURS = {c.__name__: c for c in (Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,
                                  SeparableConv2D)}
@@ -73,30 +75,15 @@ def restore_data_format():
     keras.config.set_image_data_format(saved)
 
 
-def _np(t):
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) \
-        else keras.ops.convert_to_numpy(t)
-
-
-def _rand(*shape, seed=0):
-    return np.random.RandomState(seed).randn(*shape).astype("float32")
-
-
-def _shape(channels_last_shape, data_format):
-    if data_format == "channels_last":
-        return channels_last_shape
-    return channels_last_shape[-1:] + channels_last_shape[:-1]
-
-
 def _twins(case, data_format):
     """The layer in layerkit and Keras, built, with the same random (nonzero-bias) weights."""
     name, kwargs, shape = CASES[case]
-    shape = _shape(shape, data_format)
+    shape = shape_for(shape, data_format)
     ours = OURS[name](data_format=data_format, **kwargs)
     theirs = getattr(keras.layers, name)(data_format=data_format, **kwargs)
     ours.build((None,) + shape)
     theirs.build((None,) + shape)
-    weights = [_rand(*w.shape, seed=i + 1) * 0.5 for i, w in enumerate(theirs.get_weights())]
+    weights = [randn(*w.shape, seed=i + 1) * 0.5 for i, w in enumerate(theirs.get_weights())]
     ours.set_weights(weights)
     theirs.set_weights(weights)
     return ours, theirs, shape
@@ -106,12 +93,12 @@ def _twins(case, data_format):
 @pytest.mark.parametrize("case", list(CASES))
 def test_output_matches_keras(case, data_format):
     ours, theirs, shape = _twins(case, data_format)
-    x = _rand(2, *shape, seed=9)
+    x = randn(2, *shape, seed=9)
     out = ours(torch.from_numpy(x))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Keras's torch conv-transpose consistency warning
-        expected = _np(theirs(x))
-    np.testing.assert_allclose(_np(out), expected, atol=ATOL)
+        expected = to_numpy(theirs(x))
+    np.testing.assert_allclose(to_numpy(out), expected, atol=ATOL)
     assert ours.compute_output_shape((None,) + shape) == (None,) + tuple(out.shape[1:])
     assert ours.count_params() == theirs.count_params()
     assert [w.shape for w in ours.get_weights()] == [w.shape for w in theirs.get_weights()]
@@ -138,7 +125,7 @@ def test_one_training_step_changes_weights(case):
                                layers.Dense(1)])
     model.compile(optimizer=optimizers.SGD(learning_rate=0.1), loss="mse")
     before = model.layers[0].get_weights()
-    model.train_on_batch(_rand(4, *shape), _rand(4, 1, seed=1))
+    model.train_on_batch(randn(4, *shape), randn(4, 1, seed=1))
     after = model.layers[0].get_weights()
     assert all(not np.allclose(b, a) for b, a in zip(before, after))
 
@@ -147,7 +134,7 @@ def test_one_training_step_changes_weights(case):
 def _ones_conv1d(kernel_size, **kwargs):
     layer = Conv1D(1, kernel_size, kernel_initializer="ones", use_bias=False, **kwargs)
     x = torch.arange(1.0, 6.0).reshape(1, 5, 1)  # [1, 2, 3, 4, 5]
-    return _np(layer(x))[0, :, 0].tolist()
+    return to_numpy(layer(x))[0, :, 0].tolist()
 
 
 def test_same_padding_puts_the_extra_zero_at_the_end():
@@ -164,7 +151,7 @@ def test_same_padding_puts_the_extra_zero_at_the_end():
 def test_conv2d_same_asymmetric_padding_by_hand():
     layer = Conv2D(1, 2, strides=2, padding="same", kernel_initializer="ones", use_bias=False)
     x = torch.arange(9.0).reshape(1, 3, 3, 1)  # rows [0 1 2] [3 4 5] [6 7 8]
-    out = _np(layer(x))[0, :, :, 0]
+    out = to_numpy(layer(x))[0, :, :, 0]
     # windows rows {0,1},{2,pad} x cols {0,1},{2,pad}
     np.testing.assert_array_equal(out, [[0 + 1 + 3 + 4, 2 + 5], [6 + 7, 8]])
 
@@ -179,7 +166,7 @@ TRANSPOSE_GEOMETRIES = [(1, 3, None), (1, 3, 2), (2, 2, None), (2, 2, 1), (3, 2,
 def test_conv2d_transpose_is_the_gradient_of_conv2d(kernel, stride, output_padding, padding):
     transpose = Conv2DTranspose(2, kernel, strides=stride, padding=padding,
                                 output_padding=output_padding, use_bias=False)
-    y = torch.from_numpy(_rand(1, 3, 4, 3))
+    y = torch.from_numpy(randn(1, 3, 4, 3))
     out = transpose(y)
     # the forward conv maps `out`'s shape (2 channels) back to y's shape (3 channels)
     conv = Conv2D(3, kernel, strides=stride, padding=padding, use_bias=False)
@@ -189,7 +176,7 @@ def test_conv2d_transpose_is_the_gradient_of_conv2d(kernel, stride, output_paddi
     z = conv(x)
     assert z.shape == y.shape
     (grad,) = torch.autograd.grad((z * y).sum(), x)
-    np.testing.assert_allclose(_np(out), _np(grad), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(grad), atol=ATOL)
 
 
 def test_unknown_lengths_stay_unknown():

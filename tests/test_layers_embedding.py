@@ -10,12 +10,9 @@ from layerkit.layers.core.embedding import Embedding
 from layerkit.layers.core.masking import Masking
 from layerkit.layers.rnn.simple_rnn import SimpleRNN
 
+from helpers import to_numpy
+
 ATOL = 1e-6
-
-
-def _np(t):
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) \
-        else keras.ops.convert_to_numpy(t)
 
 
 def _ids(shape, high=10, seed=0):
@@ -33,13 +30,13 @@ def test_embedding_matches_keras(shape, mask_zero):
     ours.build((None,) + shape[1:])
     ours.set_weights(theirs.get_weights())
     out = ours(torch.from_numpy(ids))
-    np.testing.assert_allclose(_np(out), _np(theirs(ids)), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(theirs(ids)), atol=ATOL)
     assert out.dtype == torch.float32
     assert ours.compute_output_shape((None,) + shape[1:]) == (None,) + shape[1:] + (3,)
     if mask_zero:
-        np.testing.assert_array_equal(_np(out._keras_mask),
-                                      _np(theirs.compute_mask(ids)))
-        np.testing.assert_array_equal(_np(out._keras_mask), ids != 0)
+        np.testing.assert_array_equal(to_numpy(out._keras_mask),
+                                      to_numpy(theirs.compute_mask(ids)))
+        np.testing.assert_array_equal(to_numpy(out._keras_mask), ids != 0)
     else:
         assert getattr(out, "_keras_mask", None) is None
 
@@ -49,7 +46,7 @@ def test_embedding_casts_indices(dtype):
     ids = _ids((3, 4)).astype(dtype)
     layer = Embedding(10, 2)
     out = layer(torch.from_numpy(ids))
-    np.testing.assert_allclose(_np(out), layer.get_weights()[0][ids.astype("int64")])
+    np.testing.assert_allclose(to_numpy(out), layer.get_weights()[0][ids.astype("int64")])
 
 
 def test_embedding_default_initializer_is_uniform_005():
@@ -149,16 +146,16 @@ def test_masking_matches_keras():
     x[1, 2, 0] = 0.0  # one zero feature only: kept
     ours, theirs = Masking(), keras.layers.Masking()
     out = ours(torch.from_numpy(x))
-    np.testing.assert_allclose(_np(out), _np(theirs(x)), atol=ATOL)
-    np.testing.assert_array_equal(_np(out._keras_mask), _np(theirs.compute_mask(x)))
+    np.testing.assert_allclose(to_numpy(out), to_numpy(theirs(x)), atol=ATOL)
+    np.testing.assert_array_equal(to_numpy(out._keras_mask), to_numpy(theirs.compute_mask(x)))
     assert ours.compute_output_shape((None, 5, 2)) == (None, 5, 2)
 
 
 def test_masking_custom_value_zeroes_and_masks():
     x = np.array([[[-1.0, -1.0], [2.0, -1.0], [-1.0, -1.0]]], dtype="float32")
     out = Masking(mask_value=-1.0)(torch.from_numpy(x))
-    np.testing.assert_array_equal(_np(out), [[[0, 0], [2, -1], [0, 0]]])
-    np.testing.assert_array_equal(_np(out._keras_mask), [[False, True, False]])
+    np.testing.assert_array_equal(to_numpy(out), [[[0, 0], [2, -1], [0, 0]]])
+    np.testing.assert_array_equal(to_numpy(out._keras_mask), [[False, True, False]])
 
 
 def test_masking_config_round_trip():

@@ -12,6 +12,8 @@ from layerkit.graph.symbolic import KerasTensor
 from layerkit.layers import merging
 from layerkit.layers.core.embedding import Embedding
 
+from helpers import to_numpy
+
 ATOL = 1e-5
 
 # id -> (class name, kwargs, input shapes with batch 2)
@@ -40,11 +42,6 @@ HELPERS = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply", "Averag
            "Dot": "dot"}
 
 
-def _np(t):
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) \
-        else keras.ops.convert_to_numpy(t)
-
-
 def _inputs(shapes, seed=0):
     rng = np.random.RandomState(seed)
     return [rng.randn(*s).astype("float32") for s in shapes]
@@ -57,7 +54,7 @@ def test_output_matches_keras(case):
     ours = getattr(merging, name)(**kwargs)([torch.from_numpy(x) for x in xs])
     theirs = getattr(keras.layers, name)(**kwargs)(xs)
     assert tuple(ours.shape) == tuple(theirs.shape)
-    np.testing.assert_allclose(_np(ours), _np(theirs), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), atol=ATOL)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -84,7 +81,7 @@ def test_functional_helper_builds_the_layer(case):
     assert out.node.layer.name == name.lower()
     xs = _inputs(shapes)
     eager = helper([torch.from_numpy(x) for x in xs], **kwargs)
-    np.testing.assert_allclose(_np(eager), _np(getattr(keras.layers, HELPERS[name])(xs,
+    np.testing.assert_allclose(to_numpy(eager), to_numpy(getattr(keras.layers, HELPERS[name])(xs,
                                                                                    **kwargs)),
                                atol=ATOL)
 
@@ -171,28 +168,28 @@ def test_masked_inputs_match_keras_values_and_mask(name, second_masked):
     ours_in, theirs_in = _masked_embeddings(second_masked)
     ours = getattr(merging, name)()(ours_in)
     theirs = getattr(keras.layers, name)()(theirs_in)
-    np.testing.assert_allclose(_np(ours), _np(theirs), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), atol=ATOL)
     their_mask = getattr(theirs, "_keras_mask", None)
     our_mask = getattr(ours, "_keras_mask", None)
     assert (our_mask is None) == (their_mask is None)
     if their_mask is not None:
-        np.testing.assert_array_equal(_np(our_mask), _np(their_mask))
+        np.testing.assert_array_equal(to_numpy(our_mask), to_numpy(their_mask))
 
 
 def test_merge_mask_is_the_or_of_the_input_masks():
     # Keras 3 ORs the masks (tf.keras 2.x ANDed them): a step is kept if any input has it.
     ours_in, _ = _masked_embeddings()
     out = merging.Add()(ours_in)
-    np.testing.assert_array_equal(_np(out._keras_mask), [[1, 1, 0, 0], [1, 1, 1, 0]])
+    np.testing.assert_array_equal(to_numpy(out._keras_mask), [[1, 1, 0, 0], [1, 1, 1, 0]])
 
 
 def test_concatenate_along_time_concatenates_the_masks():
     ours_in, theirs_in = _masked_embeddings()
     ours = merging.Concatenate(axis=1)(ours_in)
     theirs = keras.layers.Concatenate(axis=1)(theirs_in)
-    np.testing.assert_array_equal(_np(ours._keras_mask),
+    np.testing.assert_array_equal(to_numpy(ours._keras_mask),
                                   [[1, 1, 0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 1, 1, 1, 0]])
-    np.testing.assert_array_equal(_np(ours._keras_mask), _np(theirs._keras_mask))
+    np.testing.assert_array_equal(to_numpy(ours._keras_mask), to_numpy(theirs._keras_mask))
 
 
 def test_dot_drops_the_mask():

@@ -10,6 +10,8 @@ import layerkit
 from layerkit import Input, layers, models
 from layerkit.layers.normalization import BatchNormalization, LayerNormalization
 
+from helpers import randn, to_numpy
+
 ATOL = 1e-5
 OURS = {"BatchNormalization": BatchNormalization, "LayerNormalization": LayerNormalization}
 
@@ -31,15 +33,6 @@ CASES = {
 BN_CASES = [c for c in CASES if c.startswith("bn")]
 
 
-def _np(t):
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) \
-        else keras.ops.convert_to_numpy(t)
-
-
-def _rand(*shape, seed=0):
-    return np.random.RandomState(seed).randn(*shape).astype("float32")
-
-
 def _twins(case):
     """The layer in layerkit and Keras, built, with the same random (positive) weights."""
     name, kwargs, shape = CASES[case]
@@ -57,10 +50,10 @@ def _twins(case):
 @pytest.mark.parametrize("case", list(CASES))
 def test_output_matches_keras(case, training):
     ours, theirs, shape = _twins(case)
-    x = _rand(4, *shape, seed=9) * 2 + 1
+    x = randn(4, *shape, seed=9) * 2 + 1
     out = ours(torch.from_numpy(x), training=training)
     ref = theirs(x, training=training)
-    np.testing.assert_allclose(_np(out), _np(ref), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(ref), atol=ATOL)
     # BatchNormalization also updated its moving statistics (training only), like Keras.
     for mine, theirs_w in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(mine, theirs_w, atol=ATOL)
@@ -73,7 +66,7 @@ def test_weights_shapes_and_counts_match_keras(case):
     assert ours.count_params() == theirs.count_params()
     assert len(ours.trainable_weights) == len(theirs.trainable_weights)
     assert len(ours.non_trainable_weights) == len(theirs.non_trainable_weights)
-    out = ours(torch.from_numpy(_rand(2, *shape)))
+    out = ours(torch.from_numpy(randn(2, *shape)))
     assert ours.compute_output_shape((None,) + shape) == (None,) + tuple(out.shape[1:])
 
 
@@ -140,7 +133,7 @@ def test_frozen_parent_runs_batch_normalization_in_inference_mode():
     model.trainable = False
     x = torch.tensor([[1.0, 2.0], [3.0, 6.0]])
     out = model(x, training=True)
-    np.testing.assert_allclose(_np(out), _np(x) / np.sqrt(1 + 1e-3), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(x) / np.sqrt(1 + 1e-3), rtol=1e-6)
     np.testing.assert_array_equal(bn.get_weights()[2], [0.0, 0.0])
 
 
@@ -154,11 +147,11 @@ def test_moving_statistics_use_biased_variance_and_keras_momentum():
 
 def test_masked_batch_statistics_match_keras():
     ours, theirs, _ = _twins("bn_sequence")
-    x = _rand(2, 3, 4, seed=4)
+    x = randn(2, 3, 4, seed=4)
     mask = np.array([[True, True, False], [True, False, False]])
     out = ours(torch.from_numpy(x), training=True, mask=torch.from_numpy(mask))
     ref = theirs(x, training=True, mask=mask)
-    np.testing.assert_allclose(_np(out), _np(ref), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(ref), atol=ATOL)
     for mine, theirs_w in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(mine, theirs_w, atol=ATOL)
 
@@ -167,13 +160,13 @@ def test_layer_normalization_on_a_middle_axis_matches_numpy():
     # Keras 3's torch backend fails here (it hands axis 1 to F.layer_norm as a trailing
     # axis); tf.keras normalizes over axis 1, which this pins.
     layer = LayerNormalization(axis=1)
-    x = _rand(2, 3, 4, seed=5)
+    x = randn(2, 3, 4, seed=5)
     layer.build((None, 3, 4))
     gamma, beta = np.arange(1, 4, dtype="float32"), np.arange(3, dtype="float32")
     layer.set_weights([gamma, beta])
     mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
     expected = (x - mean) / np.sqrt(var + 1e-3) * gamma[:, None] + beta[:, None]
-    np.testing.assert_allclose(_np(layer(torch.from_numpy(x))), expected, atol=ATOL)
+    np.testing.assert_allclose(to_numpy(layer(torch.from_numpy(x))), expected, atol=ATOL)
 
 
 def test_layer_normalization_rms_scaling_matches_keras():
@@ -186,8 +179,8 @@ def test_layer_normalization_rms_scaling_matches_keras():
     weights = [np.linspace(0.5, 1.5, 5).astype("float32")]
     ours.set_weights(weights)
     theirs.set_weights(weights)
-    x = _rand(3, 5, seed=6) + 2
-    np.testing.assert_allclose(_np(ours(torch.from_numpy(x))), _np(theirs(x)), atol=ATOL)
+    x = randn(3, 5, seed=6) + 2
+    np.testing.assert_allclose(to_numpy(ours(torch.from_numpy(x))), to_numpy(theirs(x)), atol=ATOL)
 
 
 @pytest.mark.parametrize("name", list(OURS))
@@ -247,14 +240,14 @@ def test_layer_normalization_errors():
 def test_training_math_equals_torch_kernel_except_the_running_variance():
     # Why BatchNormalization does not use F.batch_norm(training=True): same outputs, but
     # torch moves the running variance with the unbiased batch variance, Keras the biased.
-    x = torch.from_numpy(_rand(4, 3, seed=7))
+    x = torch.from_numpy(randn(4, 3, seed=7))
     bn = BatchNormalization(momentum=0.9)
     out = bn(x, training=True)
     running_mean, running_var = torch.zeros(3), torch.ones(3)
     ref = torch.nn.functional.batch_norm(x, running_mean, running_var, bn.gamma, bn.beta,
                                          training=True, momentum=0.1, eps=1e-3)
-    np.testing.assert_allclose(_np(out), _np(ref), atol=ATOL)
-    np.testing.assert_allclose(bn.get_weights()[2], _np(running_mean), atol=1e-6)
-    biased = _np(x).var(axis=0)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(ref), atol=ATOL)
+    np.testing.assert_allclose(bn.get_weights()[2], to_numpy(running_mean), atol=1e-6)
+    biased = to_numpy(x).var(axis=0)
     np.testing.assert_allclose(bn.get_weights()[3], 0.9 + 0.1 * biased, atol=1e-6)
-    np.testing.assert_allclose(_np(running_var), 0.9 + 0.1 * biased * 4 / 3, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(running_var), 0.9 + 0.1 * biased * 4 / 3, atol=1e-6)

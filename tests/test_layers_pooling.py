@@ -19,6 +19,8 @@ from layerkit.layers.pooling import (
     MaxPooling2D,
 )
 
+from helpers import randn, shape_for, to_numpy
+
 ATOL = 1e-5
 OURS = {c.__name__: c for c in (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                                  GlobalAveragePooling2D, GlobalMaxPooling1D,
@@ -53,31 +55,16 @@ CASES = {
 }
 
 
-def _np(t):
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) \
-        else keras.ops.convert_to_numpy(t)
-
-
-def _rand(*shape, seed=0):
-    return np.random.RandomState(seed).randn(*shape).astype("float32")
-
-
-def _shape(channels_last_shape, data_format):
-    if data_format == "channels_last":
-        return channels_last_shape
-    return channels_last_shape[-1:] + channels_last_shape[:-1]
-
-
 @pytest.mark.parametrize("data_format", FORMATS)
 @pytest.mark.parametrize("case", list(CASES))
 def test_output_matches_keras(case, data_format):
     name, kwargs, shape = CASES[case]
-    shape = _shape(shape, data_format)
-    x = _rand(2, *shape)
+    shape = shape_for(shape, data_format)
+    x = randn(2, *shape)
     ours = OURS[name](data_format=data_format, **kwargs)
     out = ours(torch.from_numpy(x))
-    expected = _np(getattr(keras.layers, name)(data_format=data_format, **kwargs)(x))
-    np.testing.assert_allclose(_np(out), expected, atol=ATOL)
+    expected = to_numpy(getattr(keras.layers, name)(data_format=data_format, **kwargs)(x))
+    np.testing.assert_allclose(to_numpy(out), expected, atol=ATOL)
     assert ours.compute_output_shape((None,) + shape) == (None,) + tuple(out.shape[1:])
     assert ours.count_params() == 0 and ours.weights == []
 
@@ -100,14 +87,14 @@ def test_gradient_flows_through_in_a_training_step(case):
     model = models.Sequential([conv, OURS[name](**kwargs), layers.Flatten(), layers.Dense(1)])
     model.compile(optimizer=optimizers.SGD(learning_rate=0.1), loss="mse")
     before = model.get_weights()
-    model.train_on_batch(_rand(4, *shape), _rand(4, 1, seed=1))
+    model.train_on_batch(randn(4, *shape), randn(4, 1, seed=1))
     assert all(not np.allclose(b, a) for b, a in zip(before, model.get_weights()))
 
 
 # ------------------------------------------------------------------ TF 'same' by hand
 def _pool1d(layer, values):
     x = torch.tensor(values, dtype=torch.float32).reshape(1, -1, 1)
-    return _np(layer(x))[0, :, 0].tolist()
+    return to_numpy(layer(x))[0, :, 0].tolist()
 
 
 def test_same_max_pooling_ignores_padded_cells():
@@ -126,12 +113,12 @@ def test_same_average_pooling_excludes_padded_cells_like_tf():
     assert _pool1d(AveragePooling1D(2, padding="same"), [1, 2, 3, 4, 5]) == [1.5, 3.5, 5]
     layer = AveragePooling2D(2, padding="same")
     x = torch.arange(9.0).reshape(1, 3, 3, 1)  # rows [0 1 2] [3 4 5] [6 7 8]
-    np.testing.assert_allclose(_np(layer(x))[0, :, :, 0], [[2, 3.5], [6.5, 8]])
+    np.testing.assert_allclose(to_numpy(layer(x))[0, :, :, 0], [[2, 3.5], [6.5, 8]])
 
 
 def test_same_pooling_asymmetric_2d_equals_masked_mean():
-    x = _rand(2, 6, 7, 3, seed=4)
-    out = _np(AveragePooling2D(3, strides=2, padding="same")(torch.from_numpy(x)))
+    x = randn(2, 6, 7, 3, seed=4)
+    out = to_numpy(AveragePooling2D(3, strides=2, padding="same")(torch.from_numpy(x)))
     # rows: 6 -> 3 outputs, pad (0, 1); cols: 7 -> 4 outputs, pad (1, 1)
     padded = np.full((2, 7, 9, 3), np.nan, "float32")
     padded[:, 0:6, 1:8] = x
@@ -145,7 +132,7 @@ def test_same_pooling_asymmetric_2d_equals_masked_mean():
 def test_average_pooling_keeps_tf_keras_default_pool_size():
     """tf.keras 2.x defaults pool_size to 2 / (2, 2); Keras 3 made it required."""
     x = torch.arange(8.0).reshape(1, 8, 1)
-    assert _np(AveragePooling1D()(x))[0, :, 0].tolist() == [0.5, 2.5, 4.5, 6.5]
+    assert to_numpy(AveragePooling1D()(x))[0, :, 0].tolist() == [0.5, 2.5, 4.5, 6.5]
     assert AveragePooling2D().pool_size == (2, 2)
 
 
@@ -157,12 +144,12 @@ def test_strides_default_to_pool_size():
 
 # ------------------------------------------------------------------ masks
 def test_global_average_pooling1d_averages_unmasked_steps_like_keras():
-    x = _rand(3, 5, 2, seed=5)
+    x = randn(3, 5, 2, seed=5)
     mask = np.array([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [0, 1, 0, 1, 1]], dtype=bool)
     ours = GlobalAveragePooling1D()(torch.from_numpy(x), mask=torch.from_numpy(mask))
-    expected = _np(keras.layers.GlobalAveragePooling1D()(x, mask=mask))
-    np.testing.assert_allclose(_np(ours), expected, atol=ATOL)
-    np.testing.assert_allclose(_np(ours)[0], x[0, :2].mean(axis=0), atol=ATOL)
+    expected = to_numpy(keras.layers.GlobalAveragePooling1D()(x, mask=mask))
+    np.testing.assert_allclose(to_numpy(ours), expected, atol=ATOL)
+    np.testing.assert_allclose(to_numpy(ours)[0], x[0, :2].mean(axis=0), atol=ATOL)
     assert getattr(ours, "_keras_mask", None) is None
 
 

@@ -14,6 +14,8 @@ from layerkit.layers.reshaping.repeat_vector import RepeatVector
 from layerkit.layers.reshaping.up_sampling2d import UpSampling2D
 from layerkit.layers.reshaping.zero_padding2d import ZeroPadding2D
 
+from helpers import randn, shape_for, to_numpy
+
 ATOL = 1e-6
 OURS = {c.__name__: c for c in (Cropping2D, Permute, RepeatVector, UpSampling2D,
                                  ZeroPadding2D)}
@@ -39,15 +41,6 @@ CASES = {
 }
 
 
-def _np(t):
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) \
-        else keras.ops.convert_to_numpy(t)
-
-
-def _rand(*shape, seed=0):
-    return np.random.RandomState(seed).randn(*shape).astype("float32")
-
-
 def _formats(case):
     return FORMATS if CASES[case][0] in IMAGE_LAYERS else [None]
 
@@ -61,12 +54,11 @@ def test_output_matches_keras(case, data_format):
     name, kwargs, shape = CASES[case]
     if data_format is not None:
         kwargs = dict(kwargs, data_format=data_format)
-        if data_format == "channels_first":
-            shape = shape[-1:] + shape[:-1]
-    x = _rand(2, *shape)
+        shape = shape_for(shape, data_format)
+    x = randn(2, *shape)
     ours = OURS[name](**kwargs)
     out = ours(torch.from_numpy(x))
-    np.testing.assert_allclose(_np(out), _np(getattr(keras.layers, name)(**kwargs)(x)),
+    np.testing.assert_allclose(to_numpy(out), to_numpy(getattr(keras.layers, name)(**kwargs)(x)),
                                atol=ATOL)
     assert ours.compute_output_shape((None,) + shape) == (None,) + tuple(out.shape[1:])
     assert ours.count_params() == 0
@@ -92,7 +84,7 @@ def test_gradient_flows_through_in_a_training_step(case):
                                        layers.Dense(1)])
     model.compile(optimizer=optimizers.SGD(learning_rate=0.1), loss="mse")
     before = model.get_weights()
-    model.train_on_batch(_rand(4, *shape), _rand(4, 1, seed=1))
+    model.train_on_batch(randn(4, *shape), randn(4, 1, seed=1))
     assert all(not np.allclose(b, a) for b, a in zip(before, model.get_weights()))
 
 
@@ -104,7 +96,7 @@ def test_unknown_spatial_sizes_stay_unknown():
 
 def test_nearest_up_sampling_repeats_pixels_by_hand():
     x = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 2, 1)
-    out = _np(UpSampling2D((1, 2))(x))[0, :, :, 0]
+    out = to_numpy(UpSampling2D((1, 2))(x))[0, :, :, 0]
     np.testing.assert_array_equal(out, [[1, 1, 2, 2], [3, 3, 4, 4]])
 
 

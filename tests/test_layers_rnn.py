@@ -14,6 +14,8 @@ from layerkit.layers.core.embedding import Embedding
 from layerkit.layers.rnn import GRU, LSTM, Bidirectional, SimpleRNN, TimeDistributed
 from layerkit.layers.rnn.base_rnn import BaseRNN
 
+from helpers import randn, to_numpy
+
 ATOL = 1e-5
 
 KINDS = {
@@ -26,21 +28,12 @@ KINDS = {
 FUSABLE = ["simple_rnn", "simple_rnn_relu", "lstm", "gru"]
 
 
-def _np(t):
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) \
-        else keras.ops.convert_to_numpy(t)
-
-
-def _rand(*shape, seed=0, scale=1.0):
-    return (np.random.RandomState(seed).randn(*shape) * scale).astype("float32")
-
-
 def _twin(kind, features=4, units=3, **options):
     """(ours, theirs) built on (None, T, features) with the same random nonzero weights."""
     ours_cls, keras_cls, extra = KINDS[kind]
     theirs = keras_cls(units, **extra, **options)
     theirs.build((None, 5, features))
-    weights = [_rand(*w.shape, seed=i + 1, scale=0.5) for i, w in enumerate(theirs.get_weights())]
+    weights = [randn(*w.shape, seed=i + 1, scale=0.5) for i, w in enumerate(theirs.get_weights())]
     theirs.set_weights(weights)
     ours = ours_cls(units, **extra, **options)
     ours.build((None, 5, features))
@@ -56,7 +49,7 @@ def _assert_close(ours, theirs, atol=ATOL):
     ours, theirs = _as_list(ours), _as_list(theirs)
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(_np(a), _np(b), atol=atol)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=atol)
 
 
 def _loop_only(layer):
@@ -91,7 +84,7 @@ def test_rnn_matches_keras(kind, return_sequences, go_backwards):
     options = dict(return_sequences=return_sequences, return_state=True,
                    go_backwards=go_backwards)
     ours, theirs = _twin(kind, **options)
-    x = _rand(3, 5, 4, seed=7)
+    x = randn(3, 5, 4, seed=7)
     expected = theirs(x)
     for out in _both_engines(ours, torch.from_numpy(x), fusable=kind in FUSABLE):
         _assert_close(out, expected)
@@ -103,7 +96,7 @@ def test_rnn_matches_keras(kind, return_sequences, go_backwards):
 @pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
 def test_rnn_without_bias_matches_keras(kind):
     ours, theirs = _twin(kind, use_bias=False, return_sequences=True)
-    x = _rand(2, 5, 4, seed=5)
+    x = randn(2, 5, 4, seed=5)
     expected = theirs(x)
     for out in _both_engines(ours, torch.from_numpy(x), fusable=kind != "gru_reset_before"):
         _assert_close(out, expected)
@@ -113,7 +106,7 @@ def test_rnn_without_bias_matches_keras(kind):
 @pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
 def test_rnn_without_state_returns_one_tensor(kind, return_sequences):
     ours, theirs = _twin(kind, return_sequences=return_sequences)
-    x = _rand(2, 5, 4, seed=6)
+    x = randn(2, 5, 4, seed=6)
     out = ours(torch.from_numpy(x))
     assert isinstance(out, torch.Tensor)
     _assert_close(out, theirs(x))
@@ -135,7 +128,7 @@ MASKS = {
 def test_rnn_with_mask_matches_keras(kind, mask_kind, go_backwards):
     ours, theirs = _twin(kind, return_sequences=True, return_state=True,
                          go_backwards=go_backwards)
-    x = _rand(3, 5, 4, seed=8)
+    x = randn(3, 5, 4, seed=8)
     mask = np.array(MASKS[mask_kind], dtype=bool)
     expected = theirs(x, mask=mask)
     fusable = kind != "gru_reset_before" and mask_kind in ("right_pad", "left_pad")
@@ -147,7 +140,7 @@ def test_rnn_with_mask_matches_keras(kind, mask_kind, go_backwards):
 @pytest.mark.parametrize("mask_kind", ["right_pad", "holes"])
 def test_masked_last_output_matches_keras(mask_kind):
     ours, theirs = _twin("gru", go_backwards=True)
-    x = _rand(3, 5, 4, seed=10)
+    x = randn(3, 5, 4, seed=10)
     mask = np.array(MASKS[mask_kind], dtype=bool)
     _assert_close(ours(torch.from_numpy(x), mask=torch.from_numpy(mask)),
                   theirs(x, mask=mask))
@@ -159,7 +152,7 @@ def test_packed_engine_runs_padding_masks(mask_kind, zero_output, monkeypatch):
     ours, theirs = _twin("lstm", return_sequences=True, return_state=True,
                          zero_output_for_mask=zero_output)
     _fused_only(monkeypatch)
-    x = _rand(3, 5, 4, seed=9)
+    x = randn(3, 5, 4, seed=9)
     mask = np.array(MASKS[mask_kind], dtype=bool)
     _assert_close(ours(torch.from_numpy(x), mask=torch.from_numpy(mask)),
                   theirs(x, mask=mask))
@@ -169,7 +162,7 @@ def test_masked_steps_repeat_previous_output():
     """Keras 3 (zero_output_for_mask=False): SimpleRNN over [3, 0, 5, 0] gives o1 o1 o3 o3."""
     model = models.Sequential([Embedding(6, 2, mask_zero=True),
                                SimpleRNN(2, return_sequences=True)])
-    out = _np(model(torch.tensor([[3, 0, 5, 0]])))[0]
+    out = to_numpy(model(torch.tensor([[3, 0, 5, 0]])))[0]
     np.testing.assert_array_equal(out[1], out[0])
     np.testing.assert_array_equal(out[3], out[2])
     assert not np.allclose(out[2], out[0])
@@ -187,7 +180,8 @@ def test_embedding_mask_zero_in_sequential_matches_keras(kind):
                               ours_cls(3, return_sequences=True), ours_cls(2),
                               layers.Dense(1)])
     ours.set_weights(theirs.get_weights())
-    np.testing.assert_allclose(_np(ours(torch.from_numpy(ids))), _np(theirs(ids)), atol=ATOL)
+    np.testing.assert_allclose(to_numpy(ours(torch.from_numpy(ids))), to_numpy(theirs(ids)),
+                               atol=ATOL)
 
 
 # ------------------------------------------------------------------ fused == loop
@@ -198,7 +192,7 @@ def test_fused_and_loop_give_same_outputs_and_gradients(kind, mask_kind):
     loop = _loop_only(KINDS[kind][0](3, return_sequences=True, **KINDS[kind][2]))
     loop.build((None, 5, 4))
     loop.set_weights(fused.get_weights())
-    x = torch.from_numpy(_rand(3, 5, 4, seed=3))
+    x = torch.from_numpy(randn(3, 5, 4, seed=3))
     mask = None if mask_kind is None else torch.tensor(MASKS[mask_kind], dtype=torch.bool)
     results = []
     for layer in (fused, loop):
@@ -207,7 +201,7 @@ def test_fused_and_loop_give_same_outputs_and_gradients(kind, mask_kind):
         (out * torch.linspace(-1, 1, out.numel()).reshape(out.shape)).sum().backward()
         results.append([out, xi.grad] + [p.grad for p in layer.parameters()])
     for a, b in zip(*results):
-        np.testing.assert_allclose(_np(a), _np(b), atol=1e-5)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=1e-5)
 
 
 # ------------------------------------------------------------------ dropout
@@ -223,11 +217,11 @@ def test_input_dropout_one_mask_per_sequence_training_only():
     layer = _identity_rnn(dropout=0.5, seed=1)
     layer.set_weights([np.eye(6, dtype="float32"), np.zeros((6, 6), "float32")])
     x = torch.ones(8, 4, 6)
-    out = _np(layer(x, training=True))  # output_t = x_t * mask
+    out = to_numpy(layer(x, training=True))  # output_t = x_t * mask
     assert set(np.unique(out)) <= {0.0, 2.0} and (out == 0).any() and (out == 2).any()
     for t in range(1, 4):
         np.testing.assert_array_equal(out[:, t], out[:, 0])
-    np.testing.assert_array_equal(_np(layer(x)), np.ones((8, 4, 6)))  # inference
+    np.testing.assert_array_equal(to_numpy(layer(x)), np.ones((8, 4, 6)))  # inference
 
 
 def test_recurrent_dropout_one_mask_per_sequence():
@@ -235,7 +229,7 @@ def test_recurrent_dropout_one_mask_per_sequence():
     layer.set_weights([np.eye(6, dtype="float32"), np.eye(6, dtype="float32")])
     x = torch.zeros(8, 4, 6)
     x[:, 0] = 1.0  # h_0 = 1, then h_t = h_{t-1} * mask: the same mask gives 2**t or 0
-    out = _np(layer(x, training=True))
+    out = to_numpy(layer(x, training=True))
     kept = out[:, 1] != 0
     assert kept.any() and (~kept).any()
     for t in range(1, 4):
@@ -248,19 +242,19 @@ def test_seeded_input_dropout_fused_equals_loop(kind):
     loop = _loop_only(KINDS[kind][0](3, dropout=0.4, seed=5, return_sequences=True))
     loop.build((None, 5, 4))
     loop.set_weights(fused.get_weights())
-    x = torch.from_numpy(_rand(3, 5, 4, seed=4))
+    x = torch.from_numpy(randn(3, 5, 4, seed=4))
     a, b = fused(x, training=True), loop(x, training=True)
-    np.testing.assert_allclose(_np(a), _np(b), atol=1e-6)
-    assert not np.allclose(_np(a), _np(fused(x)))
+    np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=1e-6)
+    assert not np.allclose(to_numpy(a), to_numpy(fused(x)))
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "gru_reset_before", "simple_rnn"])
 def test_recurrent_dropout_trains_and_is_off_at_inference(kind):
     ours, theirs = _twin(kind, dropout=0.3, recurrent_dropout=0.3, seed=3)
-    x = _rand(2, 5, 4, seed=5)
+    x = randn(2, 5, 4, seed=5)
     _assert_close(ours(torch.from_numpy(x)), theirs(x))  # inference: no dropout
     out = ours(torch.from_numpy(x), training=True)
-    assert tuple(out.shape) == (2, 3) and not np.allclose(_np(out), _np(theirs(x)))
+    assert tuple(out.shape) == (2, 3) and not np.allclose(to_numpy(out), to_numpy(theirs(x)))
 
 
 # ------------------------------------------------------------------ weights
@@ -313,10 +307,10 @@ def test_bidirectional_matches_keras(kind, merge_mode, return_sequences, masked)
                                         merge_mode=merge_mode)
     theirs.build((None, 5, 4))
     ours.build((None, 5, 4))
-    weights = [_rand(*w.shape, seed=i, scale=0.5) for i, w in enumerate(theirs.get_weights())]
+    weights = [randn(*w.shape, seed=i, scale=0.5) for i, w in enumerate(theirs.get_weights())]
     theirs.set_weights(weights)
     ours.set_weights(weights)
-    x = _rand(3, 5, 4, seed=11)
+    x = randn(3, 5, 4, seed=11)
     mask = np.array(MASKS["right_pad"], dtype=bool) if masked else None
     out = ours(torch.from_numpy(x), mask=None if mask is None else torch.from_numpy(mask))
     _assert_close(out, theirs(x, mask=mask))
@@ -330,13 +324,13 @@ def test_bidirectional_return_state_and_weight_order():
     theirs = keras.layers.Bidirectional(keras.layers.LSTM(3, return_state=True))
     theirs.build((None, 5, 4))
     ours.build((None, 5, 4))
-    weights = [_rand(*w.shape, seed=i, scale=0.5) for i, w in enumerate(theirs.get_weights())]
+    weights = [randn(*w.shape, seed=i, scale=0.5) for i, w in enumerate(theirs.get_weights())]
     theirs.set_weights(weights)
     ours.set_weights(weights)
     np.testing.assert_array_equal(ours.forward_layer.get_weights()[0], weights[0])
     np.testing.assert_array_equal(ours.backward_layer.get_weights()[0], weights[3])
     assert ours.forward_layer.name == "forward_enc" and ours.backward_layer.go_backwards
-    x = _rand(2, 5, 4, seed=12)
+    x = randn(2, 5, 4, seed=12)
     out = ours(torch.from_numpy(x))
     assert len(out) == 5 and tuple(out[0].shape) == (2, 6)
     _assert_close(out, theirs(x))
@@ -348,10 +342,10 @@ def test_time_distributed_dense_matches_keras():
     theirs = keras.layers.TimeDistributed(keras.layers.Dense(3, activation="relu"))
     theirs.build((None, 5, 4))
     ours.build((None, 5, 4))
-    weights = [_rand(4, 3, seed=1), _rand(3, seed=2)]
+    weights = [randn(4, 3, seed=1), randn(3, seed=2)]
     theirs.set_weights(weights)
     ours.set_weights(weights)
-    x = _rand(2, 5, 4, seed=13)
+    x = randn(2, 5, 4, seed=13)
     out = ours(torch.from_numpy(x))
     _assert_close(out, theirs(x))
     assert ours.compute_output_shape((None, 5, 4)) == (None, 5, 3)
@@ -361,7 +355,7 @@ def test_time_distributed_dense_matches_keras():
 def test_time_distributed_on_4d_input():
     ours = TimeDistributed(layers.Flatten())
     out = ours(torch.arange(24.0).reshape(2, 3, 2, 2))
-    np.testing.assert_array_equal(_np(out), np.arange(24.0).reshape(2, 3, 4))
+    np.testing.assert_array_equal(to_numpy(out), np.arange(24.0).reshape(2, 3, 4))
     assert ours.compute_output_shape((None, 3, 2, 2)) == (None, 3, 4)
 
 
@@ -389,12 +383,12 @@ def test_config_round_trip(kind):
 
 def test_bidirectional_clone_has_same_outputs():
     layer = Bidirectional(LSTM(3, return_sequences=True), merge_mode="ave")
-    x = torch.from_numpy(_rand(2, 5, 4, seed=14))
+    x = torch.from_numpy(randn(2, 5, 4, seed=14))
     out = layer(x)
     clone = Bidirectional.from_config(layer.get_config())
     clone.build((None, 5, 4))
     clone.set_weights(layer.get_weights())
-    np.testing.assert_array_equal(_np(clone(x)), _np(out))
+    np.testing.assert_array_equal(to_numpy(clone(x)), to_numpy(out))
 
 
 @pytest.mark.parametrize("make,match", [
@@ -428,22 +422,23 @@ def test_use_cudnn_true_refuses_configurations_without_fused_kernel():
 
 def test_stateful_carries_states_between_calls():
     ours = LSTM(3, stateful=True, return_sequences=True)
-    x = torch.from_numpy(_rand(2, 6, 4, seed=15))
+    x = torch.from_numpy(randn(2, 6, 4, seed=15))
     first, second = ours(x[:, :3]), ours(x[:, 3:])
     whole = LSTM(3, return_sequences=True)
     whole.build((None, 6, 4))
     whole.set_weights(ours.get_weights())
-    np.testing.assert_allclose(_np(torch.cat([first, second], 1)), _np(whole(x)), atol=1e-6)
+    np.testing.assert_allclose(to_numpy(torch.cat([first, second], 1)), to_numpy(whole(x)),
+                               atol=1e-6)
     ours.reset_states()
-    np.testing.assert_allclose(_np(ours(x[:, :3])), _np(first), atol=1e-6)
+    np.testing.assert_allclose(to_numpy(ours(x[:, :3])), to_numpy(first), atol=1e-6)
     with pytest.raises(ValueError, match="stateful.*2 samples, received 1"):
         ours(x[:1, :3])
 
 
 def test_initial_state_matches_keras():
     ours, theirs = _twin("lstm", return_sequences=True)
-    x = _rand(2, 5, 4, seed=16)
-    h, c = _rand(2, 3, seed=17), _rand(2, 3, seed=18)
+    x = randn(2, 5, 4, seed=16)
+    h, c = randn(2, 3, seed=17), randn(2, 3, seed=18)
     out = ours(torch.from_numpy(x), initial_state=[torch.from_numpy(h), torch.from_numpy(c)])
     _assert_close(out, theirs(x, initial_state=[h, c]))
 
@@ -455,7 +450,7 @@ def test_training_step_changes_weights(kind):
                                layers.Dense(1)])
     model.compile("sgd", "mse")
     before = model.get_weights()
-    model.train_on_batch(_rand(4, 5, 4), _rand(4, 1, seed=1))
+    model.train_on_batch(randn(4, 5, 4), randn(4, 1, seed=1))
     after = model.get_weights()
     assert all(not np.array_equal(a, b) for a, b in zip(before, after))
 
