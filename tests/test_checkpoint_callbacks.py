@@ -172,3 +172,111 @@ def test_killed_training_resumes_to_the_same_weights(tmp_path):
         finished = _train(backup_dir, 12)
         for a, b in zip(finished.get_weights(), reference.get_weights()):
             np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ exact resume
+XS = np.random.default_rng(2).normal(size=(40, 5)).astype("float32")
+YS = np.random.default_rng(3).normal(size=(40, 1)).astype("float32")
+
+
+class KillAt(Callback):
+    """SIGKILLs its own process at batch `batch` of epoch `epoch` (0-based)."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.epoch, self.batch, self._now = epoch, batch, -1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._now = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._now == self.epoch and batch == self.batch:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _shuffled_fit(backup_dir=None, extra=(), epochs=5):
+    """rmsprop, shuffle=True, a global-RNG Dropout and a seeded one; seeded like a script."""
+    from layerkit import utils
+
+    utils.set_random_seed(7)
+    model = models.Sequential([layers.Dense(8, activation="relu", input_shape=(5,)),
+                               layers.Dropout(0.5), layers.Dense(6, activation="tanh"),
+                               layers.Dropout(0.3, seed=11), layers.Dense(1)])
+    model.compile("rmsprop", "mse")
+    callbacks = ([BackupAndRestore(backup_dir)] if backup_dir else []) + list(extra)
+    history = model.fit(XS, YS, epochs=epochs, batch_size=8, shuffle=True, verbose=0,
+                        callbacks=callbacks)
+    return model, history
+
+
+def _kill_mid_training(backup_dir):
+    context = multiprocessing.get_context("fork")
+    child = context.Process(target=_shuffled_fit, args=(backup_dir, [KillAt(2, 2)]),
+                            daemon=True)
+    child.start()
+    child.join(30)
+    assert child.exitcode == -signal.SIGKILL
+    with open(os.path.join(backup_dir, "training_metadata.json")) as handle:
+        assert json.load(handle)["epoch"] == 2  # epochs 1 and 2 backed up, 3 interrupted
+
+
+def test_sigkilled_shuffled_dropout_run_resumes_bitwise(tmp_path):
+    reference, _ = _shuffled_fit()
+    backup_dir = str(tmp_path / "backup")
+    _kill_mid_training(backup_dir)
+    resumed, _ = _shuffled_fit(backup_dir)
+    for a, b in zip(resumed.get_weights(), reference.get_weights()):
+        assert np.array_equal(a, b)
+    assert resumed.optimizer.iterations == reference.optimizer.iterations == 25
+    for a, b in zip(resumed.optimizer.variables, reference.optimizer.variables):
+        assert torch.equal(a, b)
+
+
+def test_resumed_history_continues_the_epoch_numbering(tmp_path):
+    _, reference = _shuffled_fit()
+    backup_dir = str(tmp_path / "backup")
+    _kill_mid_training(backup_dir)
+    _, history = _shuffled_fit(backup_dir)
+    assert history.epoch == [2, 3, 4]
+    assert history.history["loss"] == reference.history["loss"][2:]
+
+
+def test_generator_states_round_trip_through_hdf5(tmp_path):
+    import h5py
+
+    from layerkit.saving import h5_format, rng_state
+
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    random.gauss(0, 1), np.random.normal()  # leave a cached Gaussian in both
+    state = rng_state.capture()
+    expected = (random.random(), random.gauss(0, 1), np.random.normal(size=3),
+                torch.rand(3))
+    with h5py.File(tmp_path / "rng.h5", "w") as handle:
+        rng_state.write(handle.create_group("rng_state"), state)
+    random.seed(0), np.random.seed(0), torch.manual_seed(0)
+    handle, size = h5_format.open_file(str(tmp_path / "rng.h5"), "rng.h5")
+    with handle:
+        reader = h5_format.Reader(handle, size, "rng.h5")
+        rng_state.restore(rng_state.read(reader, handle["rng_state"]))
+    got = (random.random(), random.gauss(0, 1), np.random.normal(size=3), torch.rand(3))
+    assert got[:2] == expected[:2]
+    assert np.array_equal(got[2], expected[2]) and torch.equal(got[3], expected[3])
+
+
+def test_corrupt_generator_state_in_backup_is_a_value_error(tmp_path):
+    import h5py
+
+    backup_dir = tmp_path / "backup"
+    with pytest.raises(KeyboardInterrupt):
+        _shuffled_fit(str(backup_dir), [Interrupt(1)])
+    with open(backup_dir / "training_metadata.json") as handle:
+        name = json.load(handle)["file"]
+    with h5py.File(backup_dir / name, "r+") as handle:
+        del handle["rng_state/torch"]
+        handle["rng_state/torch"] = np.zeros(7, dtype=np.uint8)
+    with pytest.raises(ValueError, match="invalid random generator state.*delete the backup"):
+        _shuffled_fit(str(backup_dir))
+    with h5py.File(backup_dir / name, "r+") as handle:
+        del handle["rng_state/numpy"]
+    with pytest.raises(ValueError, match="missing HDF5 dataset '/rng_state/numpy'"):
+        _shuffled_fit(str(backup_dir))

@@ -1,13 +1,22 @@
-"""BackupAndRestore: resume an interrupted `fit` from the last completed epoch.
+"""BackupAndRestore: resume an interrupted `fit` exactly where its last backup stands.
 
 Who owns what: this callback writes and reads the backup; `fit` reads
 `model._resume_epoch` right after `on_train_begin` and starts its epoch loop there.
 
 Files in `backup_dir` (each written atomically, in this order, so a process killed at any
 instant leaves a consistent backup):
-- `ckpt-<epoch>.weights.h5`: weights and optimizer state, Keras 3 layout;
-- `training_metadata.json`: `{"epoch": <next epoch>, "file": "ckpt-<epoch>.weights.h5"}`,
-  replaced only once the weights it names are complete; older weight files are then removed.
+- `ckpt-<tag>.weights.h5`: weights and optimizer state in Keras 3's layout, plus the group
+  `rng_state` (`saving.rng_state`: Python, NumPy, torch, CUDA and seeded-layer generator
+  states as plain numeric datasets, no pickle);
+- `training_metadata.json`: `{"epoch": <epoch to start>, "file": "ckpt-<tag>.weights.h5"}`,
+  replaced only once the file it names is complete; older backup files are then removed.
+
+Exactness: a backup made at an epoch end holds the generator states at that instant, and
+nothing draws random numbers between it and the next epoch's shuffle, so a resumed run
+draws the same permutations and Dropout masks and ends bitwise identical (on CPU) to an
+uninterrupted one. A mid-epoch backup (`save_freq=N`) cannot be exact: `fit` cannot yet
+start an epoch at a given batch, so the restart repeats the interrupted epoch from the
+weights of that backup, with the generator states of that epoch's start (same shuffle).
 """
 
 import json
@@ -24,8 +33,9 @@ class BackupAndRestore(Callback):
 
     Args:
         backup_dir: folder for the backup (created when needed; use one per training run).
-        save_freq: 'epoch', or an int N: also back up every N batches (a restart then
-            repeats the interrupted epoch from the weights of its last backup).
+        save_freq: 'epoch' (a resumed run ends bitwise identical to an uninterrupted one
+            on CPU), or an int N: also back up every N batches (a restart then repeats the
+            interrupted epoch, with its shuffle, from the weights of its last backup).
         delete_checkpoint: remove the backup when `fit` finishes normally.
 
     Example:
@@ -46,6 +56,7 @@ class BackupAndRestore(Callback):
         self.delete_checkpoint = bool(delete_checkpoint)
         self._current_epoch = 0
         self._batches = 0
+        self._epoch_rng = None
         if save_freq != "epoch":
             self.on_train_batch_end = self._count_batch
 
@@ -54,13 +65,16 @@ class BackupAndRestore(Callback):
         return os.path.join(self.backup_dir, METADATA)
 
     def on_train_begin(self, logs=None):
-        """Restores the backup, if any, and tells fit where to resume."""
+        """Restores the backup (weights, optimizer, generators), if any, and tells fit where
+        to resume."""
         metadata = self._read_metadata()
         if metadata is None:
             return
         from ..saving import load_weights
 
-        load_weights(self.model, os.path.join(self.backup_dir, metadata["file"]))
+        path = os.path.join(self.backup_dir, metadata["file"])
+        load_weights(self.model, path)
+        _restore_generators(self.model, path)
         self.model._resume_epoch = metadata["epoch"]
 
     def _read_metadata(self):
@@ -81,24 +95,30 @@ class BackupAndRestore(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
+        if self.save_freq != "epoch":  # the generators that this epoch's shuffle draws from
+            from ..saving import rng_state
+
+            self._epoch_rng = rng_state.capture(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._backup(next_epoch=epoch + 1, tag=f"{epoch + 1}")
+        from ..saving import rng_state
+
+        self._backup(epoch + 1, f"{epoch + 1}", rng_state.capture(self.model))
 
     def _count_batch(self, batch, logs=None):
         self._batches += 1
         if self._batches >= self.save_freq:
             self._batches = 0
-            self._backup(next_epoch=self._current_epoch,
-                         tag=f"{self._current_epoch}-{batch + 1}")
+            self._backup(self._current_epoch, f"{self._current_epoch}-{batch + 1}",
+                         self._epoch_rng)
 
-    def _backup(self, next_epoch, tag):
-        from ..saving import save_weights
+    def _backup(self, next_epoch, tag, rng):
         from ..saving.atomic import atomic_write
 
         os.makedirs(self.backup_dir, exist_ok=True)
         name = f"ckpt-{tag}.weights.h5"
-        save_weights(self.model, os.path.join(self.backup_dir, name))
+        with atomic_write(os.path.join(self.backup_dir, name)) as tmp:
+            _write_backup(self.model, tmp, rng)
         with atomic_write(self._metadata_path, "w") as handle:
             json.dump({"epoch": next_epoch, "file": name}, handle)
         self._remove_weights(keep=name)
@@ -115,3 +135,31 @@ class BackupAndRestore(Callback):
         if os.path.exists(self._metadata_path):
             os.remove(self._metadata_path)
         self._remove_weights()
+
+
+def _write_backup(model, path, rng):
+    """Writes weights, optimizer state and generator states to the HDF5 file `path`."""
+    import h5py
+
+    from ..saving import keras_zip, rng_state
+
+    with h5py.File(path, "w") as handle:
+        keras_zip.write_weights(handle, model, include_optimizer=model.optimizer is not None)
+        rng_state.write(handle.create_group("rng_state"), rng)
+
+
+def _restore_generators(model, path):
+    """Sets the generators saved in the backup `path` (backups without them are skipped)."""
+    from ..saving import h5_format, rng_state
+
+    handle, size = h5_format.open_file(path, path)
+    try:
+        with handle:
+            reader = h5_format.Reader(handle, size, path)
+            group = reader.group(handle, "rng_state", required=False)
+            state = None if group is None else rng_state.read(reader, group)
+    except (KeyError, OSError, TypeError, AttributeError) as error:
+        raise ValueError(f"{path}: cannot read the generator states ({type(error).__name__}: "
+                         f"{error}); delete the backup folder to start over") from None
+    if state is not None:
+        rng_state.restore(state, model, path)

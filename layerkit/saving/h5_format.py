@@ -222,14 +222,32 @@ def _load_optimizer(reader, handle, model):
     if group is None:
         return
     names = reader.strings(group, "weight_names", required=False)
-    if len(names) < 2 or not names[0].endswith("/iteration"):
-        import warnings
-        warnings.warn(f"{reader.where}: the optimizer state is in tf.keras 2.x's layout, "
-                      "which layerkit does not restore; the optimizer starts fresh",
-                      stacklevel=4)
-        return
     arrays = [reader.dataset(group, name) for name in names]
-    training_state.load_optimizer_arrays(model, arrays, reader.where)
+    if len(names) >= 2 and names[0].endswith("/iteration"):
+        training_state.load_optimizer_arrays(model, arrays, reader.where)
+        return
+    from . import tf_keras_optimizer
+
+    root = reader.group(handle, "model_weights", required=False) or handle
+    problem = tf_keras_optimizer.load(model, names, arrays, _weight_params(reader, root, model))
+    if problem is not None:
+        import warnings
+        warnings.warn(f"{reader.where}: cannot restore the tf.keras 2.x optimizer state "
+                      f"({problem}); the optimizer starts fresh", stacklevel=4)
+
+
+def _weight_params(reader, root, model):
+    """`{weight name in the file: layerkit parameter}`, paired as `load_weight_groups` does."""
+    layers = [layer for layer in model.layers if layer._ordered_weights()]
+    saved = []
+    for name in reader.strings(root, "layer_names"):
+        weight_names = reader.strings(reader.group(root, name), "weight_names", required=False)
+        if len(weight_names):
+            saved.append(weight_names)
+    pairs = {}
+    for layer, weight_names in zip(layers, saved):
+        pairs.update(zip(weight_names, layer._ordered_weights()))
+    return pairs
 
 
 def load_weights(model, source, by_name=False, skip_mismatch=False, where="file"):

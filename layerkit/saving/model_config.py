@@ -289,7 +289,7 @@ def _layer_arguments(cls, config, context, where):
               for k, v in config.items()}
     if "batch_shape" in config:
         config["batch_input_shape"] = config.pop("batch_shape")
-    return translate.drop_harmless(cls, config, where)
+    return translate.drop_harmless(cls, translate.tf_keras_spellings(cls, config), where)
 
 
 def _lambda_arguments(config, context, where):

@@ -102,7 +102,8 @@ def compile_from_config(model, config, custom_objects=None, safe_mode=True):
     opt = config.get("optimizer", config.get("optimizer_config"))
     decode = lambda v: translate.decode(v, custom_objects, safe_mode, "compile config")  # noqa
     try:
-        optimizer = optimizers.get(_optimizer_identifier(decode(opt)), custom_objects)
+        optimizer = optimizers.get(_optimizer_identifier(decode(opt), custom_objects),
+                                   custom_objects)
         model.compile(optimizer=optimizer, loss=_loss_identifier(decode(config.get("loss"))),
                       metrics=_single(model, _metric_identifiers(decode(config.get("metrics")))),
                       weighted_metrics=_single(model, _metric_identifiers(
@@ -121,13 +122,18 @@ def _single(model, metric_ids):
     return metric_ids
 
 
-def _optimizer_identifier(opt):
+def _optimizer_identifier(opt, custom_objects=None):
     if opt is None:
         return "rmsprop"
     if isinstance(opt, dict) and isinstance(opt.get("config"), dict):
         config = dict(opt["config"])
         config.pop("is_legacy_optimizer", None)
-        return {"class_name": opt.get("class_name"), "config": config}
+        class_name = opt.get("class_name")
+        # tf.keras 2.11+ registers its optimizers as 'Custom>Adam' (a built-in all the same)
+        if isinstance(class_name, str) and class_name.startswith("Custom>") and \
+                class_name not in (custom_objects or {}):
+            class_name = class_name[len("Custom>"):]
+        return {"class_name": class_name, "config": config}
     return opt
 
 

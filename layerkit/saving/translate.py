@@ -254,6 +254,25 @@ def drop_harmless(cls, config, where):
     return config
 
 
+def tf_keras_spellings(cls, config):
+    """Rewrites tf.keras 2.x config spellings that mean the same as a layerkit argument.
+
+    tf.keras writes BatchNormalization's `axis` as the list of resolved axes (`[1]` for
+    `axis=-1` on a rank-2 input); a one-element list is that axis.
+
+    Args:
+        cls: the class about to be created.
+        config: its constructor arguments (modified in place).
+
+    Returns:
+        `config`.
+    """
+    axis = config.get("axis")
+    if cls.__name__ == "BatchNormalization" and isinstance(axis, list) and len(axis) == 1:
+        config["axis"] = axis[0]
+    return config
+
+
 def is_layer_key(key):
     """Whether a config key holds a nested layer (wrappers, RNN cells)."""
     return key in _LAYER_KEYS
