@@ -218,3 +218,37 @@ def test_incremental_fit_matches_keras():
     theirs.fit_on_texts(CORPUS[2:])
     assert ours.get_config() == theirs.get_config()
     assert ours.texts_to_sequences(NEW_TEXTS) == theirs.texts_to_sequences(NEW_TEXTS)
+
+
+def _generated_reviews(n_reviews=2000, mean_words=60, vocab_size=5000, seed=0):
+    """Review-like texts: Zipf word ranks, capitals, punctuation, newlines, a few accents."""
+    rng = np.random.RandomState(seed)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyzéü'"))
+    vocab = ["".join(rng.choice(letters, size=k, p=np.r_[np.full(26, 0.036), 0.02, 0.02, 0.024]))
+             for k in rng.randint(1, 12, vocab_size)]
+    p = 1.0 / np.arange(1, vocab_size + 1) ** 1.1
+    lengths = rng.poisson(mean_words, n_reviews)
+    ids = rng.choice(vocab_size, size=int(lengths.sum()), p=p / p.sum()).tolist()
+    marks = rng.choice(["", "", "", "", ",", ".", "!", "\n", " --", "  "], size=len(ids))
+    caps = (rng.rand(len(ids)) < 0.05).tolist()
+    words = [(vocab[i].upper() if c else vocab[i]) + m for i, c, m in zip(ids, caps, marks)]
+    bounds = np.r_[0, np.cumsum(lengths)].tolist()
+    return [" ".join(words[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+@pytest.mark.parametrize("settings", [{"num_words": 1000}, {"num_words": 500, "oov_token": "?"}],
+                         ids=["num_words", "oov"])
+def test_fast_paths_match_keras_on_generated_corpus(settings, monkeypatch):
+    """Chunked counting, vocabulary compaction and C-level lookups vs Keras's loops."""
+    monkeypatch.setattr(text, "_FIT_CHUNK", 300)  # several chunks and compactions
+    reviews = _generated_reviews()
+    ours, theirs = _fitted_pair(settings, reviews[:1500])
+    ours.fit_on_texts(iter(reviews[1500:]))  # a second fit, from a generator
+    theirs.fit_on_texts(reviews[1500:])
+    assert list(ours.word_counts.items()) == list(theirs.word_counts.items())
+    assert ours.word_index == theirs.word_index
+    assert ours.to_json() == theirs.to_json()  # word_docs and index_docs orders too
+    sequences = ours.texts_to_sequences(reviews)
+    assert sequences == theirs.texts_to_sequences(reviews)
+    np.testing.assert_array_equal(ours.sequences_to_matrix(sequences, mode="binary"),
+                                  theirs.sequences_to_matrix(sequences, mode="binary"))

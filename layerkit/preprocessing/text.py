@@ -13,7 +13,7 @@ the same input (the tests check it). Layerkit additions, all opt-in:
 - `tokenizer_from_json` restores `word_docs`/`index_docs` as counters and `word_counts` as an
   `OrderedDict`, so fitting more texts after loading works (it raises `KeyError` in Keras).
 
-Speed: the per-word work runs in C (`str.translate`, `filter`, `collections.Counter`,
+Speed: the per-word work runs in C (`str.translate`, `filter`, `set`,
 `map(dict.get, ...)`) and matrices are filled with numpy fancy indexing; the results, dict
 orders included, are those of Keras's per-word Python loops (benchmarks/bench_data.py).
 """
@@ -21,7 +21,7 @@ orders included, are those of Keras's per-word Python loops (benchmarks/bench_da
 import json
 import warnings
 from array import array
-from collections import Counter, OrderedDict, defaultdict
+from collections import OrderedDict, defaultdict
 from functools import lru_cache
 from hashlib import md5
 from itertools import chain, islice, repeat
