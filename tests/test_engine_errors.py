@@ -190,3 +190,11 @@ def test_compile_unknown_keyword():
     with pytest.raises(TypeError, match=re.escape(
             "compile() got unexpected keyword arguments ['lr']")):
         _model(compile=False).compile(optimizer="sgd", loss="mse", lr=0.1)
+
+
+@pytest.mark.parametrize("initial_epoch", [-1, 5, 1.5])
+def test_bad_initial_epoch(initial_epoch):
+    model = _model()
+    with pytest.raises(ValueError, match=r"initial_epoch must be an integer between 0 and "
+                                         r"epochs=3, received"):
+        model.fit(X, LABELS, epochs=3, initial_epoch=initial_epoch, verbose=0)

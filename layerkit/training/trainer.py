@@ -201,6 +201,11 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     batch_size = _check_batch_size(batch_size)
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, received {epochs!r}")
+    if not isinstance(initial_epoch, (int, np.integer)) or not 0 <= initial_epoch <= epochs:
+        raise ValueError(
+            f"initial_epoch must be an integer between 0 and epochs={epochs}, received "
+            f"{initial_epoch!r}"
+        )
     verbose = _verbosity(verbose)
     streaming = {"workers": workers, "use_multiprocessing": use_multiprocessing}
     split = bool(validation_split) and validation_data is None
