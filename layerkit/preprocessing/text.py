@@ -13,9 +13,12 @@ the same input (the tests check it). Layerkit additions, all opt-in:
 - `tokenizer_from_json` restores `word_docs`/`index_docs` as counters and `word_counts` as an
   `OrderedDict`, so fitting more texts after loading works (it raises `KeyError` in Keras).
 
-Speed: the per-word work runs in C (`str.translate`, `filter`, `set`,
-`map(dict.get, ...)`) and matrices are filled with numpy fancy indexing; the results, dict
-orders included, are those of Keras's per-word Python loops (benchmarks/bench_data.py).
+Speed: with the default word splitting (string texts, a one-character ASCII `split`, no
+`analyzer`, not `char_level`), `fit_on_texts` and `texts_to_sequences` work on the texts'
+UTF-8 bytes with numpy and never make a Python string per word (`_text_fast`); other
+settings run the per-word work in C (`str.translate`, `filter`, `set`, `map(dict.get, ...)`).
+Matrices are filled with numpy fancy indexing. The results, dict orders included, are those
+of Keras's per-word Python loops (benchmarks/bench_data.py).
 """
 
 import json
@@ -24,14 +27,19 @@ from array import array
 from collections import OrderedDict, defaultdict
 from functools import lru_cache
 from hashlib import md5
-from itertools import chain, islice, repeat
+from itertools import islice, repeat
 from operator import itemgetter
 
 import numpy as np
 
+from layerkit.preprocessing import _text_fast
+from layerkit.preprocessing._text_fast import (StringVocabulary, add_counts, csr_matrix,
+                                                document_frequencies, flatten_sequences,
+                                                fresh, padded_sum)
+
 DEFAULT_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 MATRIX_MODES = ("binary", "count", "tfidf", "freq")
-_FIT_CHUNK = 2048  # texts tokenized at a time by fit_on_texts (bounds memory for generators)
+_FIT_CHUNK = 1024  # texts tokenized at a time (bounds memory for generators)
 
 
 @lru_cache(maxsize=64)
@@ -214,6 +222,12 @@ class Tokenizer:
 
         return tokens
 
+    def _byte_settings(self):
+        """The settings of `_text_fast`'s byte-level splitting, or None if it cannot apply."""
+        if self.char_level or self.analyzer is not None:
+            return None
+        return _text_fast.byte_settings(self.filters, self.lower, self.split)
+
     def fit_on_texts(self, texts):
         """Updates the vocabulary from texts; required before converting texts.
 
@@ -223,29 +237,39 @@ class Tokenizer:
         if self.word_docs.keys() != self.word_counts.keys():  # hand-edited state
             self._fit_loop(texts)
         else:
-            vocab = _Vocabulary(self.word_counts)
-            counts, docs = np.zeros(len(vocab), np.int64), np.zeros(len(vocab), np.int64)
-            docs_order = []
-            texts = iter(texts)
-            while chunk := list(islice(texts, _FIT_CHUNK)):  # bounds memory for generators
-                self.document_count += len(chunk)
-                ids, lengths = self._chunk_ids(chunk, vocab, docs_order)
-                counts = _padded_sum(counts, np.bincount(ids, minlength=len(vocab)))
-                if len(vocab) > 2 * vocab.compacted_size:
-                    vocab.compact(counts)
-                docs = _padded_sum(docs, _document_frequencies(ids, lengths, len(vocab)))
-            _add_counts(self.word_counts, vocab.words, counts.tolist())
-            seen = len(vocab.words) - len(docs_order)
-            docs_words = vocab.words[:seen] + docs_order
-            _add_counts(self.word_docs, docs_words, docs[list(map(vocab.get, docs_words))])
+            settings = self._byte_settings()
+            if settings is not None and all(type(w) is str for w in self.word_counts):
+                texts = _text_fast.fit_on_texts(self, texts, settings, _FIT_CHUNK)
+            if texts is not None:
+                self._fit_chunks(texts)
         # sorted() is stable: ties keep their first-seen order, as in Keras.
         ranked = sorted(self.word_counts.items(), key=itemgetter(1), reverse=True)
         vocabulary = [] if self.oov_token is None else [self.oov_token]
-        vocabulary.extend(w for w, _ in ranked)
+        vocabulary.extend(map(itemgetter(0), ranked))
         self.word_index = dict(zip(vocabulary, range(1, len(vocabulary) + 1)))
-        self.index_word = {i: w for w, i in self.word_index.items()}
-        for w, c in list(self.word_docs.items()):
-            self.index_docs[self.word_index[w]] = c
+        self.index_word = dict(zip(self.word_index.values(), self.word_index))
+        # Keras's `for w, c in word_docs.items(): index_docs[word_index[w]] = c`, in C.
+        self.index_docs.update(zip(map(self.word_index.__getitem__, list(self.word_docs)),
+                                   list(self.word_docs.values())))
+
+    def _fit_chunks(self, texts):
+        """Counts texts by chunks with a vocabulary of Python strings (any tokens)."""
+        vocab = StringVocabulary(self.word_counts)
+        counts, docs = np.zeros(len(vocab), np.int64), np.zeros(len(vocab), np.int64)
+        docs_order = []
+        texts = iter(texts)
+        while chunk := list(islice(texts, _FIT_CHUNK)):  # bounds memory for generators
+            self.document_count += len(chunk)
+            ids, lengths = self._chunk_ids(chunk, vocab, docs_order)
+            counts = padded_sum(counts, np.bincount(ids, minlength=len(vocab)))
+            if len(vocab) > 2 * vocab.compacted_size:
+                vocab.compact(counts)
+            bounds = np.r_[0, np.cumsum(lengths)]
+            docs = padded_sum(docs, document_frequencies(ids, bounds, len(vocab)))
+        add_counts(self.word_counts, vocab.words, counts.tolist())
+        seen = len(vocab.words) - len(docs_order)
+        docs_words = vocab.words[:seen] + docs_order
+        add_counts(self.word_docs, docs_words, docs[list(map(vocab.get, docs_words))])
 
     def _chunk_ids(self, chunk, vocab, docs_order):
         """Word ids of a chunk of texts (flat) and the number of tokens of each text.
@@ -307,6 +331,8 @@ class Tokenizer:
     def texts_to_sequences_generator(self, texts):
         """Yields, for each text, its list of word indices (see `texts_to_sequences`).
 
+        Texts are read and converted `_FIT_CHUNK` (1024) at a time.
+
         Args:
             texts: an iterable of strings (or of lists of tokens).
 
@@ -316,15 +342,25 @@ class Tokenizer:
         lookup = self._kept_indices()
         if lookup is None:
             yield from self._texts_to_sequences_loop(texts)
-        elif self.oov_token is None:
+            return
+        oov_index = None if self.oov_token is None else self.word_index[self.oov_token]
+        if oov_index is None:
             # Empty split pieces map to None and are dropped with the unknown words.
             tokenize = self._tokenizer(keep_empty="" not in lookup)
-            for text in texts:
-                yield list(filter(None, map(lookup.get, tokenize(text))))
+
+            def convert(text):
+                return list(filter(None, map(lookup.get, tokenize(text))))
         else:
-            oov, tokenize = repeat(self.word_index[self.oov_token]), self._tokenizer()
-            for text in texts:
-                yield list(map(lookup.get, tokenize(text), oov))
+            tokenize, oov = self._tokenizer(), repeat(oov_index)
+
+            def convert(text):
+                return list(map(lookup.get, tokenize(text), oov))
+        settings = self._byte_settings()
+        if settings is None:
+            yield from map(convert, texts)
+        else:
+            yield from _text_fast.texts_to_sequences(texts, settings, lookup, oov_index,
+                                                     convert, _FIT_CHUNK)
 
     def _kept_indices(self):
         """Maps each word kept by `num_words` to its index, or None if the fast path differs.
@@ -338,9 +374,9 @@ class Tokenizer:
         if self.oov_token is not None and self.oov_token not in self.word_index:
             return None
         if num_words:
-            lookup = {_fresh(w): i for w, i in self.word_index.items() if not i >= num_words}
-        else:  # fresh copies, in index (= frequency) order: see _Vocabulary.compact
-            lookup = {_fresh(w): i for w, i in self.word_index.items()}
+            lookup = {fresh(w): i for w, i in self.word_index.items() if not i >= num_words}
+        else:  # fresh copies, in index (= frequency) order: see StringVocabulary.compact
+            lookup = {fresh(w): i for w, i in self.word_index.items()}
         return lookup if all(lookup.values()) else None
 
     def _texts_to_sequences_loop(self, texts):
@@ -447,7 +483,7 @@ class Tokenizer:
         if mode == "tfidf" and not self.document_count:
             raise ValueError("Tokenizer.sequences_to_matrix: mode='tfidf' needs document "
                              "frequencies; call fit_on_texts or fit_on_sequences first.")
-        rows, cols, lengths = _flatten_sequences(sequences, width)
+        rows, cols, lengths = flatten_sequences(sequences, width)
         shape = (len(lengths), width)
         if mode == "binary" and not sparse:
             matrix = np.zeros(shape)
@@ -457,7 +493,7 @@ class Tokenizer:
         rows, cols = keys // width, keys % width
         values = self._cell_values(mode, cols, counts, lengths[rows])
         if sparse:
-            return _csr_matrix(values, rows, cols, shape)
+            return csr_matrix(values, rows, cols, shape)
         matrix = np.zeros(shape)
         matrix[rows, cols] = values
         return matrix
@@ -513,96 +549,6 @@ class Tokenizer:
         """
         payload = {"class_name": self.__class__.__name__, "config": self.get_config()}
         return json.dumps(payload, **kwargs)
-
-
-def _fresh(word):
-    """A new copy of a string (other tokens as they are); see `_Vocabulary.compact`."""
-    return (word + ".")[:-1] if isinstance(word, str) else word
-
-
-class _Vocabulary(dict):
-    """Maps words to ids `0, 1, ...` in first-seen order; a new word gets the next id."""
-
-    def __init__(self, words):
-        super().__init__(zip(words, range(len(words))))
-        self.words = list(words)
-        self.compacted_size = 0
-
-    def __missing__(self, word):
-        self[word] = len(self.words)
-        self.words.append(word)
-        return self[word]
-
-    def compact(self, counts):
-        """Re-inserts the words most frequent first, as fresh string copies.
-
-        The frequent words' entries and strings then share cache lines: lookups of a
-        Zipf-distributed corpus against a 44k-word vocabulary measured ~20% faster.
-        """
-        order = np.argsort(-counts, kind="stable").tolist()
-        self.clear()
-        self.update(zip(map(_fresh, map(self.words.__getitem__, order)), order))
-        self.compacted_size = len(self.words)
-
-
-def _padded_sum(total, part):
-    """`total + part` for 1-D arrays, the shorter one padded with zeros."""
-    if len(total) < len(part):
-        total = np.concatenate([total, np.zeros(len(part) - len(total), total.dtype)])
-    total[:len(part)] += part
-    return total
-
-
-def _document_frequencies(ids, lengths, size):
-    """For each id below `size`, the number of texts (runs of `lengths`) containing it."""
-    keys = np.sort(np.repeat(np.arange(len(lengths), dtype=np.int64), lengths) * size + ids)
-    # np.unique(keys) without return_counts takes a hash path in numpy 2.3+ that is ~100x
-    # slower than sorting here.
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
-    return np.bincount(keys[first] % size, minlength=size)
-
-
-def _add_counts(target, words, counts):
-    """Adds `counts` (aligned with `words`) into `target`; new words go last, in order."""
-    get = target.get
-    for word, count in zip(words, counts):
-        if count:
-            target[word] = get(word, 0) + int(count)
-
-
-def _flatten_sequences(sequences, width):
-    """Row and column of every index `< width`, and the length of every sequence.
-
-    Returns:
-        `(rows, cols, lengths)` int64 arrays; `rows`/`cols` hold one entry per occurrence.
-    """
-    if isinstance(sequences, np.ndarray) and sequences.ndim == 2:  # e.g. padded sequences
-        lengths = np.full(len(sequences), sequences.shape[1], dtype=np.int64)
-        flat = sequences.astype(np.int64).ravel()
-    else:
-        sequences = sequences if isinstance(sequences, list) else list(sequences)
-        lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-        flat = np.fromiter(chain.from_iterable(sequences), dtype=np.int64,
-                           count=int(lengths.sum()))
-    rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    if flat.size and flat.min() < 0:
-        raise ValueError(f"Tokenizer.sequences_to_matrix: word indices must be >= 0, "
-                         f"received {int(flat.min())}; indices come from texts_to_sequences "
-                         "or word_index.")
-    if flat.size and flat.max() >= width:
-        keep = flat < width
-        rows, flat = rows[keep], flat[keep]
-    return rows, flat, lengths
-
-
-def _csr_matrix(values, rows, cols, shape):
-    try:
-        from scipy import sparse
-    except ImportError as error:  # scipy is an optional dependency
-        raise ImportError("Tokenizer: sparse=True needs scipy; install it with "
-                          "`pip install scipy` or use sparse=False.") from error
-    return sparse.csr_matrix((values, (rows, cols)), shape=shape)
 
 
 def tokenizer_from_json(json_string):
