@@ -14,11 +14,12 @@ _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _DEVICE = None  # resolved lazily: CUDA when present, else CPU
-# Flush denormal floats to zero on CPU while fit/evaluate/predict run. TensorFlow (the
-# engine of the seeds' Keras) does the same. Measured here: 1.4x faster on the sparse
-# Reuters MLP and 3x on a denormal-heavy LSTM warm-up, 9-18% slower on the convnet;
-# set_flush_denormal(False) turns it off.
-_FLUSH_DENORMAL = True
+# Flush denormal floats to zero on CPU while fit/evaluate/predict run (TensorFlow does it
+# everywhere). "auto" (default): only for models with layers that produce denormals
+# (`Layer.denormal_prone`: the recurrent layers). Measured by benchmarks/bench_layers.py:
+# the IMDB LSTM epoch is ~3x faster with it, the MNIST convnet ~10% slower, MLPs equal
+# within noise.
+_FLUSH_DENORMAL = "auto"
 
 _FLOAT_DTYPES = {
     "float16": torch.float16,
@@ -103,14 +104,19 @@ def set_device(value):
 
 
 def flush_denormal():
-    """Whether training on CPU flushes denormal floats to zero (default True)."""
+    """Flush-to-zero policy on CPU during fit/evaluate/predict: True, False or "auto"."""
     return _FLUSH_DENORMAL
 
 
 def set_flush_denormal(value):
-    """Turns flushing of denormal floats on CPU during fit/evaluate/predict on or off."""
+    """Sets the flush-to-zero policy: True (always), False (never) or "auto" (only for
+    models with recurrent layers, where denormals are common and slow)."""
     global _FLUSH_DENORMAL
-    _FLUSH_DENORMAL = bool(value)
+    if value not in (True, False, "auto"):
+        raise ValueError(
+            f"set_flush_denormal: expected True, False or 'auto', received {value!r}"
+        )
+    _FLUSH_DENORMAL = value
 
 
 def set_random_seed(seed):

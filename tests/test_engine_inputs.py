@@ -325,3 +325,34 @@ def test_set_random_seed_makes_runs_bitwise_identical():
     h3, w3 = run(124)
     assert h3["loss"] != h1["loss"]
     assert not np.array_equal(w3[0], w1[0])
+
+
+def _flushed_during_fit(model):
+    """Whether a denormal result is flushed to zero while `model` trains."""
+    seen = []
+    probe = callbacks.LambdaCallback(
+        on_batch_end=lambda batch, logs: seen.append(
+            float(torch.tensor([1e-38]) / 100.0) == 0.0))
+    model.fit(np.zeros((4, 3, 2), "float32"), np.zeros(4, "float32"), epochs=1, verbose=0,
+              callbacks=[probe])
+    return seen[0]
+
+
+@pytest.mark.parametrize("policy, recurrent, expected", [
+    ("auto", True, True), ("auto", False, False), (True, False, True), (False, True, False),
+])
+def test_flush_to_zero_policy(policy, recurrent, expected):
+    from layerkit import config
+
+    first = layers.SimpleRNN(2, input_shape=(3, 2)) if recurrent else \
+        layers.Flatten(input_shape=(3, 2))
+    model = models.Sequential([first, layers.Dense(1)])
+    model.compile("sgd", "mse")
+    config.set_flush_denormal(policy)
+    try:
+        assert _flushed_during_fit(model) is expected
+    finally:
+        config.set_flush_denormal("auto")
+    assert float(torch.tensor([1e-38]) / 100.0) != 0.0  # restored after fit
+    with pytest.raises(ValueError, match="expected True, False or 'auto'"):
+        config.set_flush_denormal("sometimes")

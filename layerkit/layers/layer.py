@@ -44,6 +44,7 @@ class Layer(nn.Module):
     """
 
     supports_masking = False  # True: the input mask passes through to the output
+    denormal_prone = False  # True: fit flushes denormals to zero (config "auto" policy)
 
     def __init_subclass__(cls, **kwargs):
         # Keras marks a layer built after its build() runs, also when a user calls

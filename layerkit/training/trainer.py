@@ -121,9 +121,12 @@ def preflight(model, x, y=None):
 
 
 @contextlib.contextmanager
-def _numerics():
+def _numerics(model):
     """Flushes denormals on CPU for the duration of a loop (see config.flush_denormal)."""
-    flush = config.flush_denormal() and config.device().type == "cpu"
+    policy = config.flush_denormal()
+    if policy == "auto":
+        policy = any(getattr(m, "denormal_prone", False) for m in model.modules())
+    flush = policy and config.device().type == "cpu"
     if flush:
         torch.set_flush_denormal(True)
     try:
@@ -232,7 +235,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     model._trainable_params()
     stream = _batch_stream(train, steps_per_epoch)
     model.stop_training = False
-    with _numerics():
+    with _numerics(model):
         cbs.on_train_begin()
         # A callback that restored a backup (BackupAndRestore) says where to resume.
         resume = getattr(model, "_resume_epoch", None)
@@ -324,7 +327,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
                      workers=workers, use_multiprocessing=use_multiprocessing)
     n_steps = min(steps, len(source)) if steps and len(source) else (steps or len(source))
     cbs, user_cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1, n_steps, False)
-    with _numerics():
+    with _numerics(model):
         logs = _test_loop(model, source, cbs, _Hooks(user_cbs), steps)
     return _format_logs(logs, return_dict)
 
@@ -356,7 +359,7 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
     cbs, _, _ = _callbacks(model, callbacks, _verbosity(verbose, 0), 1, n_steps, False)
     outputs = []
     cbs.on_predict_begin()
-    with _numerics(), torch.no_grad():
+    with _numerics(model), torch.no_grad():
         for step, (xb, _, _) in enumerate(batches):
             cbs.on_predict_batch_begin(step, {})
             outputs.append(model.predict_step(xb))
@@ -384,7 +387,7 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None,
     xb, yb, swb = _whole_batch(x, y, sample_weight)
     if reset_metrics:
         model.compiled.reset()
-    with _numerics():
+    with _numerics(model):
         model.train_step(xb, yb, swb)
     return _format_logs(model._running_logs(), return_dict)
 
@@ -398,7 +401,7 @@ def test_on_batch(model, x, y=None, sample_weight=None, reset_metrics=True,
     xb, yb, swb = _whole_batch(x, y, sample_weight)
     if reset_metrics:
         model.compiled.reset()
-    with _numerics(), torch.no_grad():
+    with _numerics(model), torch.no_grad():
         model.test_step(xb, yb, swb)
     return _format_logs(model._running_logs(), return_dict)
 

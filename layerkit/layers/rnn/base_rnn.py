@@ -37,6 +37,8 @@ class BaseRNN(Layer):
     _gates = 1
     _n_states = 1
     _torch_kernel = None
+    # Saturating gates make denormal gradients: flush-to-zero measured ~3x faster (W5).
+    denormal_prone = True
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
