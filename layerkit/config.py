@@ -5,6 +5,7 @@ global mutable state (layer-name counters live in `layerkit.utils.naming` and ar
 `clear_session`).
 """
 
+import contextlib
 import random
 
 import numpy as np
@@ -14,12 +15,15 @@ _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _DEVICE = None  # resolved lazily: CUDA when present, else CPU
-# Flush denormal floats to zero on CPU while fit/evaluate/predict run (TensorFlow does it
-# everywhere). "auto" (default): only for models with layers that produce denormals
-# (`Layer.denormal_prone`: the recurrent layers). Measured by benchmarks/bench_layers.py:
-# the IMDB LSTM epoch is ~3x faster with it, the MNIST convnet ~10% slower, MLPs equal
-# within noise.
+# Flush denormal floats to zero on CPU (TensorFlow does it everywhere). Denormals appear in
+# optimizer accumulators that decay (RMSprop/Adam second moments of weights whose gradient
+# is zero: sparse inputs, dead ReLUs) and inside recurrent layers; they make CPU math up to
+# 100x slower. "auto" (default): flush during every optimizer step, and during the whole
+# loop for models with `Layer.denormal_prone` layers (the recurrent ones). Measured by
+# benchmarks/: the IMDB LSTM epoch ~3x faster, the MNIST convnet ~10% slower when flushed
+# for the whole loop (so convnets only flush inside the optimizer step).
 _FLUSH_DENORMAL = "auto"
+_FLUSHING = False  # the flag currently set in torch (torch has no getter)
 
 _FLOAT_DTYPES = {
     "float16": torch.float16,
@@ -109,14 +113,30 @@ def flush_denormal():
 
 
 def set_flush_denormal(value):
-    """Sets the flush-to-zero policy: True (always), False (never) or "auto" (only for
-    models with recurrent layers, where denormals are common and slow)."""
+    """Sets the flush-to-zero policy: True (whole loops), False (never) or "auto" (optimizer
+    steps always, whole loops for models with recurrent layers)."""
     global _FLUSH_DENORMAL
     if value not in (True, False, "auto"):
         raise ValueError(
             f"set_flush_denormal: expected True, False or 'auto', received {value!r}"
         )
     _FLUSH_DENORMAL = value
+
+
+@contextlib.contextmanager
+def denormals_flushed(enabled=True):
+    """Flushes denormal floats to zero on CPU inside the block, then restores the state."""
+    global _FLUSHING
+    previous = _FLUSHING
+    if enabled != previous:
+        torch.set_flush_denormal(enabled)
+        _FLUSHING = enabled
+    try:
+        yield
+    finally:
+        if _FLUSHING != previous:
+            torch.set_flush_denormal(previous)
+            _FLUSHING = previous
 
 
 def set_random_seed(seed):

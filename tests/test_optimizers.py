@@ -387,3 +387,25 @@ def test_apply_gradients_matches_step():
         assert torch.equal(p, q)
     with pytest.raises(ValueError, match="not passed to build"):
         b.apply_gradients([(torch.ones(1), torch.nn.Parameter(torch.zeros(1)))])
+
+
+def test_step_flushes_denormal_accumulators_then_restores():
+    """Decaying RMSprop accumulators go denormal; the step flushes them (unless the
+    policy is False) and leaves the process's flag as it was."""
+    from layerkit import config
+
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = optimizers.RMSprop()
+    opt.build([w])
+    opt.variables[0].fill_(1e-39)  # a denormal second moment
+    w.grad = torch.zeros(3)
+    opt.step()  # v = 0.9 * 1e-39 stays denormal unless flushed
+    assert torch.all(opt.variables[0] == 0)
+    assert float(torch.tensor([1e-38]) / 100.0) != 0.0  # flag restored after the step
+    config.set_flush_denormal(False)
+    try:
+        opt.variables[0].fill_(1e-39)
+        opt.step()
+        assert torch.all(opt.variables[0] > 0)
+    finally:
+        config.set_flush_denormal("auto")

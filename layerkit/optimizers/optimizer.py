@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 import torch
 
+from .. import config
 from . import schedules
 
 # Keras 3 constructor arguments layerkit accepts only at their "off" values, so that configs
@@ -265,9 +266,13 @@ class Optimizer:
             slots = {name: [ts[i] for i in rows] for name, ts in self._slots.items()}
         lr = self._current_lr()
         grads = self._clip(grads)
-        if self.weight_decay:
-            torch._foreach_mul_(params, 1.0 - self.weight_decay * lr)
-        self._update(params, grads, slots, lr, self._iterations + 1)
+        # Decaying accumulators turn denormal and make CPU math crawl: flush them (as
+        # TensorFlow does) unless config.set_flush_denormal(False).
+        flush = config.flush_denormal() is not False and params[0].device.type == "cpu"
+        with config.denormals_flushed(flush):
+            if self.weight_decay:
+                torch._foreach_mul_(params, 1.0 - self.weight_decay * lr)
+            self._update(params, grads, slots, lr, self._iterations + 1)
         self._iterations += 1
 
     def _update(self, params, grads, slots, lr, t):

@@ -8,7 +8,6 @@ Running means live in the model's `Compiled`; numbers are pulled from the device
 epoch ends, when the progress bar redraws, or when a user callback asks for batch logs.
 """
 
-import contextlib
 import itertools
 
 import numpy as np
@@ -120,20 +119,12 @@ def preflight(model, x, y=None):
         losses_module.check_targets(loss_fn, target, out_shape)
 
 
-@contextlib.contextmanager
 def _numerics(model):
     """Flushes denormals on CPU for the duration of a loop (see config.flush_denormal)."""
     policy = config.flush_denormal()
     if policy == "auto":
         policy = any(getattr(m, "denormal_prone", False) for m in model.modules())
-    flush = policy and config.device().type == "cpu"
-    if flush:
-        torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        if flush:
-            torch.set_flush_denormal(False)
+    return config.denormals_flushed(bool(policy) and config.device().type == "cpu")
 
 
 def _callbacks(model, callbacks, verbose, epochs, steps, with_history):
