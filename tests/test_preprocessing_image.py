@@ -588,3 +588,19 @@ def test_normalization_warnings_like_keras():
     assert gen.featurewise_center
     with pytest.warns(UserWarning, match="has not been fit"):
         gen.standardize(np.ones((2, 2, 3), "float32"))
+
+
+def test_non_image_file_in_a_class_folder_is_a_clear_error(tmp_path):
+    from PIL import Image as PILImage
+
+    (tmp_path / "cats").mkdir()
+    (tmp_path / "dogs").mkdir()
+    PILImage.fromarray(np.zeros((8, 8, 3), "uint8")).save(tmp_path / "cats" / "a.png")
+    (tmp_path / "dogs" / "b.jpg").write_bytes(b"not an image")
+    (tmp_path / "dogs" / "notes.txt").write_text("skipped: not an image extension")
+    iterator = image.ImageDataGenerator().flow_from_directory(
+        str(tmp_path), target_size=(8, 8), batch_size=2, shuffle=False)
+    assert iterator.filenames == ["cats/a.png", "dogs/b.jpg"]
+    with pytest.raises(ValueError, match=r"b\.jpg' \(12 bytes\) is not an image Pillow can "
+                                         r"read; remove it"):
+        next(iterator)

@@ -68,7 +68,14 @@ def _open(path):
     if isinstance(path, pathlib.Path):
         path = str(path.resolve())
     with open(path, "rb") as f:
-        return pil_image.open(io.BytesIO(f.read()))
+        data = f.read()
+    try:
+        return pil_image.open(io.BytesIO(data))
+    except pil_image.UnidentifiedImageError:
+        raise ValueError(
+            f"load_img: {path!r} ({len(data)} bytes) is not an image Pillow can read; "
+            "remove it from the folder, or convert it to png/jpg"
+        ) from None
 
 
 def convert_color(img, color_mode):
