@@ -61,6 +61,7 @@ class CallbackList:
             for cb in self.callbacks:
                 getattr(cb, hook)(*index, logs)
 
+        self.__dict__[hook] = call_all  # built once per hook (batch hooks run every step)
         return call_all
 
 

@@ -258,7 +258,7 @@ class Layer(nn.Module):
         self.built = True
 
     def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
-        if is_symbolic(inputs):
+        if type(inputs) is not torch.Tensor and is_symbolic(inputs):  # tensors: fast path
             return self._symbolic_call(inputs, args, dict(kwargs, training=training, mask=mask))
         if not self.built:
             self._maybe_build(_shape_of(inputs))
@@ -275,6 +275,9 @@ class Layer(nn.Module):
         first = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
         if self.activity_regularizer is not None:
             self._activity_loss = self.activity_regularizer(first) / first.shape[0]
+        if mask is None and not self.supports_masking and \
+                type(self).compute_mask is Layer.compute_mask:
+            return outputs  # no mask in, none made: the common case, kept cheap
         out_mask = self.compute_mask(inputs, mask)
         if out_mask is not None:
             # several outputs (return_state): the mask belongs to the sequence output(s)

@@ -117,10 +117,14 @@ class Compiled:
         if self.metrics is None:
             self.build(y_true, y_pred)
         batch = _listed(y_pred)[0].shape[0]
-        values = [loss] + (list(self._last_output_losses) if self.multi else [])
         if self._loss_sums is None:
-            self._loss_sums = torch.zeros(len(values), dtype=torch.float64, device=loss.device)
-        self._loss_sums.add_(torch.stack([v.detach() for v in values]), alpha=batch)
+            size = 1 + (len(self.output_names) if self.multi else 0)
+            self._loss_sums = torch.zeros(size, dtype=torch.float64, device=loss.device)
+        if self.multi:
+            values = [loss] + list(self._last_output_losses)
+            self._loss_sums.add_(torch.stack([v.detach() for v in values]), alpha=batch)
+        else:
+            self._loss_sums.add_(loss.detach(), alpha=batch)  # one op per step
         self._seen += batch
         for entries, yt, yp in zip(self.metrics, _listed(y_true), _listed(y_pred)):
             for metric, weighted in entries:
