@@ -85,6 +85,17 @@ def measure(script, name, runner, epochs):
     return result
 
 
+def _interleaved(script, name, epochs, repeat):
+    """Runs torch, layerkit and Keras `repeat` times in rotating order (a slow minute on a
+    shared machine then hits every runner) and keeps each runner's median round."""
+    runners = ["torch", "layerkit", "keras"]
+    rounds = {r: [] for r in runners}
+    for i in range(repeat):
+        for runner in runners[i % 3:] + runners[:i % 3]:
+            rounds[runner].append(measure(script, name, runner, epochs))
+    return {r: sorted(v, key=lambda m: m["median"])[len(v) // 2] for r, v in rounds.items()}
+
+
 def row(name, r):
     t, lk, k = r["torch"]["median"], r["layerkit"]["median"], r["keras"]["median"]
     return (f"| {name} | {t:.3f} | {lk:.3f} | {k:.3f} | {lk / t:.2f}x | {lk / k:.2f}x | "
@@ -102,6 +113,8 @@ def main(module, script, workloads, extra=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", nargs="*", default=list(workloads))
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of the three runners, interleaved; medians are reported")
     parser.add_argument("--child", nargs=3)
     args = parser.parse_args()
     if args.child:
@@ -109,8 +122,7 @@ def main(module, script, workloads, extra=None):
         return
     print(HEADER, flush=True)
     for name in args.only:
-        results = {r: measure(script, name, r, args.epochs)
-                   for r in ("torch", "layerkit", "keras")}
+        results = _interleaved(script, name, args.epochs, args.repeat)
         print(row(name, results), flush=True)
         if extra is not None:
             extra(name, results, lambda runner: measure(script, name, runner, args.epochs))
