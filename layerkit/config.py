@@ -18,10 +18,10 @@ _DEVICE = None  # resolved lazily: CUDA when present, else CPU
 # Flush denormal floats to zero on CPU (TensorFlow does it everywhere). Denormals appear in
 # optimizer accumulators that decay (RMSprop/Adam second moments of weights whose gradient
 # is zero: sparse inputs, dead ReLUs) and inside recurrent layers; they make CPU math up to
-# 100x slower. "auto" (default): flush during every optimizer step, and during the whole
-# loop for models with `Layer.denormal_prone` layers (the recurrent ones). Measured by
-# benchmarks/: the IMDB LSTM epoch ~3x faster, the MNIST convnet ~10% slower when flushed
-# for the whole loop (so convnets only flush inside the optimizer step).
+# 100x slower. "auto" (default): flush during every optimizer step (batch_size=1 Boston MLP
+# 4x faster), and during the whole loop for models with `Layer.denormal_prone` layers (the
+# recurrent ones; an IMDB LSTM epoch 3x faster). Convnets measured within noise (-10% and
+# +25% in two runs), so they only flush inside the optimizer step. See README.
 _FLUSH_DENORMAL = "auto"
 _FLUSHING = False  # the flag currently set in torch (torch has no getter)
 
