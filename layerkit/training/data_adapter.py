@@ -16,11 +16,11 @@ import torch
 from .. import config
 
 
-def _is_sparse(data):
+def is_sparse(data):
     return hasattr(data, "tocsr") and hasattr(data, "nnz")
 
 
-def _is_pandas(data):
+def is_pandas(data):
     return type(data).__module__.split(".")[0] == "pandas"
 
 
@@ -38,7 +38,7 @@ def to_array(data, what):
     Raises:
         ValueError: for strings/objects, NaN or inf values, or empty data.
     """
-    if _is_sparse(data):
+    if is_sparse(data):
         csr = data.tocsr().astype(np.float32)
         csr.sort_indices()
         _check_finite(csr.data, what)
@@ -48,7 +48,7 @@ def to_array(data, what):
     if isinstance(data, torch.Tensor):
         tensor = data.detach().cpu()
     else:
-        if _is_pandas(data):
+        if is_pandas(data):
             data = data.to_numpy()
         array = np.asarray(data)
         if array.dtype.kind in "OUS":
@@ -164,7 +164,7 @@ class ArrayBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.device = config.device()
-        self._sparse = [_is_sparse(a) for a in self.arrays]
+        self._sparse = [is_sparse(a) for a in self.arrays]
         # Dense arrays move to the device once; sparse ones batch by batch.
         self._on_device = [
             None if sparse else a.to(self.device, non_blocking=True)

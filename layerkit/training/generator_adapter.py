@@ -15,13 +15,14 @@ import torch
 
 from .. import config
 from ..utils.sequence import Sequence
+from .data_adapter import is_pandas, is_sparse
 
 
 def is_batch_source(x):
     """True for data that yields whole batches (not an in-memory array)."""
-    if isinstance(x, (np.ndarray, torch.Tensor, list, tuple, dict)) or hasattr(x, "tocsr"):
+    if isinstance(x, (np.ndarray, torch.Tensor, list, tuple, dict)) or is_sparse(x):
         return False
-    if type(x).__module__.split(".")[0] == "pandas":
+    if is_pandas(x):
         return False
     return (isinstance(x, Sequence) or hasattr(x, "__next__")
             or isinstance(x, (torch.utils.data.Dataset, torch.utils.data.DataLoader))
