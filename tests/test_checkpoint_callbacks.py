@@ -15,6 +15,7 @@ from layerkit import layers, models
 from layerkit.callbacks.backup_and_restore import BackupAndRestore
 from layerkit.callbacks.callback import Callback
 from layerkit.callbacks.model_checkpoint import ModelCheckpoint
+from layerkit.saving import checkpoint as checkpoint_module
 from layerkit.saving import load_model
 
 X = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
@@ -59,14 +60,15 @@ def test_save_best_only_with_template_and_messages(tmp_path, capsys):
     assert checkpoint.best == 0.4
 
 
-def test_mode_auto_maximises_accuracy_and_initial_threshold(tmp_path):
+def test_mode_auto_maximises_accuracy_and_initial_threshold(tmp_path, monkeypatch):
     script = Script("val_acc", [0.5, 0.7, 0.6, 0.8])
     path = tmp_path / "best.keras"
     checkpoint = ModelCheckpoint(str(path), monitor="val_acc", save_best_only=True,
                                  initial_value_threshold=0.65)
     model = _model()
     saves = []
-    model.save = lambda p, **kw: saves.append(os.path.basename(p))
+    monkeypatch.setattr(checkpoint_module, "save",
+                        lambda model, p, write: saves.append(os.path.basename(p)))
     model.fit(X, Y, epochs=4, verbose=0, callbacks=[script, checkpoint])
     assert checkpoint.monitor_op == "max" and saves == ["best.keras", "best.keras"]
     assert checkpoint.best == 0.8
@@ -272,11 +274,11 @@ def test_corrupt_generator_state_in_backup_is_a_value_error(tmp_path):
     with open(backup_dir / "training_metadata.json") as handle:
         name = json.load(handle)["file"]
     with h5py.File(backup_dir / name, "r+") as handle:
-        del handle["rng_state/torch"]
-        handle["rng_state/torch"] = np.zeros(7, dtype=np.uint8)
+        del handle["resume_state/rng/torch"]
+        handle["resume_state/rng/torch"] = np.zeros(7, dtype=np.uint8)
     with pytest.raises(ValueError, match="invalid random generator state.*delete the backup"):
         _shuffled_fit(str(backup_dir))
     with h5py.File(backup_dir / name, "r+") as handle:
-        del handle["rng_state/numpy"]
-    with pytest.raises(ValueError, match="missing HDF5 dataset '/rng_state/numpy'"):
+        del handle["resume_state/rng/numpy"]
+    with pytest.raises(ValueError, match="missing HDF5 dataset '/resume_state/rng/numpy'"):
         _shuffled_fit(str(backup_dir))

@@ -1,22 +1,22 @@
 """BackupAndRestore: resume an interrupted `fit` exactly where its last backup stands.
 
-Who owns what: this callback writes and reads the backup; `fit` reads
-`model._resume_epoch` right after `on_train_begin` and starts its epoch loop there.
+Who owns what: this callback writes and reads the backup; the place in training travels
+as a `training.resume.ResumePoint`, which `fit` reads as `model._resume_point` right after
+`on_train_begin`.
 
 Files in `backup_dir` (each written atomically, in this order, so a process killed at any
 instant leaves a consistent backup):
 - `ckpt-<tag>.weights.h5`: weights and optimizer state in Keras 3's layout, plus the group
-  `rng_state` (`saving.rng_state`: Python, NumPy, torch, CUDA and seeded-layer generator
-  states as plain numeric datasets, no pickle);
-- `training_metadata.json`: `{"epoch": <epoch to start>, "file": "ckpt-<tag>.weights.h5"}`,
-  replaced only once the file it names is complete; older backup files are then removed.
+  `resume_state` (epoch, batches done, generator states and, inside an epoch, the
+  epoch-start generators and the running loss/metric sums; plain numeric datasets);
+- `training_metadata.json`: `{"epoch": <epoch>, "step": <batches done in it>, "file":
+  "ckpt-<tag>.weights.h5"}`, replaced only once the file it names is complete; older
+  backup files are then removed.
 
-Exactness: a backup made at an epoch end holds the generator states at that instant, and
-nothing draws random numbers between it and the next epoch's shuffle, so a resumed run
-draws the same permutations and Dropout masks and ends bitwise identical (on CPU) to an
-uninterrupted one. A mid-epoch backup (`save_freq=N`) cannot be exact: `fit` cannot yet
-start an epoch at a given batch, so the restart repeats the interrupted epoch from the
-weights of that backup, with the generator states of that epoch's start (same shuffle).
+Exactness: on CPU a resumed run ends bitwise identical to an uninterrupted one, for
+backups at epoch ends and every N batches (`save_freq=N`) alike, when the data are arrays
+or a Sequence (see `training.resume`). Other callbacks' own state (EarlyStopping's
+patience counter, ReduceLROnPlateau's wait) is not part of the backup, as in Keras.
 """
 
 import json
@@ -33,9 +33,8 @@ class BackupAndRestore(Callback):
 
     Args:
         backup_dir: folder for the backup (created when needed; use one per training run).
-        save_freq: 'epoch' (a resumed run ends bitwise identical to an uninterrupted one
-            on CPU), or an int N: also back up every N batches (a restart then repeats the
-            interrupted epoch, with its shuffle, from the weights of its last backup).
+        save_freq: 'epoch', or an int N: also back up every N batches. Either way a
+            resumed run ends bitwise identical to an uninterrupted one on CPU.
         delete_checkpoint: remove the backup when `fit` finishes normally.
 
     Example:
@@ -74,8 +73,9 @@ class BackupAndRestore(Callback):
 
         path = os.path.join(self.backup_dir, metadata["file"])
         load_weights(self.model, path)
-        _restore_generators(self.model, path)
-        self.model._resume_epoch = metadata["epoch"]
+        point = _read_point(path)
+        point.start(self.model, path)
+        self.model._resume_point = point
 
     def _read_metadata(self):
         if not os.path.exists(self._metadata_path):
@@ -101,26 +101,29 @@ class BackupAndRestore(Callback):
             self._epoch_rng = rng_state.capture(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        from ..saving import rng_state
+        from ..training.resume import ResumePoint
 
-        self._backup(epoch + 1, f"{epoch + 1}", rng_state.capture(self.model))
+        self._backup(ResumePoint.capture(self.model, epoch + 1), f"{epoch + 1}")
 
     def _count_batch(self, batch, logs=None):
+        from ..training.resume import ResumePoint
+
         self._batches += 1
         if self._batches >= self.save_freq:
             self._batches = 0
-            self._backup(self._current_epoch, f"{self._current_epoch}-{batch + 1}",
-                         self._epoch_rng)
+            point = ResumePoint.capture(self.model, self._current_epoch, batch + 1,
+                                        self._epoch_rng)
+            self._backup(point, f"{self._current_epoch}-{batch + 1}")
 
-    def _backup(self, next_epoch, tag, rng):
+    def _backup(self, point, tag):
         from ..saving.atomic import atomic_write
 
         os.makedirs(self.backup_dir, exist_ok=True)
         name = f"ckpt-{tag}.weights.h5"
         with atomic_write(os.path.join(self.backup_dir, name)) as tmp:
-            _write_backup(self.model, tmp, rng)
+            _write_backup(self.model, tmp, point)
         with atomic_write(self._metadata_path, "w") as handle:
-            json.dump({"epoch": next_epoch, "file": name}, handle)
+            json.dump({"epoch": point.epoch, "step": point.step, "file": name}, handle)
         self._remove_weights(keep=name)
 
     def _remove_weights(self, keep=None):
@@ -137,29 +140,31 @@ class BackupAndRestore(Callback):
         self._remove_weights()
 
 
-def _write_backup(model, path, rng):
-    """Writes weights, optimizer state and generator states to the HDF5 file `path`."""
+def _write_backup(model, path, point):
+    """Writes weights, optimizer state and the resume point to the HDF5 file `path`."""
     import h5py
 
-    from ..saving import keras_zip, rng_state
+    from ..saving import keras_zip
+    from ..training.resume import GROUP
 
     with h5py.File(path, "w") as handle:
         keras_zip.write_weights(handle, model, include_optimizer=model.optimizer is not None)
-        rng_state.write(handle.create_group("rng_state"), rng)
+        point.write(handle.create_group(GROUP))
 
 
-def _restore_generators(model, path):
-    """Sets the generators saved in the backup `path` (backups without them are skipped)."""
-    from ..saving import h5_format, rng_state
+def _read_point(path):
+    """The resume point saved in the backup `path`."""
+    from ..saving import h5_format
+    from ..training.resume import GROUP, read_point
 
     handle, size = h5_format.open_file(path, path)
     try:
         with handle:
-            reader = h5_format.Reader(handle, size, path)
-            group = reader.group(handle, "rng_state", required=False)
-            state = None if group is None else rng_state.read(reader, group)
+            point = read_point(h5_format.Reader(handle, size, path), handle)
     except (KeyError, OSError, TypeError, AttributeError) as error:
-        raise ValueError(f"{path}: cannot read the generator states ({type(error).__name__}: "
+        raise ValueError(f"{path}: cannot read the resume state ({type(error).__name__}: "
                          f"{error}); delete the backup folder to start over") from None
-    if state is not None:
-        rng_state.restore(state, model, path)
+    if point is None:
+        raise ValueError(f"{path}: the backup has no '{GROUP}' group (written by another "
+                         "program?); delete the backup folder to start over")
+    return point

@@ -1,6 +1,14 @@
-"""ModelCheckpoint: save the model (or its weights) every epoch, every N batches, or when best."""
+"""ModelCheckpoint: save the model (or its weights) every epoch, every N batches, or when best.
+
+Full-model files also carry where training stood (`training.resume`: epoch, batches done,
+generator states, running sums) in a group Keras ignores, so that
+`load_weights_on_restart=True` resumes an interrupted `fit` exactly from the newest file.
+"""
 
 import numbers
+import os
+import re
+import string
 import warnings
 
 from .monitor import MonitorCallback
@@ -26,6 +34,12 @@ class ModelCheckpoint(MonitorCallback):
         save_freq: 'epoch', or an int: save after every that many training batches.
         initial_value_threshold: the best value to beat at the start (default ±inf).
         period: tf.keras 1.x/2.0 spelling: save every `period` epochs.
+        load_weights_on_restart: at the start of `fit`, load the most recently modified
+            file matching `filepath` (tf.keras 2.0's rule). A full-model file saved by
+            layerkit also restores the optimizer state, the epoch (and batch) it was saved
+            at and the generator states, so training continues exactly as if it had never
+            stopped (bitwise on CPU); a weights-only file or one written by Keras restores
+            the weights only, and `fit` starts at `initial_epoch`.
 
     Raises:
         ValueError: for an extension layerkit cannot save, or an invalid save_freq.
@@ -36,10 +50,12 @@ class ModelCheckpoint(MonitorCallback):
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch", options=None,
-                 initial_value_threshold=None, period=None, **kwargs):
+                 initial_value_threshold=None, period=None, load_weights_on_restart=False,
+                 **kwargs):
         super().__init__(monitor=monitor, mode=mode)
-        if kwargs.keys() - {"load_weights_on_restart"}:
+        if kwargs:
             raise TypeError(f"ModelCheckpoint: unexpected arguments {sorted(kwargs)}")
+        self.load_weights_on_restart = bool(load_weights_on_restart)
         self.filepath = _check_path(filepath, save_weights_only)
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
@@ -58,6 +74,7 @@ class ModelCheckpoint(MonitorCallback):
         self._epochs_since_save = 0
         self._batches_since_save = 0
         self._current_epoch = 0
+        self._epoch_rng = None
         if save_freq != "epoch":  # only then does fit need batch logs (they cost a sync)
             self.on_train_batch_end = self._count_batch
 
@@ -68,9 +85,30 @@ class ModelCheckpoint(MonitorCallback):
 
     def on_train_begin(self, logs=None):
         self._reset_monitor()
+        if self.load_weights_on_restart:
+            path = latest_matching(self.filepath)
+            if path is not None:
+                self._restore(path)
+
+    def _restore(self, path):
+        """Loads `path`; resumes at its saved place when it carries one."""
+        if self.save_weights_only:
+            self.model.load_weights(path)
+            return
+        from ..saving import checkpoint
+        from ..training.resume import read_point
+
+        point = checkpoint.restore(self.model, path, read_point)
+        if point is not None:
+            point.start(self.model, path)
+            self.model._resume_point = point
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
+        if self.save_freq != "epoch" and not self.save_weights_only:
+            from ..saving import rng_state  # the generators this epoch's shuffle draws from
+
+            self._epoch_rng = rng_state.capture(self.model)
 
     def _count_batch(self, batch, logs=None):
         self._batches_since_save += 1
@@ -101,8 +139,15 @@ class ModelCheckpoint(MonitorCallback):
             self._say(f"Epoch {epoch + 1:05d}: saving model to {filepath}")
         if self.save_weights_only:
             self.model.save_weights(filepath, overwrite=True)
+            return
+        from ..saving import checkpoint
+        from ..training.resume import ResumePoint
+
+        if batch is None:
+            point = ResumePoint.capture(self.model, epoch + 1)
         else:
-            self.model.save(filepath, overwrite=True)
+            point = ResumePoint.capture(self.model, epoch, batch + 1, self._epoch_rng)
+        checkpoint.save(self.model, filepath, point.write)
 
     def _say(self, message):
         if self.verbose > 0:
@@ -122,9 +167,25 @@ class ModelCheckpoint(MonitorCallback):
                 f"Available keys: {sorted(values)}") from None
 
 
-def _check_path(filepath, save_weights_only):
-    import os
+def latest_matching(filepath):
+    """The most recently modified file matching the template `filepath` (tf.keras's rule:
+    on an mtime tie, the greatest name), or None."""
+    folder, template = os.path.split(filepath)
+    folder = folder or "."
+    pattern = re.compile("^" + "".join(
+        re.escape(literal) + (".*" if field is not None else "")
+        for literal, field, _, _ in string.Formatter().parse(template)) + "$")
+    if not os.path.isdir(folder):
+        return None
+    matches = [os.path.join(folder, name) for name in os.listdir(folder)
+               if not name.startswith(".") and pattern.match(name)]
+    if not matches:
+        return None
+    newest = max(os.path.getmtime(path) for path in matches)
+    return max(path for path in matches if os.path.getmtime(path) == newest)
 
+
+def _check_path(filepath, save_weights_only):
     if not isinstance(filepath, (str, os.PathLike)):
         raise ValueError(f"ModelCheckpoint(filepath={filepath!r}): expected a str path")
     filepath = os.fspath(filepath)

@@ -9,8 +9,10 @@ outputs gets one loss per output (a single loss is shared), per-output log keys
 `<output>_loss` / `<output>_<metric>` and a total `loss` = Σ weight · output loss.
 """
 
+import numpy as np
 import torch
 
+from .. import config
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 
@@ -45,6 +47,7 @@ class Compiled:
         for identifier in sum(self._metric_ids + self._weighted_ids, []):
             _check_metric_name(identifier)
         self.metrics = None  # per output: [(metric, weighted), ...], built on the first batch
+        self._shapes = None  # per output: (target shape, output shape) the metrics resolved on
         self._loss_sums = None
         self._seen = 0
 
@@ -90,9 +93,13 @@ class Compiled:
 
     def build(self, y_true, y_pred):
         """Resolves metric identifiers from the first batch's shapes."""
+        self._build_from_shapes([(tuple(yt.shape), tuple(yp.shape))
+                                 for yt, yp in zip(_listed(y_true), _listed(y_pred))])
+
+    def _build_from_shapes(self, shapes_per_output):
         self.metrics = []
-        for i, (yt, yp) in enumerate(zip(_listed(y_true), _listed(y_pred))):
-            shapes = (tuple(yt.shape), tuple(yp.shape))
+        self._shapes = [tuple(map(tuple, shapes)) for shapes in shapes_per_output]
+        for i, shapes in enumerate(self._shapes):
             entries = [(metrics_module.resolve(m, *shapes), False) for m in self._metric_ids[i]]
             entries += [(metrics_module.resolve(m, *shapes), True)
                         for m in self._weighted_ids[i]]
@@ -137,6 +144,53 @@ class Compiled:
             for metric, _ in entries:
                 metric.reset_state()
 
+    def running_state(self):
+        """The running sums as numpy arrays: what a resume in mid-epoch must restore.
+
+        Returns:
+            {'seen': ..., 'loss_sums': ..., 'shape_true_<i>' / 'shape_pred_<i>': the shapes
+            output i's metrics resolved on, 'metric_<i>_<j>_<state>': accumulators}; only
+            'seen' before the first batch.
+        """
+        state = {"seen": np.asarray(self._seen, dtype=np.int64)}
+        if self._loss_sums is not None:
+            state["loss_sums"] = self._loss_sums.cpu().numpy()
+        for i, (true_shape, pred_shape) in enumerate(self._shapes or []):
+            state[f"shape_true_{i}"] = np.asarray(true_shape, dtype=np.int64)
+            state[f"shape_pred_{i}"] = np.asarray(pred_shape, dtype=np.int64)
+        for i, entries in enumerate(self.metrics or []):
+            for j, (metric, _) in enumerate(entries):
+                for name in metric._state_names:
+                    state[f"metric_{i}_{j}_{name}"] = getattr(metric, name).cpu().numpy()
+        return state
+
+    def restore_running_state(self, state, where="the checkpoint"):
+        """Sets the running sums to a `running_state()` snapshot (metrics built as saved).
+
+        Raises:
+            ValueError: when the snapshot does not fit these losses and metrics.
+        """
+        self.reset()
+        self._seen = int(state["seen"])
+        device = config.device()
+        if "loss_sums" in state:
+            sums = torch.as_tensor(state["loss_sums"], dtype=torch.float64, device=device)
+            expected = 1 + (len(self.output_names) if self.multi else 0)
+            if tuple(sums.shape) != (expected,):
+                raise ValueError(f"{where}: running loss sums of shape {tuple(sums.shape)}; "
+                                 f"this model needs ({expected},)")
+            self._loss_sums = sums
+        if "shape_true_0" in state and self.metrics is None:
+            self._build_from_shapes([
+                (tuple(int(d) for d in state[f"shape_true_{i}"]),
+                 tuple(int(d) for d in state[f"shape_pred_{i}"]))
+                for i in range(len(self.output_names))])
+        for i, entries in enumerate(self.metrics or []):
+            for j, (metric, _) in enumerate(entries):
+                for name in metric._state_names:
+                    _restore_accumulator(metric, name, state.get(f"metric_{i}_{j}_{name}"),
+                                         device, where)
+
     def metric_names(self):
         if self.metrics is None:
             return []
@@ -167,6 +221,15 @@ def _check_metric_name(identifier):
     """Unknown metric names fail at compile, before any step changes the weights."""
     if isinstance(identifier, str) and identifier.lower() not in _SHAPE_RESOLVED:
         metrics_module.get(identifier)
+
+
+def _restore_accumulator(metric, name, value, device, where):
+    current = getattr(metric, name)
+    if value is None or tuple(np.shape(value)) != tuple(current.shape):
+        raise ValueError(f"{where}: the running state of metric {metric.name!r} ({name}) is "
+                         f"{'missing' if value is None else np.shape(value)}; expected shape "
+                         f"{tuple(current.shape)}")
+    setattr(metric, name, torch.as_tensor(value, dtype=current.dtype, device=device))
 
 
 def _listed(value):

@@ -228,14 +228,15 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     model.stop_training = False
     with _numerics(model):
         cbs.on_train_begin()
-        # A callback that restored a backup (BackupAndRestore) says where to resume.
-        resume = getattr(model, "_resume_epoch", None)
-        if resume is not None:
-            initial_epoch, model._resume_epoch = resume, None
+        # A callback that restored a checkpoint says where to resume (see training.resume).
+        point = getattr(model, "_resume_point", None)
+        if point is not None:
+            initial_epoch, model._resume_point = point.epoch, None
         logs = {}
         for epoch in range(initial_epoch, epochs):
-            logs = _train_epoch(model, epoch, stream(), cbs, hooks,
-                                getattr(train, "class_weight", None))
+            logs = _train_epoch(model, epoch, stream, cbs, hooks,
+                                getattr(train, "class_weight", None),
+                                point if epoch == initial_epoch else None)
             train.on_epoch_end()
             if val is not None and _should_validate(epoch, validation_freq):
                 val_logs = _test_loop(model, val, cbs, hooks, validation_steps)
@@ -275,10 +276,11 @@ def _should_validate(epoch, validation_freq):
     return (epoch + 1) in validation_freq
 
 
-def _train_epoch(model, epoch, batches, cbs, hooks, class_weight=None):
+def _train_epoch(model, epoch, stream, cbs, hooks, class_weight=None, point=None):
     model.compiled.reset()
     cbs.on_epoch_begin(epoch)
-    for step, (xb, yb, swb) in enumerate(batches):
+    batches, first = _epoch_batches(model, stream, point)
+    for step, (xb, yb, swb) in enumerate(batches, first):
         if class_weight:
             swb = _class_weights(yb, class_weight, swb)
         if hooks.train_begin:
@@ -288,6 +290,18 @@ def _train_epoch(model, epoch, batches, cbs, hooks, class_weight=None):
         if model.stop_training:
             break
     return model._running_logs()
+
+
+def _epoch_batches(model, stream, point):
+    """(batches, index of the first): all of the epoch's, or in an epoch resumed at
+    `point.step`, the rest, after the shuffle and the skipped batches drew what they draw."""
+    batches = iter(stream())
+    if point is None or not point.step:
+        return batches, 0
+    for _ in itertools.islice(batches, point.step):
+        pass
+    point.continue_epoch(model)
+    return batches, point.step
 
 
 def _test_loop(model, source, cbs, hooks, steps=None):
