@@ -175,3 +175,33 @@ def test_resume_point_round_trip_and_running_sums(tmp_path):
         handle, size = h5_format.open_file(str(tmp_path / "p.h5"), "p.h5")
         with handle:
             read_point(h5_format.Reader(handle, size, "p.h5"), handle)
+
+
+def _fit_sequence(callbacks=()):
+    from layerkit.utils import Sequence
+
+    class Batches(Sequence):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, index):
+            noise = np.random.normal(0, 0.1, size=(8, 5)).astype("float32")  # augmentation
+            return XS[index * 8:(index + 1) * 8] + noise, YS[index * 8:(index + 1) * 8]
+
+    model = _model()
+    history = model.fit(Batches(), epochs=5, shuffle=True, verbose=0,
+                        callbacks=list(callbacks))
+    return model, history
+
+
+def test_sequence_with_augmentation_resumes_inside_the_epoch_bitwise(tmp_path):
+    reference = _fit_sequence()
+    backup_dir = str(tmp_path / "backup")
+    child = multiprocessing.get_context("fork").Process(
+        target=_fit_sequence, args=([BackupAndRestore(backup_dir, save_freq=2),
+                                     KillAt(2, 2)],), daemon=True)
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    resumed, history = _fit_sequence([BackupAndRestore(backup_dir, save_freq=2)])
+    _assert_same_run(resumed, history, *reference)
