@@ -349,14 +349,8 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
             use_multiprocessing=False, **kwargs):
     """Returns the outputs of `model` on `x` as numpy, computed in batches."""
     _check_kwargs(kwargs, "predict")
-    if is_batch_source(x):
-        source = BatchSource(x, _check_batch_size(batch_size), steps=steps, workers=workers,
-                             use_multiprocessing=use_multiprocessing)
-        preflight(model, source.peek()[0])
-    else:
-        x = to_arrays(x, model.input_names, "x")
-        preflight(model, x)
-        source = ArrayBatches(x, batch_size=_check_batch_size(batch_size))
+    source = _source(model, x, None, None, _check_batch_size(batch_size), steps=steps,
+                     workers=workers, use_multiprocessing=use_multiprocessing, needs_y=False)
     batches = source.epoch()
     if steps is not None and isinstance(source, ArrayBatches):
         batches = itertools.islice(batches, steps)
