@@ -10,6 +10,7 @@ The plain loop uses nn.Conv2d (NCHW) / nn.Embedding + nn.LSTM directly.
 
     python benchmarks/bench_layers.py            # both, 3 epochs each
     python benchmarks/bench_layers.py --only W5
+    python benchmarks/bench_layers.py --in-process W4 150 6   # same-process ratio
 """
 
 import os
@@ -134,8 +135,10 @@ def _torch_model(name):
     return LSTMNet()
 
 
-def run_torch(name, x, y, epochs):
-    """The hand-written loop: tensors preloaded, batches from a permutation, torch.optim."""
+def _torch_epoch_fn(name, x, y):
+    """The hand-written loop: tensors preloaded, batches from a permutation, torch.optim.
+
+    Returns a function that trains one epoch and returns the epoch's accuracy."""
     import torch
     from torch import nn
 
@@ -149,9 +152,9 @@ def run_torch(name, x, y, epochs):
     else:
         loss_fn, y = nn.BCEWithLogitsLoss(), torch.from_numpy(y)
         correct = lambda z, t: ((z[:, 0] > 0).float() == t).float().sum()  # noqa: E731
-    bs, n, times = WORKLOADS[name]["bs"], len(x), []
-    for _ in range(epochs):
-        start = time.perf_counter()
+    bs, n = WORKLOADS[name]["bs"], len(x)
+
+    def epoch():
         perm, loss_sum, hits = torch.randperm(n), torch.zeros(()), torch.zeros(())
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
@@ -164,13 +167,60 @@ def run_torch(name, x, y, epochs):
             with torch.no_grad():
                 loss_sum += loss.detach() * len(idx)
                 hits += correct(z.detach(), yb)
-        metric = float(hits) / n
+        return float(hits) / n
+
+    return epoch
+
+
+def run_torch(name, x, y, epochs):
+    """The plain PyTorch loop's epoch seconds and final accuracy (see `_torch_epoch_fn`)."""
+    epoch, times = _torch_epoch_fn(name, x, y), []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        metric = epoch()
         times.append(time.perf_counter() - start)
     return times, metric
+
+
+def in_process(name, steps, rounds):
+    """Same-process ratio, robust to a shared machine: layerkit `fit` epochs and torch-loop
+    epochs of `steps` batches alternate (order flipping each round), after one warm-up
+    epoch each; the load of the moment then hits both. Prints per-round and median ratios.
+    """
+    import statistics
+
+    from layerkit import config
+
+    x, y = make_data(name)
+    n = min(len(x), steps * WORKLOADS[name]["bs"])
+    x, y, steps = x[:n], y[:n], -(-n // WORKLOADS[name]["bs"])
+    model, loss = _layerkit_model(name)
+    model.compile("rmsprop", loss, metrics=["acc"])
+    lk = lambda: model.fit(x, y, batch_size=WORKLOADS[name]["bs"], epochs=1,  # noqa: E731
+                           verbose=0).history["acc"][-1]
+    runners = {"layerkit": lk, "torch": _torch_epoch_fn(name, x, y)}
+    times = {r: [] for r in runners}
+    for r in runners.values():
+        r()  # warm-up
+    for i in range(rounds):
+        for r in sorted(runners, reverse=bool(i % 2)):
+            start = time.perf_counter()
+            runners[r]()
+            times[r].append(time.perf_counter() - start)
+    ratios = [a / b for a, b in zip(times["layerkit"], times["torch"])]
+    t, lkt = statistics.median(times["torch"]), statistics.median(times["layerkit"])
+    print(f"{name} in-process, {steps} steps x {rounds} rounds, "
+          f"flush_denormal={config.flush_denormal()!r}: torch {1000 * t / steps:.2f} ms/step, "
+          f"layerkit {1000 * lkt / steps:.2f} ms/step, layerkit / torch {lkt / t:.2f}x "
+          f"(per round {' '.join(f'{r:.2f}' for r in ratios)})", flush=True)
 
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import harness
 
-    harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS, _ftz_row)
+    if "--in-process" in sys.argv:  # python bench_layers.py --in-process W4 [steps] [rounds]
+        args = sys.argv[sys.argv.index("--in-process") + 1:] + [None, None]
+        in_process(args[0] or "W4", int(args[1] or 150), int(args[2] or 6))
+    else:
+        harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS, _ftz_row)
