@@ -77,6 +77,15 @@ def run_layerkit_ftz_flipped(name, x, y, epochs):
     return run_layerkit(name, x, y, epochs)
 
 
+IN_PROCESS = {"W4": (150, 6), "W5": (40, 6)}  # steps per epoch, rounds
+
+
+def _extra_rows(name, results, measure):
+    """The flush-to-zero-flipped row, then the same-process layerkit / loop ratio."""
+    _ftz_row(name, results, measure)
+    in_process(name, *IN_PROCESS[name])
+
+
 def _ftz_row(name, results, measure):
     r = measure("layerkit-ftz-flipped")
     t, k = results["torch"]["median"], results["keras"]["median"]
@@ -223,4 +232,4 @@ if __name__ == "__main__":
         args = sys.argv[sys.argv.index("--in-process") + 1:] + [None, None]
         in_process(args[0] or "W4", int(args[1] or 150), int(args[2] or 6))
     else:
-        harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS, _ftz_row)
+        harness.main(sys.modules[__name__], os.path.abspath(__file__), WORKLOADS, _extra_rows)

@@ -83,6 +83,16 @@ def reference():
     return _fit()
 
 
+def test_sigkilled_run_resumes_from_the_epoch_backup_bitwise(tmp_path, reference):
+    backup_dir = str(tmp_path / "backup")
+    _killed([BackupAndRestore(backup_dir)])
+    with open(os.path.join(backup_dir, "training_metadata.json")) as handle:
+        metadata = json.load(handle)
+    assert (metadata["epoch"], metadata["step"]) == (2, 0)  # epochs 1 and 2 backed up
+    resumed, history = _fit([BackupAndRestore(backup_dir)])
+    _assert_same_run(resumed, history, *reference)
+
+
 def test_backup_every_n_batches_resumes_inside_the_epoch_bitwise(tmp_path, reference):
     backup_dir = str(tmp_path / "backup")
     _killed([BackupAndRestore(backup_dir, save_freq=2)])
@@ -205,3 +215,52 @@ def test_sequence_with_augmentation_resumes_inside_the_epoch_bitwise(tmp_path):
     assert child.exitcode == -signal.SIGKILL
     resumed, history = _fit_sequence([BackupAndRestore(backup_dir, save_freq=2)])
     _assert_same_run(resumed, history, *reference)
+
+
+def test_generator_states_round_trip_through_hdf5(tmp_path):
+    import random
+
+    import h5py
+
+    from layerkit.saving import rng_state
+
+    random.seed(5), np.random.seed(5), torch.manual_seed(5)
+    random.gauss(0, 1), np.random.normal()  # leave a cached Gaussian in both
+    state = rng_state.capture()
+    expected = (random.random(), random.gauss(0, 1), np.random.normal(size=3),
+                torch.rand(3))
+    with h5py.File(tmp_path / "rng.h5", "w") as handle:
+        rng_state.write(handle.create_group("rng_state"), state)
+    random.seed(0), np.random.seed(0), torch.manual_seed(0)
+    handle, size = h5_format.open_file(str(tmp_path / "rng.h5"), "rng.h5")
+    with handle:
+        reader = h5_format.Reader(handle, size, "rng.h5")
+        rng_state.restore(rng_state.read(reader, handle["rng_state"]))
+    got = (random.random(), random.gauss(0, 1), np.random.normal(size=3), torch.rand(3))
+    assert got[:2] == expected[:2]
+    assert np.array_equal(got[2], expected[2]) and torch.equal(got[3], expected[3])
+
+
+class Interrupt(Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+
+def test_corrupt_generator_state_in_backup_is_a_value_error(tmp_path):
+    import h5py
+
+    backup_dir = tmp_path / "backup"
+    with pytest.raises(KeyboardInterrupt):
+        _fit([BackupAndRestore(str(backup_dir)), Interrupt()])
+    with open(backup_dir / "training_metadata.json") as handle:
+        name = json.load(handle)["file"]
+    with h5py.File(backup_dir / name, "r+") as handle:
+        del handle["resume_state/rng/torch"]
+        handle["resume_state/rng/torch"] = np.zeros(7, dtype=np.uint8)
+    with pytest.raises(ValueError, match="invalid random generator state.*delete the backup"):
+        _fit([BackupAndRestore(str(backup_dir))])
+    with h5py.File(backup_dir / name, "r+") as handle:
+        del handle["resume_state/rng/numpy"]
+    with pytest.raises(ValueError, match="missing HDF5 dataset '/resume_state/rng/numpy'"):
+        _fit([BackupAndRestore(str(backup_dir))])
