@@ -193,7 +193,7 @@ def _is_keras3_layout(path):
 def _weights_from_keras_zip(model, path, by_name, skip_mismatch):
     if by_name:
         raise ValueError(f"{path}: by_name=True is not supported for .keras files")
-    limit = h5_format.MAX_EXPANSION * os.path.getsize(path) + h5_format.MIN_ALLOWANCE
+    limit = keras_zip.member_limit(path)
     with keras_zip._open_zip(path, path) as archive:
         data = keras_zip._read_member(archive, "model.weights.h5", limit, path)
     handle, size = h5_format.open_file(data, path)

@@ -10,7 +10,6 @@ state, and whatever `read_state(reader, handle)` makes of the group (None withou
 """
 
 import io
-import os
 import zipfile
 
 import h5py
@@ -77,18 +76,13 @@ def restore(model, filepath, read_state):
 
 
 def _restore_zip(model, path, read_state):
-    limit = h5_format.MAX_EXPANSION * os.path.getsize(path) + h5_format.MIN_ALLOWANCE
+    limit = keras_zip.member_limit(path)
     with keras_zip._open_zip(path, path) as archive:
         weights = keras_zip._read_member(archive, "model.weights.h5", limit, path)
         names = archive.namelist()
         state = keras_zip._read_member(archive, MEMBER, limit, path) if MEMBER in names \
             else None
-    where = f"{path}: model.weights.h5"
-    handle, size = h5_format.open_file(weights, where)
-    with handle:
-        reader = h5_format.Reader(handle, size, where)
-        keras_zip.read_weights(reader, model)
-        keras_zip._read_optimizer(reader, model)
+    keras_zip.load_weights(model, weights, where=f"{path}: model.weights.h5")
     if state is None:
         return None
     where = f"{path}: {MEMBER}"

@@ -64,6 +64,11 @@ def write_model(model, path, include_optimizer=True):
 
 
 # ============================================================================== reading
+def member_limit(path):
+    """The most bytes a member of the zip at `path` may expand to (zip-bomb bound)."""
+    return h5_format.MAX_EXPANSION * os.path.getsize(path) + h5_format.MIN_ALLOWANCE
+
+
 def _read_member(archive, name, limit, where):
     try:
         info = archive.getinfo(name)
@@ -98,7 +103,7 @@ def read_model(path, custom_objects=None, compile=True, safe_mode=True, where="f
     """Loads a `.keras` file written by layerkit or Keras 3."""
     from .model_config import model_from_config
 
-    limit = h5_format.MAX_EXPANSION * os.path.getsize(path) + h5_format.MIN_ALLOWANCE
+    limit = member_limit(path)
     with _open_zip(path, where) as archive:
         config_bytes = _read_member(archive, "config.json", min(limit, MAX_CONFIG_BYTES),
                                     where)
@@ -167,7 +172,8 @@ def _read_optimizer(reader, model):
 
 
 def load_weights(model, path, skip_mismatch=False, where="file"):
-    """Loads a Keras 3 `.weights.h5` file (model variables; the optimizer's if compiled)."""
+    """Loads a Keras 3 `.weights.h5` file, a path or its bytes (model variables; the
+    optimizer's if compiled)."""
     handle, size = h5_format.open_file(path, where)
     with handle:
         reader = h5_format.Reader(handle, size, where)

@@ -89,11 +89,11 @@ def read(reader, group):
                          f"({_MT_WORDS},)")
     gauss = python_ds.attrs.get("gauss")
     state = {
-        "python": {"version": _attr_int(python_ds, "version", where),
+        "python": {"version": attr_int(python_ds, "version", where),
                    "words": words, "gauss": None if gauss is None else float(gauss)},
         "numpy": {"algorithm": _attr_text(keys_ds, "algorithm", where), "keys": keys,
-                  "pos": _attr_int(keys_ds, "pos", where),
-                  "has_gauss": _attr_int(keys_ds, "has_gauss", where),
+                  "pos": attr_int(keys_ds, "pos", where),
+                  "has_gauss": attr_int(keys_ds, "has_gauss", where),
                   "cached": float(keys_ds.attrs.get("cached", 0.0))},
         "torch": reader.dataset(group, "torch"),
         "cuda": [], "layers": {},
@@ -110,7 +110,8 @@ def read(reader, group):
     return state
 
 
-def _attr_int(obj, name, where):
+def attr_int(obj, name, where):
+    """The integer attribute `name` of an HDF5 object (ValueError naming it otherwise)."""
     value = obj.attrs.get(name)
     if value is None or np.asarray(value).dtype.kind not in "iu" or np.asarray(value).size != 1:
         raise ValueError(f"{where}: {obj.name} attribute {name!r} must be an integer, "

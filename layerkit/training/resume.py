@@ -17,8 +17,6 @@ function of these generators (a plain Python generator that is consumed, DataLoa
 processes) resume at the same batch index but cannot replay the same data.
 """
 
-import numpy as np
-
 GROUP = "resume_state"
 
 
@@ -110,10 +108,10 @@ def read_point(reader, handle):
 
 
 def _attr_count(group, name, where):
-    value = group.attrs.get(name)
-    array = np.asarray(value) if value is not None else None
-    if array is None or array.dtype.kind not in "iu" or array.size != 1 or \
-            int(array.reshape(())) < 0:
+    from ..saving import rng_state
+
+    value = rng_state.attr_int(group, name, where)
+    if value < 0:
         raise ValueError(f"{where}: {group.name} attribute {name!r} must be a non-negative "
                          f"integer, received {value!r}")
-    return int(array.reshape(()))
+    return value
