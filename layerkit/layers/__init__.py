@@ -1,5 +1,11 @@
 """Layers: the Layer contract and the layer families (one public class per file)."""
 
+from .activations.elu import ELU as ELU
+from .activations.leaky_relu import LeakyReLU as LeakyReLU
+from .activations.prelu import PReLU as PReLU
+from .activations.relu import ReLU as ReLU
+from .activations.softmax import Softmax as Softmax
+from .activations.thresholded_relu import ThresholdedReLU as ThresholdedReLU
 from .convolutional.conv1d import Conv1D as Conv1D
 from .convolutional.conv2d import Conv2D as Conv2D
 from .convolutional.conv2d_transpose import Conv2DTranspose as Conv2DTranspose

@@ -16,7 +16,7 @@ _LAYER_PACKAGES = (
     "layerkit.layers", "layerkit.layers.core", "layerkit.layers.convolutional",
     "layerkit.layers.pooling", "layerkit.layers.normalization",
     "layerkit.layers.regularization", "layerkit.layers.reshaping",
-    "layerkit.layers.merging", "layerkit.layers.rnn",
+    "layerkit.layers.merging", "layerkit.layers.rnn", "layerkit.layers.activations",
 )
 
 _CACHE = {}
