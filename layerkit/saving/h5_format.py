@@ -19,6 +19,7 @@ import os
 
 import h5py
 import numpy as np
+import torch
 
 from . import training_state
 from .weights_layout import legacy_layers, parameter_names
@@ -52,6 +53,28 @@ class Reader:
         return self.read(self._child(parent, name, h5py.Dataset, True), name)
 
     def read(self, dataset, name):
+        self._charge(dataset, name)
+        return np.asarray(dataset[()])
+
+    def read_into(self, dataset, name, param):
+        """Reads the numeric dataset `name` straight into the tensor `param`, in place.
+
+        A contiguous CPU tensor receives the bytes directly (HDF5 converts the dtype), so
+        loading a model's weights never holds a second copy of them.
+        """
+        self._charge(dataset, name)
+        target = param.detach()
+        if target.numel() == 0:
+            return
+        if target.device.type == "cpu" and target.is_contiguous():
+            dataset.read_direct(target.numpy())
+            return
+        with torch.no_grad():
+            target.copy_(torch.as_tensor(np.asarray(dataset[()])))
+
+    def _charge(self, dataset, name, charge=True):
+        """Checks that `dataset` is numeric and fits the read allowance, then charges it
+        (unless `charge` is False: a check before reading)."""
         dtype = dataset.dtype
         if dtype.kind not in "fiub" or dtype.itemsize > 16:
             raise ValueError(f"{self.where}: dataset {name!r} has non-numeric type {dtype}")
@@ -60,8 +83,8 @@ class Reader:
             raise ValueError(
                 f"{self.where}: dataset {name!r} declares shape {dataset.shape} "
                 f"({size} bytes), more than the file can hold; the file is malformed")
-        self.left -= size
-        return np.asarray(dataset[()])
+        if charge:
+            self.left -= size
 
     def _child(self, parent, name, kind, required):
         if not isinstance(name, str) or not name:
@@ -260,43 +283,65 @@ def load_weights(model, source, by_name=False, skip_mismatch=False, where="file"
 
 
 def _saved_layers(reader, root):
-    """`[(layer name, [arrays])]` from a Keras 2 layout group."""
+    """`[(layer name, [(weight name, h5py.Dataset)])]` from a Keras 2 layout group.
+
+    Only metadata is read here; `load_weight_groups` reads the data once all shapes fit.
+    """
     names = reader.strings(root, "layer_names")
     saved = []
     for name in names:
         group = reader.group(root, name)
         weight_names = reader.strings(group, "weight_names", required=False)
-        saved.append((name, [reader.dataset(group, w) for w in weight_names]))
+        datasets = [(w, reader._child(group, w, h5py.Dataset, True)) for w in weight_names]
+        for weight_name, dataset in datasets:
+            reader._charge(dataset, weight_name, charge=False)
+        saved.append((name, datasets))
     return saved
 
 
 def load_weight_groups(reader, root, model, by_name=False, skip_mismatch=False):
     """Sets the model's weights from `root` (tf.keras 2.x / Keras 3 legacy layout).
 
+    Every layer's group, weight count and shape is checked before any weight changes, so a
+    wrong file leaves the model as it was; the data then streams from the file into the
+    parameters (no second copy of the weights in memory).
+
     Raises:
-        ValueError: for missing groups, wrong counts or shapes (unless skip_mismatch).
+        ValueError: for missing groups, wrong counts or shapes (unless skip_mismatch),
+            naming the layer.
     """
     saved = _saved_layers(reader, root)
     layers = [layer for layer in model.layers if layer._ordered_weights()]
     if by_name:
         by = {layer.name: layer for layer in model.layers}
-        pairs = [(by[name], arrays, name) for name, arrays in saved if name in by]
+        pairs = [(by[name], datasets, name) for name, datasets in saved if name in by]
     else:
-        saved = [(name, arrays) for name, arrays in saved if arrays]
+        saved = [(name, datasets) for name, datasets in saved if datasets]
         if len(saved) != len(layers):
-            raise ValueError(
-                f"{reader.where}: the file holds weights for {len(saved)} layers "
-                f"{[n for n, _ in saved][:10]}, but the model has {len(layers)} layers with "
-                f"weights {[l.name for l in layers][:10]}; use by_name=True to match by name")
-        pairs = [(layer, arrays, name) for layer, (name, arrays) in zip(layers, saved)]
-    for layer, arrays, name in pairs:
-        _set_layer(layer, arrays, name, skip_mismatch, reader.where)
+            raise ValueError(_count_mismatch(reader.where, [n for n, _ in saved],
+                                             [layer.name for layer in layers]))
+        pairs = [(layer, datasets, name) for layer, (name, datasets) in zip(layers, saved)]
+    checked = [(layer.name, layer._ordered_weights(), datasets)
+               for layer, datasets, name in pairs
+               if check_shapes(layer._ordered_weights(), [d for _, d in datasets],
+                               f"layer {layer.name!r}", skip_mismatch, reader.where,
+                               f"the file's layer {name!r}")]
+    for layer_name, params, datasets in checked:
+        for param, (weight_name, dataset) in zip(params, datasets):
+            reader.read_into(dataset, f"{layer_name}/{weight_name}", param)
 
 
-def _set_layer(layer, arrays, name, skip_mismatch, where):
-    if check_shapes(layer._ordered_weights(), arrays, f"layer {layer.name!r}",
-                    skip_mismatch, where, f"the file's layer {name!r}"):
-        layer.set_weights(arrays)
+def _count_mismatch(where, saved_names, model_names):
+    """The message for a file with another number of weighted layers, naming the first
+    layer where file and model part ways."""
+    first = next((i for i, (a, b) in enumerate(zip(saved_names, model_names)) if a != b),
+                 min(len(saved_names), len(model_names)))
+    file_has = repr(saved_names[first]) if first < len(saved_names) else "nothing more"
+    model_has = repr(model_names[first]) if first < len(model_names) else "nothing more"
+    return (f"{where}: the file holds weights for {len(saved_names)} layers, but the model "
+            f"has {len(model_names)} layers with weights; they first differ at position "
+            f"{first}: the model's layer {model_has}, the file's {file_has}. Check that the "
+            "file belongs to this architecture, or use by_name=True to match by name")
 
 
 def check_shapes(params, arrays, what, skip_mismatch, where, source="the file"):

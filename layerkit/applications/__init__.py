@@ -1,0 +1,15 @@
+"""Keras's applications: ImageNet convnets with Keras's architecture, names and weights.
+
+    from layerkit.applications import VGG16
+    conv_base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
+
+Each network lives under Keras's module path (`applications.vgg16`, `applications.resnet50`,
+...) with its `preprocess_input` and `decode_predictions`; `weights='imagenet'` reads
+Keras's own files from Keras's cache (`~/.keras/models`, `$KERAS_HOME/models`).
+"""
+
+from . import imagenet_utils as imagenet_utils
+from . import vgg16 as vgg16
+from . import vgg19 as vgg19
+from .vgg16 import VGG16 as VGG16
+from .vgg19 import VGG19 as VGG19
