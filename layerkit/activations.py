@@ -24,18 +24,8 @@ import types
 import torch
 import torch.nn.functional as F
 
-from layerkit import config
 from layerkit.utils.registry import resolve
-
-
-def _as_tensor(x):
-    """Converts array-likes to a tensor; Python/NumPy numbers that are not float become floatx."""
-    if isinstance(x, torch.Tensor):
-        return x
-    x = torch.as_tensor(x)
-    if not (x.is_floating_point() or x.is_complex()):
-        x = x.to(config.floatx_dtype())
-    return x
+from layerkit.utils.tensors import as_tensor as _as_tensor
 
 
 def linear(x):

@@ -21,6 +21,7 @@ import torch
 from layerkit import config
 from layerkit.utils.registry import resolve
 from layerkit.utils.registry import serialize as registry_serialize
+from layerkit.utils.tensors import as_tensor
 
 
 def _dims(axis):
@@ -45,6 +46,7 @@ class Constraint:
         Returns:
             A tensor of `w`'s shape.
         """
+        w = as_tensor(w)
         return w
 
     def get_config(self):
@@ -84,6 +86,7 @@ class MaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
+        w = as_tensor(w)
         norms = _norms(w, self.axis)
         desired = torch.clamp(norms, 0, self.max_value)
         return w * (desired / (config.epsilon() + norms))
@@ -96,6 +99,7 @@ class NonNeg(Constraint):
     """Replaces negative weights with 0."""
 
     def __call__(self, w):
+        w = as_tensor(w)
         return torch.clamp(w, min=0)
 
 
@@ -110,6 +114,7 @@ class UnitNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
+        w = as_tensor(w)
         return w / (config.epsilon() + _norms(w, self.axis))
 
     def get_config(self):
@@ -136,6 +141,7 @@ class MinMaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
+        w = as_tensor(w)
         norms = _norms(w, self.axis)
         clipped = torch.clamp(norms, self.min_value, self.max_value)
         desired = self.rate * clipped + (1 - self.rate) * norms

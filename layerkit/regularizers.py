@@ -25,6 +25,7 @@ import torch
 from layerkit import config
 from layerkit.utils.registry import resolve
 from layerkit.utils.registry import serialize as registry_serialize
+from layerkit.utils.tensors import as_tensor
 
 
 def _validate_factor(value, name, who):
@@ -53,6 +54,7 @@ class Regularizer:
         Returns:
             A 0-d tensor of `x`'s dtype.
         """
+        x = as_tensor(x)  # numpy arrays and numbers too, as in Keras
         return torch.zeros((), dtype=x.dtype, device=x.device)
 
     def get_config(self):
@@ -91,6 +93,7 @@ class L1L2(Regularizer):
         self.l2 = _validate_factor(0.0 if l2 is None else l2, "l2", "L1L2")
 
     def __call__(self, x):
+        x = as_tensor(x)  # numpy arrays and numbers too, as in Keras
         penalty = torch.zeros((), dtype=x.dtype, device=x.device)
         if self.l1 != 0.0:
             penalty = penalty + self.l1 * torch.sum(torch.abs(x))
@@ -115,6 +118,7 @@ class L1(Regularizer):
         self.l1 = _validate_factor(0.01 if l1 is None else l1, "l1", "L1")
 
     def __call__(self, x):
+        x = as_tensor(x)  # numpy arrays and numbers too, as in Keras
         return self.l1 * torch.sum(torch.abs(x))
 
     def get_config(self):
@@ -134,6 +138,7 @@ class L2(Regularizer):
         self.l2 = _validate_factor(0.01 if l2 is None else l2, "l2", "L2")
 
     def __call__(self, x):
+        x = as_tensor(x)  # numpy arrays and numbers too, as in Keras
         return self.l2 * torch.sum(torch.square(x))
 
     def get_config(self):
@@ -160,6 +165,7 @@ class OrthogonalRegularizer(Regularizer):
         self.mode = mode
 
     def __call__(self, x):
+        x = as_tensor(x)  # numpy arrays and numbers too, as in Keras
         if x.ndim != 2:
             raise ValueError(
                 f"OrthogonalRegularizer: expected a 2-D weight, received shape {tuple(x.shape)}"

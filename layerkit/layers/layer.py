@@ -26,6 +26,7 @@ from .. import activations, config, constraints, initializers, regularizers
 from ..graph.node import Node, flatten, is_symbolic, map_structure
 from ..graph.shapes import infer_output_shape, is_shape, to_shape_tuple
 from ..graph.symbolic import KerasTensor
+from ..utils import keras1_args
 from ..utils.naming import to_snake_case, unique_name
 
 _KERAS_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
@@ -52,6 +53,8 @@ class Layer(nn.Module):
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__:
             cls.build = _marks_built(cls.__dict__["build"])
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _rejects_keras1_args(cls.__dict__["__init__"], cls.__name__)
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None,
                  **kwargs):
@@ -402,6 +405,22 @@ def _marks_built(build):
         if self._build_input_shape is None:
             self._build_input_shape = args[0] if args else kwargs.get("input_shape")
         return result
+
+    return wrapper
+
+
+def _rejects_keras1_args(init, owner):
+    """Wraps `init` so that Keras 1 argument names (`output_dim=`, `border_mode=`, ...) raise
+    an error naming the Keras 2 argument, before Python's bare "unexpected keyword"."""
+    accepted = frozenset(inspect.signature(init).parameters)
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        if kwargs and not keras1_args.LAYER_NAMES.isdisjoint(kwargs):
+            found = keras1_args.renamed(kwargs, keras1_args.LAYER_ARGS, owner, accepted)
+            if found:
+                raise keras1_args.error(owner, found)
+        init(self, *args, **kwargs)
 
     return wrapper
 

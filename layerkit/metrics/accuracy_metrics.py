@@ -22,10 +22,13 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
         threshold: a prediction counts as positive when strictly above it.
 
     Returns:
-        Float matches, shape of the aligned inputs.
+        Float per-sample accuracy: the mean over the last axis, shape `(batch, ...)`
+        (tf.keras 2.x `metrics.binary_accuracy`: `(N, 1)` inputs give `(N,)`); rank-1
+        inputs give `(batch,)` matches.
     """
     y_true, y_pred = squeeze_or_expand_to_same_rank(*as_pair(y_true, y_pred))
-    return (y_true == (y_pred > threshold).to(y_true.dtype)).to(config.floatx_dtype())
+    matches = (y_true == (y_pred > threshold).to(y_true.dtype)).to(config.floatx_dtype())
+    return matches.mean(dim=-1) if matches.dim() > 1 else matches
 
 
 def categorical_accuracy(y_true, y_pred):

@@ -111,7 +111,8 @@ class Functional(Model):
             values[id(tensor)] = value
         for node in self._nodes:
             args = map_structure(lambda t: values[id(t)], node.inputs)
-            out = node.layer(args, training=training, **node.call_kwargs)
+            # `layer(x, training=True)` in the graph fixes that layer's mode (MC dropout)
+            out = node.layer(args, **{"training": training, **node.call_kwargs})
             for tensor, value in zip(node.output_tensors, flatten(out)):
                 values[id(tensor)] = value
         outputs = [values[id(t)] for t in self._flat_outputs]

@@ -177,6 +177,26 @@ class Sequential(Model):
                 f"shape {expected}, but received input with shape {tuple(shape)}"
             )
 
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """The model's outputs, as `predict` (tf.keras 2.5 `Sequential.predict_proba`).
+
+        Removed in TF 2.6; kept for Keras 2 notes. The outputs are meant to be
+        probabilities (a sigmoid or softmax last layer); nothing is rescaled.
+        """
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Class predictions (tf.keras 2.5 `Sequential.predict_classes`, removed in TF 2.6).
+
+        Returns:
+            `argmax(-1)` of the outputs when the last axis has several units, else the
+            int32 array `outputs > 0.5` (shape `(N, 1)` for one sigmoid unit, as tf.keras).
+        """
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
+
     def get_config(self):
         """Keras's Sequential config: name, layers (an InputLayer first when known)."""
         from ..saving.model_config import sequential_config

@@ -19,6 +19,7 @@ import torch
 
 from .. import config
 from . import schedules
+from .hyperparameter import HyperParameter
 
 # Keras 3 constructor arguments layerkit accepts only at their "off" values, so that configs
 # written by Keras 3 (and tf-keras >= 2.11) deserialize. Any other value is refused.
@@ -82,6 +83,10 @@ class Optimizer:
         tf.keras's time-based `decay` is not folded in here (as `K.get_value(opt.lr)` in
         tf.keras); the decayed value is what `step` uses.
         """
+        # a float that also takes `assign` (tf.keras `K.set_value(opt.lr, v)`)
+        return HyperParameter(self._lr_value(), self, "learning_rate")
+
+    def _lr_value(self):
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):
             return float(self._learning_rate(self._iterations))
         return self._learning_rate
@@ -103,7 +108,7 @@ class Optimizer:
 
     def _current_lr(self):
         """The learning rate the next update uses (schedule and tf.keras `decay` applied)."""
-        lr = self.learning_rate
+        lr = self._lr_value()
         if self.decay:
             lr = lr / (1.0 + self.decay * self._iterations)
         return lr
@@ -363,6 +368,8 @@ def _check_learning_rate(owner, value):
         value = schedules.deserialize(value)
     if isinstance(value, schedules.LearningRateSchedule):
         return value
+    if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
+        value = value.item()  # K.set_value(opt.lr, np.array(1e-3))
     return _check_float(owner, "learning_rate", value, low=0.0,
                         hint="Pass a float >= 0 or a LearningRateSchedule.")
 

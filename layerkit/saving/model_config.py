@@ -124,7 +124,7 @@ def _history(tensor, index):
 
 
 def _node_record(node, index, style):
-    kwargs = {k: v for k, v in node.call_kwargs.items() if k not in ("training", "mask")}
+    kwargs = {k: v for k, v in node.call_kwargs.items() if k != "mask"}
     if style == "legacy":
         extra = translate.encode(kwargs)
         return [_history(t, index) + [extra] for t in node.input_tensors]
@@ -416,7 +416,7 @@ def _tensor_keys(struct, owner):
 def _call_kwargs(kwargs, owner):
     out = {}
     for key, value in kwargs.items():
-        if key in ("training", "mask") or value is None:
+        if key == "mask" or value is None or (key == "training" and not isinstance(value, bool)):
             continue
         _require(isinstance(value, (int, float, str, bool)),
                  f"Functional: layer {owner!r} is called with an unsupported argument "

@@ -118,6 +118,37 @@ def to_arrays(data, names, what):
     return [to_array(d, f"{what}[{i}]") for i, d in enumerate(data)]
 
 
+def expand_rank1(x, input_shapes):
+    """Rank-1 arrays fed to inputs of shape (None, 1) become (N, 1).
+
+    Keras 2.2's `standardize_input_data` (`keras/engine/training_utils.py`) and tf.keras
+    2.x's `data_adapter.expand_1d` did this, so notes feed `(N,)` word indices to
+    `Input((1,))` (the skip-gram's `train_on_batch([targets, contexts], labels)`).
+
+    Args:
+        x: converted data: one tensor / array, or a list of them (one per model input).
+        input_shapes: the model's input shapes (batch entry None), or None when unknown.
+
+    Returns:
+        `x` with those arrays reshaped (views, no copies); anything else unchanged.
+    """
+    if not input_shapes:
+        return x
+    if isinstance(x, list):
+        if len(x) != len(input_shapes):
+            return x
+        return [_expand_to(a, s) for a, s in zip(x, input_shapes)]
+    if len(input_shapes) == 1 and not isinstance(x, (tuple, dict)):
+        return _expand_to(x, input_shapes[0])
+    return x
+
+
+def _expand_to(array, shape):
+    if len(shape) == 2 and shape[1] == 1 and getattr(array, "ndim", None) == 1:
+        return array.reshape(-1, 1)
+    return array
+
+
 def shape_of(data):
     """Keras shape(s) of converted data (a list for several arrays), batch entry None."""
     if isinstance(data, list):

@@ -15,7 +15,7 @@ import torch
 
 from .. import config
 from ..utils.sequence import Sequence
-from .data_adapter import is_pandas, is_sparse
+from .data_adapter import expand_rank1, is_pandas, is_sparse
 
 
 def is_batch_source(x):
@@ -89,11 +89,13 @@ class BatchSource:
         shuffle: shuffle a Sequence's batch order / a Dataset's samples each epoch.
         steps: batches per epoch (required for endless generators).
         workers / use_multiprocessing: DataLoader worker processes for Sequences.
+        input_shapes: the model's input shapes, for `expand_rank1` (None: unknown).
     """
 
     def __init__(self, data, batch_size=32, shuffle=False, steps=None, workers=1,
-                 use_multiprocessing=False):
+                 use_multiprocessing=False, input_shapes=None):
         self.data = data
+        self.input_shapes = input_shapes
         self.name = type(data).__name__
         self.steps = steps
         self._first = None
@@ -117,14 +119,14 @@ class BatchSource:
         """The first batch (kept and replayed), for checks before training."""
         if self._first is None:
             if self.loader is not None:
-                self._first = unpack_batch(next(iter(self.loader)), self.name, 0)
+                self._first = self._unpack(next(iter(self.loader)), 0)
             else:
                 try:
                     raw = next(self._stream)
                 except StopIteration:
                     raise ValueError(f"{self.name} yielded no batches") from None
                 self._stream = itertools.chain([raw], self._stream)
-                self._first = unpack_batch(raw, self.name, 0)
+                self._first = self._unpack(raw, 0)
         return self._first
 
     def epoch(self):
@@ -139,13 +141,17 @@ class BatchSource:
         count = 0
         for index, raw in enumerate(batches):
             count += 1
-            yield unpack_batch(raw, self.name, index)
+            yield self._unpack(raw, index)
         if self.steps is not None and count < self.steps:
             raise ValueError(
                 f"{self.name} ran dry after {count} batches, but steps_per_epoch / steps is "
                 f"{self.steps}: make the generator loop forever (while True: ...) or lower "
                 "the steps"
             )
+
+    def _unpack(self, raw, index):
+        x, y, sw = unpack_batch(raw, self.name, index)
+        return expand_rank1(x, self.input_shapes), y, sw
 
     def on_epoch_end(self):
         if hasattr(self.data, "on_epoch_end"):

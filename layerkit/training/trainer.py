@@ -18,6 +18,7 @@ from .. import losses as losses_module
 from ..callbacks.callback_list import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
+from ..utils import keras1_args
 from . import data_adapter
 from .data_adapter import ArrayBatches, to_array, to_arrays
 from .generator_adapter import BatchSource, is_batch_source
@@ -36,6 +37,9 @@ def _require_compiled(model, what):
 
 def _check_kwargs(kwargs, fn):
     unknown = set(kwargs) - _IGNORED_FIT_KWARGS
+    found = keras1_args.renamed(unknown, keras1_args.LOOP_ARGS, fn)
+    if found:
+        raise keras1_args.error(fn, found)
     if unknown:
         raise TypeError(f"{fn}() got unexpected keyword arguments {sorted(unknown)}")
 
@@ -59,7 +63,7 @@ def _verbosity(verbose, default=1):
 
 def _convert(model, x, y=None, sample_weight=None):
     """Converts x, y (one array, or a list / dict for several inputs / outputs) and weights."""
-    x = to_arrays(x, model.input_names, "x")
+    x = data_adapter.expand_rank1(to_arrays(x, model.input_names, "x"), _input_shapes(model))
     y = None if y is None else to_arrays(y, model.output_names, "y")
     sample_weight = None if sample_weight is None else to_array(sample_weight, "sample_weight")
     flat_x = x if isinstance(x, list) else [x]
@@ -76,6 +80,17 @@ def _convert(model, x, y=None, sample_weight=None):
     if sample_weight is not None:
         sample_weight = sample_weight.to(config.floatx_dtype()).reshape(n)
     return x, y, sample_weight
+
+
+def _input_shapes(model):
+    """The model's input shapes, when it has symbolic inputs (None for a model not yet
+    built or a subclassed model)."""
+    if not model.built:
+        return None
+    try:
+        return [tuple(t.shape) for t in model.inputs]
+    except AttributeError:
+        return None
 
 
 def _class_weights(y, class_weight, sample_weight):
@@ -161,7 +176,8 @@ def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
                 f"y and sample_weight must be None when x is a {type(x).__name__}: its "
                 "batches carry the targets (and weights)"
             )
-        source = BatchSource(x, batch_size, shuffle, steps, workers, use_multiprocessing)
+        source = BatchSource(x, batch_size, shuffle, steps, workers, use_multiprocessing,
+                             input_shapes=_input_shapes(model))
         xb, yb, _ = source.peek()
         if needs_y and yb is None:
             raise ValueError(f"{source.name} yields batches without targets; expected (x, y)")
@@ -413,7 +429,7 @@ def _whole_batch(x, y=None, sample_weight=None):
 
 def predict_on_batch(model, x):
     """Outputs for one batch as numpy."""
-    x = to_arrays(x, model.input_names, "x")
+    x = data_adapter.expand_rank1(to_arrays(x, model.input_names, "x"), _input_shapes(model))
     preflight(model, x)
     xb, _, _ = _whole_batch(x)
     with torch.no_grad():
