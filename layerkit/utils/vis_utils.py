@@ -11,7 +11,8 @@ same graph as a `pydot.Dot`, as tf.keras does.
 import os
 import re
 
-from .dot_graph import DotEdge, DotGraph, DotNode, graphviz_program
+from . import dot_graph
+from .dot_graph import DotEdge, DotGraph, DotNode
 
 
 def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True,
@@ -91,7 +92,7 @@ def _pydot_available():
         import pydot  # noqa: F401
     except ImportError:
         return False
-    return graphviz_program("dot") is not None
+    return dot_graph.graphviz_program("dot") is not None
 
 
 def _check_built(model):
