@@ -1,13 +1,22 @@
 """Output-shape inference: run a layer on meta tensors, or on tiny zeros if meta fails.
 
-Shapes are Keras tuples whose first entry (the batch) may be None; a layer with several
-inputs gets a list of shapes. Meta tensors allocate nothing, so inferring the shape of a
-10000-wide Dense costs no memory.
+Shapes are Keras tuples whose entries may be None (unknown: always the batch, sometimes
+the spatial axes of a fully convolutional input or the time axis of a sequence). Meta
+tensors allocate nothing, so inferring the shape of a 10000-wide Dense costs no memory.
+
+Unknown entries are stood in for by concrete sizes. When only the batch is unknown one run
+suffices and the output's first entry is the batch. Otherwise (or for an operation that may
+move axes, such as `x[0]` or a mean over axis 0) the function runs twice with different
+stand-ins, and an output entry is unknown exactly when the two runs disagree on it.
 """
 
 import torch
 
-_BATCH_PLACEHOLDER = 2  # stands for None; 2 (not 1) so squeezes and broadcasts stay honest
+# Stand-ins for None: (batch, other axes) for the first and the second run. The other axes
+# are large enough for kernels and pools and differ by enough (16 vs 24) that strided ops
+# still tell them apart.
+_RUN_A = (2, 16)
+_RUN_B = (3, 24)
 
 
 def is_shape(value):
@@ -24,27 +33,64 @@ def to_shape_tuple(shape):
     return tuple(None if d is None else int(d) for d in shape)
 
 
-def _concrete(shape):
-    return tuple(_BATCH_PLACEHOLDER if d is None else d for d in shape)
+def _concrete(shape, stand_in):
+    batch, other = stand_in
+    return tuple((batch if i == 0 else other) if d is None else d for i, d in enumerate(shape))
 
 
-def _restore(shape, batch_unknown):
-    shape = tuple(shape)
-    if batch_unknown and shape:
-        return (None,) + shape[1:]
-    return shape
-
-
-def _zeros(shapes, dtypes, device):
+def _zeros(shapes, dtypes, device, stand_in):
     if is_shape(shapes):
-        return torch.zeros(_concrete(shapes), dtype=dtypes, device=device)
+        return torch.zeros(_concrete(shapes, stand_in), dtype=dtypes, device=device)
     if not isinstance(dtypes, (list, tuple)):
         dtypes = [dtypes] * len(shapes)
-    return [_zeros(s, d, device) for s, d in zip(shapes, dtypes)]
+    return [_zeros(s, d, device, stand_in) for s, d in zip(shapes, dtypes)]
 
 
-def _first_shape(shapes):
-    return shapes if is_shape(shapes) else _first_shape(shapes[0])
+def _leaves(shapes):
+    if is_shape(shapes):
+        return [shapes]
+    return [leaf for s in shapes for leaf in _leaves(s)]
+
+
+def _unknown_beyond_batch(shapes):
+    return any(d is None for shape in _leaves(shapes) for d in shape[1:])
+
+
+def _batch_unknown(shapes):
+    return any(shape and shape[0] is None for shape in _leaves(shapes))
+
+
+def _run_layer(layer, input_shape, dtype, stand_in):
+    try:
+        params = {k: torch.empty_like(v, device="meta") for k, v in layer.state_dict().items()}
+        x = _zeros(input_shape, dtype, "meta", stand_in)
+        with torch.no_grad():
+            return torch.func.functional_call(layer, params, (x,), {"training": False})
+    except Exception:  # some kernels have no meta implementation: run on real zeros
+        device = next((p.device for p in layer.parameters()), torch.device("cpu"))
+        with torch.no_grad():
+            return layer(_zeros(input_shape, dtype, device, stand_in), training=False)
+
+
+def _run_function(fn, input_shapes, dtypes, stand_in):
+    try:
+        with torch.no_grad():
+            return fn(_zeros(input_shapes, dtypes, "meta", stand_in))
+    except Exception:  # no meta kernel, or a function that reads values: real zeros
+        with torch.no_grad():
+            return fn(_zeros(input_shapes, dtypes, "cpu", stand_in))
+
+
+def _outputs(out):
+    return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+def _merge(first, second):
+    """Entries on which two runs agree are known; the others are None."""
+    if first.dim() != second.dim():
+        raise ValueError(f"the output rank depends on the input size ({tuple(first.shape)} "
+                         f"vs {tuple(second.shape)})")
+    return tuple(a if a == b else None for a, b in zip(first.shape, second.shape))
 
 
 def infer_output_shape(layer, input_shape, dtype=None):
@@ -52,23 +98,47 @@ def infer_output_shape(layer, input_shape, dtype=None):
 
     Args:
         layer: a built layer.
-        input_shape: a shape tuple (first entry possibly None) or a list of them.
+        input_shape: a shape tuple (entries possibly None) or a list of them.
         dtype: input torch dtype, or a list of them (default dtype when None).
 
     Returns:
         A shape tuple (or a list of tuples for layers with several outputs).
     """
-    batch_unknown = _first_shape(input_shape)[0] is None
     dtype = dtype or torch.get_default_dtype()
-    try:
-        params = {k: torch.empty_like(v, device="meta") for k, v in layer.state_dict().items()}
-        x = _zeros(input_shape, dtype, "meta")
-        with torch.no_grad():
-            out = torch.func.functional_call(layer, params, (x,), {"training": False})
-    except Exception:  # some kernels have no meta implementation: run on real zeros
-        device = next((p.device for p in layer.parameters()), torch.device("cpu"))
-        with torch.no_grad():
-            out = layer(_zeros(input_shape, dtype, device), training=False)
-    if isinstance(out, (list, tuple)):
-        return [_restore(o.shape, batch_unknown) for o in out]
-    return _restore(out.shape, batch_unknown)
+    out = _run_layer(layer, input_shape, dtype, _RUN_A)
+    several = isinstance(out, (list, tuple))
+    first = _outputs(out)
+    if _unknown_beyond_batch(input_shape):
+        second = _outputs(_run_layer(layer, input_shape, dtype, _RUN_B))
+        shapes = [_merge(a, b) for a, b in zip(first, second)]
+    else:
+        batch_unknown = _batch_unknown(input_shape)
+        shapes = [(None,) + tuple(o.shape[1:]) if batch_unknown and o.dim() else tuple(o.shape)
+                  for o in first]
+    return shapes if several else shapes[0]
+
+
+def infer_output_spec(fn, input_shapes, dtypes):
+    """Shapes and dtypes of `fn(list_of_tensors)` for symbolic inputs.
+
+    Runs `fn` twice with different stand-ins for every None entry, so the result is right
+    also when `fn` moves or removes the batch axis (`x[0]`, `mean(x, axis=0)`).
+
+    Args:
+        fn: a function of a list of tensors returning a tensor or a list/tuple of them.
+        input_shapes: list of shape tuples (entries possibly None).
+        dtypes: list of torch dtypes, one per input.
+
+    Returns:
+        (shapes, dtypes, several): lists with one entry per output, and whether `fn`
+        returned a list/tuple.
+    """
+    out_a = _run_function(fn, input_shapes, dtypes, _RUN_A)
+    several = isinstance(out_a, (list, tuple))
+    first = _outputs(out_a)
+    if any(d is None for shape in input_shapes for d in shape):
+        second = _outputs(_run_function(fn, input_shapes, dtypes, _RUN_B))
+        shapes = [_merge(a, b) for a, b in zip(first, second)]
+    else:
+        shapes = [tuple(o.shape) for o in first]
+    return shapes, [o.dtype for o in first], several

@@ -18,6 +18,7 @@ from .core.input_layer import Input as Input
 from .core.input_layer import InputLayer as InputLayer
 from .core.lambda_layer import Lambda as Lambda
 from .core.masking import Masking as Masking
+from .core.tensor_op import TensorOp as TensorOp
 from .input_spec import InputSpec as InputSpec
 from .layer import Layer as Layer
 from .merging.add import Add as Add
