@@ -35,11 +35,13 @@ BAD_FITS = {
              r"layer 'first'.*expected shape \(None, 5\), but received input with shape "
              r"\(None, 5, 1\)"),
     "one_hot_sparse_ce": (dict(y=np.eye(3)[LABELS]), ValueError, re.escape(
-        "sparse_categorical_crossentropy expects integer class labels of shape (batch_size,) "
+        "sparse_categorical_crossentropy on output 'dense' expects integer class labels of "
+        "shape (batch_size,) "
         "or (batch_size, 1), but received targets of shape (10, 3), which look one-hot "
         "encoded")),
     "label_too_big": (dict(y=LABELS + 1), ValueError, re.escape(
-        "sparse_categorical_crossentropy expects labels in [0, 3) for an output with 3 "
+        "sparse_categorical_crossentropy on output 'dense' expects labels in [0, 3) for an "
+        "output with 3 "
         "classes, but received labels from 1 to 3")),
     "y_length": (dict(y=LABELS[:9]), ValueError,
                  "x has 10 samples but y has 9. Make sure all arrays contain the same number"),
@@ -112,7 +114,8 @@ def test_bad_fit_raises_before_training(case, capsys):
 def test_categorical_ce_with_integer_labels():
     model = _model(loss="categorical_crossentropy")
     with pytest.raises(ValueError, match=re.escape(
-            "categorical_crossentropy expects one-hot targets of shape (batch_size, 3), but "
+            "categorical_crossentropy on output 'dense' expects one-hot targets of shape "
+            "(batch_size, 3), but "
             "received targets of shape (10,), which look like integer labels")):
         model.fit(X, LABELS, verbose=0)
 

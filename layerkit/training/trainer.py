@@ -129,9 +129,10 @@ def preflight(model, x, y=None):
     ys = y if isinstance(y, list) else [y]
     if len(ys) == 1:
         out_shapes = [out_shapes]
-    for loss_fn, target, out_shape in zip(model.compiled.loss_fns, ys, out_shapes):
+    for loss_fn, target, out_shape, name in zip(model.compiled.loss_fns, ys, out_shapes,
+                                                model.output_names):
         target = target.numpy() if isinstance(target, torch.Tensor) else np.asarray(target)
-        losses_module.check_targets(loss_fn, target, out_shape)
+        losses_module.check_targets(loss_fn, target, out_shape, output_name=name)
 
 
 def _numerics(model):
