@@ -3,6 +3,10 @@
     from layerkit import models, layers
     model = models.Sequential([layers.Dense(16, activation="relu", input_shape=(10000,)),
                                layers.Dense(1, activation="sigmoid")])
+
+Importing layerkit never changes what `import keras` means. To run Keras code unchanged,
+`layerkit run script.py` (or a notebook), or `%load_ext layerkit` in IPython, turns on the
+opt-in alias in `layerkit.compat.keras_alias`.
 """
 
 from . import activations as activations
@@ -21,6 +25,8 @@ from . import preprocessing as preprocessing
 from . import regularizers as regularizers
 from . import utils as utils
 from . import wrappers as wrappers
+from .compat.keras_alias import load_ipython_extension as load_ipython_extension
+from .compat.keras_alias import unload_ipython_extension as unload_ipython_extension
 from .config import set_random_seed as set_random_seed
 from .layers import Input as Input
 from .models import Model as Model
