@@ -27,4 +27,4 @@ def test_quick_demo_writes_everything(tmp_path, capsys):
 def test_cli_usage_and_unknown_command(capsys):
     assert main([]) == 2
     assert main(["train"]) == 2
-    assert "usage: layerkit demo" in capsys.readouterr().err
+    assert "layerkit demo [--quick]" in capsys.readouterr().err
