@@ -158,6 +158,7 @@ max_norm = MaxNorm
 non_neg = NonNeg
 unit_norm = UnitNorm
 min_max_norm = MinMaxNorm
+maxnorm, nonneg, unitnorm = MaxNorm, NonNeg, UnitNorm  # Keras 2.0 spellings
 
 # Keras 3 `keras.constraints.ALL_OBJECTS_DICT` plus tf.keras 2.x's legacy aliases.
 CONSTRAINTS = {

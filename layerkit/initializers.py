@@ -491,6 +491,15 @@ INITIALIZERS.update({
     "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
 })
 
+# Keras 2 / tf.keras 2.x module attributes: `initializers.glorot_uniform(seed=0)`, ...
+zeros, zero, ones, one, constant = Zeros, Zeros, Ones, Ones, Constant
+random_normal, normal, random_uniform, uniform = RandomNormal, RandomNormal, RandomUniform, \
+    RandomUniform
+truncated_normal, identity, orthogonal = TruncatedNormal, Identity, Orthogonal
+glorot_normal, glorot_uniform, he_normal, he_uniform = GlorotNormal, GlorotUniform, HeNormal, \
+    HeUniform
+lecun_normal, lecun_uniform, variance_scaling = LecunNormal, LecunUniform, VarianceScaling
+
 
 def _from_tensor(value):
     """Returns an initializer function that returns a copy of `value` (tensor or array)."""

@@ -128,9 +128,9 @@ def test_activation_layer_matches_keras(name):
                                to_numpy(keras.layers.Activation(name)(x)), atol=ATOL)
 
 
-def test_activation_unknown_name_lists_valid_ones():
-    with pytest.raises(ValueError, match=r"Unknown activation: 'relux'\. Valid activations "
-                                         r"are: .*\brelu\b.*\bsoftmax\b"):
+def test_activation_unknown_name_suggests_valid_ones():
+    with pytest.raises(ValueError, match=r"Unknown activation: 'relux'\. Did you mean "
+                                         r"'relu'"):
         layers.Activation("relux")
 
 

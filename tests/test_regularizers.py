@@ -130,7 +130,7 @@ def test_get_other_identifiers():
         return w.sum()
 
     assert regularizers.get(custom) is custom
-    with pytest.raises(ValueError, match="Unknown regularizer: 'l3'.*l1_l2"):
+    with pytest.raises(ValueError, match="Unknown regularizer: 'l3'. Did you mean 'l2' or 'l1'"):
         regularizers.get("l3")
 
 

@@ -49,3 +49,4 @@ msle = MSLE = mean_squared_logarithmic_error
 kld = KLD = kullback_leibler_divergence = kl_divergence
 logcosh = log_cosh
 bce = BCE = binary_crossentropy
+cosine = cosine_proximity = cosine_similarity  # Keras 2.2: -sum(l2norm(t) * l2norm(p))

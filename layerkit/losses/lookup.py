@@ -41,6 +41,8 @@ ALIASES = {
     "logcosh": regression.log_cosh,
     "bce": crossentropy.binary_crossentropy,
     "BCE": crossentropy.binary_crossentropy,
+    "cosine_proximity": regression.cosine_similarity,  # Keras 2.2's name, same sign
+    "cosine": regression.cosine_similarity,
 }
 
 CLASSES = {

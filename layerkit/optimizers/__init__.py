@@ -13,6 +13,11 @@ from .sgd import SGD as SGD
 from ..utils.registry import resolve
 from .schedules import from_serialized
 
+# Keras 2.x `keras.optimizers.sgd = SGD`, ...: these names shadow the submodules as package
+# attributes (`from layerkit.optimizers.sgd import SGD` still imports the module).
+sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam = \
+    SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam
+
 _OPTIMIZERS = {
     cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam)
 }

@@ -5,7 +5,10 @@ Each module keeps its own table of public names; `resolve` turns what a user pas
 Only names in the table (or in `custom_objects`) are ever resolved: nothing is imported.
 """
 
+import difflib
 import types
+
+from .missing import lookup_advice
 
 
 def resolve(identifier, table, kind, custom_objects=None, instantiate=True):
@@ -53,9 +56,7 @@ def _lookup(name, config, table, kind, custom_objects, instantiate):
         lowered = {k.lower(): v for k, v in candidates.items()}
         obj = lowered.get(name.lower())
     if obj is None:
-        valid = ", ".join(sorted(table))
-        plural = kind + ("es" if kind.endswith("s") else "s")
-        raise ValueError(f"Unknown {kind}: {name!r}. Valid {plural} are: {valid}")
+        raise ValueError(unknown_name_message(name, candidates, kind))
     if isinstance(obj, type) and instantiate:
         return obj(**config)
     return obj
@@ -78,3 +79,27 @@ def serialize(obj, kind):
         f"Cannot serialize {kind} {obj!r}: expected a {kind} object or a named function "
         "(pass it in custom_objects when loading)"
     )
+
+
+def unknown_name_message(name, names, kind):
+    """"Unknown loss: 'binary_crossentropyy'. Did you mean 'binary_crossentropy'?" — the
+    closest valid names (case-insensitive), or a few examples, never a list of fifty; for a
+    Keras name layerkit lacks, what to use instead."""
+    advice = lookup_advice(kind, name)
+    if advice is not None:
+        return f"Unknown {kind}: {name!r}. layerkit does not implement it; use {advice}."
+    # a lower-case typo is answered with lower-case names ('adam', not 'Adam')
+    pool = [n for n in names if n.islower()] if name.islower() else list(names)
+    by_lower = {}
+    for valid in sorted(pool or names):
+        by_lower.setdefault(valid.lower(), valid)
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.5)
+    if close:
+        shown = " or ".join(repr(by_lower[c]) for c in close)
+        return f"Unknown {kind}: {name!r}. Did you mean {shown}?"
+    plural = kind + ("es" if kind.endswith("s") else "s")
+    if len(by_lower) <= 12:
+        return f"Unknown {kind}: {name!r}. Valid {plural} are: {', '.join(sorted(names))}"
+    examples = ", ".join(sorted(n for n in names if n.islower() and "_" in n)[:8])
+    return (f"Unknown {kind}: {name!r}, and no valid name is close to it. Valid {plural} "
+            f"include {examples}, ...")
