@@ -10,6 +10,7 @@ opt-in alias in `layerkit.compat.keras_alias`.
 """
 
 from . import activations as activations
+from . import applications as applications
 from . import backend as backend
 from . import callbacks as callbacks
 from . import config as config

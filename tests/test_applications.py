@@ -20,10 +20,13 @@ import torch
 
 from layerkit import applications
 
-# name: (Keras builder, layerkit builder, small input shape, extra kwargs)
+# name: (Keras builder, layerkit builder, small input shape, layers in the top, file styles)
 APPS = {
-    "vgg16": (keras.applications.VGG16, applications.VGG16, (32, 32, 3), {}),
-    "vgg19": (keras.applications.VGG19, applications.VGG19, (32, 32, 3), {}),
+    "vgg16": (keras.applications.VGG16, applications.VGG16, (32, 32, 3), 4,
+              ("old", "tf2", "keras3")),
+    "vgg19": (keras.applications.VGG19, applications.VGG19, (32, 32, 3), 4, ("tf2",)),
+    "resnet50": (keras.applications.ResNet50, applications.ResNet50, (32, 32, 3), 2,
+                 ("keras3",)),
 }
 OLD_SUFFIXES = {0: (), 2: ("W", "b"), 1: ("W",), 4: ("gamma", "beta", "running_mean", "running_std"),
                 3: ("beta", "running_mean", "running_std")}
@@ -44,27 +47,30 @@ def keras_model(builder, **kwargs):
     return model
 
 
-def write_legacy_weights(model, path, style):
-    """Writes `model`'s weights in Keras's legacy HDF5 layout with `style`'s weight names.
+def write_legacy_weights(model, path, style, layers=None):
+    """Writes the weights of `model` (or of its first `layers`) in Keras's legacy HDF5
+    layout with `style`'s weight names.
 
     'keras3' is Keras 3's own legacy writer; 'tf2' and 'old' rename the weights as tf.keras
     2.x (`layer/kernel:0`) and Keras 1 / 2.0 (`layer_W_1:0`) did.
     """
     from keras.src.legacy.saving import legacy_h5_format
 
+    layers = model.layers if layers is None else layers
     with h5py.File(path, "w") as handle:
-        if style == "keras3":
+        if style == "keras3" and layers is model.layers:
             legacy_h5_format.save_weights_to_hdf5_group(handle, model)
             return
-        handle.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+        handle.attrs["layer_names"] = [layer.name.encode() for layer in layers]
         handle.attrs["backend"] = b"tensorflow"
         handle.attrs["keras_version"] = b"2.2.4" if style == "old" else b"2.15.0"
-        for layer in sorted(model.layers, key=lambda layer: layer.name):
+        for layer in sorted(layers, key=lambda layer: layer.name):
             weights = layer.trainable_weights + layer.non_trainable_weights
             if style == "old":
                 names = [f"{layer.name}_{s}_1:0" for s in OLD_SUFFIXES[len(weights)]]
             else:
-                names = [f"{layer.name}/{w.name}:0" for w in weights]
+                names = [w.path if style == "keras3" else f"{layer.name}/{w.name}:0"
+                         for w in weights]
             group = handle.create_group(layer.name)
             group.attrs["weight_names"] = [n.encode() for n in names]
             for name, weight in zip(names, weights):
@@ -73,6 +79,11 @@ def write_legacy_weights(model, path, style):
 
 def images(shape, n=2, seed=0):
     return np.random.RandomState(seed).uniform(-1, 1, (n,) + shape).astype("float32")
+
+
+def keras_outputs(model, x):
+    with torch.no_grad():
+        return keras.ops.convert_to_numpy(model(x, training=False))
 
 
 def assert_close(ours, theirs, what):
@@ -90,37 +101,44 @@ def assert_same_architecture(ours, theirs):
     assert ours.count_params() == theirs.count_params()
     trainable = sum(int(np.prod(w.shape)) for w in theirs.trainable_weights)
     assert sum(p.numel() for p in ours.trainable_weights) == trainable
-    assert ours.name == theirs.name
 
 
 def _cases():
-    """Every naming style on VGG16; every other application with and without its top."""
-    cases = [("vgg16", top, style) for top in (False, True) for style in ("old", "keras3")]
-    cases += [(app, top, "tf2") for app in APPS for top in (False, True)]
-    return [pytest.param(*case, id=f"{case[0]}-{'top' if case[1] else 'notop'}-{case[2]}")
-            for case in cases]
+    return [pytest.param(app, style, id=f"{app}-{style}")
+            for app, entry in APPS.items() for style in entry[4]]
 
 
-@pytest.mark.parametrize("app, include_top, style", _cases())
-def test_application_matches_keras_on_its_weights_file(app, include_top, style, tmp_path):
-    keras_builder, builder, shape, extra = APPS[app]
-    kwargs = dict(include_top=include_top, input_shape=shape, **extra)
-    if include_top:
-        kwargs["classes"] = 10
-    theirs = keras_model(keras_builder, **kwargs)
-    path = str(tmp_path / f"{app}.h5")
-    write_legacy_weights(theirs, path, style)
-
-    ours = builder(weights=path, **kwargs)
-
-    assert_same_architecture(ours, theirs)
+@pytest.mark.parametrize("app, style", _cases())
+def test_application_matches_keras_on_its_weights_file(app, style, tmp_path):
+    """With the top (small images, 10 classes) and without it (the same weights minus the
+    top's layers), against one oracle model."""
+    keras_builder, builder, shape, top_layers, _ = APPS[app]
+    theirs = keras_model(keras_builder, include_top=True, classes=10, input_shape=shape)
+    base = theirs.layers[:-top_layers]
+    theirs_notop = keras.Model(theirs.input, base[-1].output)
     x = images(shape)
-    assert_close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), app)
+    for include_top, oracle, layers in ((True, theirs, None), (False, theirs_notop, base)):
+        path = str(tmp_path / f"{app}_{include_top}.h5")
+        write_legacy_weights(theirs, path, style, layers)
+        kwargs = {"classes": 10} if include_top else {}
+        ours = builder(weights=path, include_top=include_top, input_shape=shape, **kwargs)
+        assert_same_architecture(ours, oracle)
+        assert_close(ours.predict(x, verbose=0), keras_outputs(oracle, x),
+                     f"{app} include_top={include_top}")
+    assert ours.name == theirs.name
 
 
-def test_vgg16_parameter_counts_match_keras_documentation():
-    assert applications.VGG16(weights=None, include_top=False).count_params() == 14_714_688
-    assert applications.VGG16(weights=None).count_params() == 138_357_544
+@pytest.mark.parametrize("builder, include_top, count", [
+    (applications.VGG16, True, 138_357_544), (applications.VGG16, False, 14_714_688),
+    (applications.VGG19, True, 143_667_240), (applications.ResNet50, True, 25_636_712),
+    (applications.ResNet101, True, 44_707_176), (applications.ResNet152, True, 60_419_944),
+], ids=["vgg16", "vgg16-notop", "vgg19", "resnet50", "resnet101", "resnet152"])
+def test_parameter_counts_match_keras_documentation(builder, include_top, count):
+    from layerkit.applications.application import weights_unfilled
+
+    with weights_unfilled("counting only"):  # shapes without memory: full size is cheap
+        model = builder(weights=None, include_top=include_top)
+    assert model.count_params() == count
 
 
 def _keras_home(monkeypatch, tmp_path):

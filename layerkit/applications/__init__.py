@@ -9,7 +9,12 @@ Keras's own files from Keras's cache (`~/.keras/models`, `$KERAS_HOME/models`).
 """
 
 from . import imagenet_utils as imagenet_utils
+from . import resnet as resnet
+from . import resnet50 as resnet50
 from . import vgg16 as vgg16
 from . import vgg19 as vgg19
+from .resnet import ResNet50 as ResNet50
+from .resnet import ResNet101 as ResNet101
+from .resnet import ResNet152 as ResNet152
 from .vgg16 import VGG16 as VGG16
 from .vgg19 import VGG19 as VGG19

@@ -9,7 +9,10 @@ or `$KERAS_HOME/models`) and `saving.load_weights` (the safe HDF5 reader, which 
 every layer's shapes before streaming the data into the parameters).
 """
 
+import contextlib
 import os
+
+import torch
 
 from .. import config
 from ..graph.symbolic import KerasTensor
@@ -94,26 +97,51 @@ def pooled(x, pooling, names=(None, None)):
     return x
 
 
-def finish(owner, input_tensor, img_input, outputs, name, weights, pretrained):
-    """Creates the Functional model and loads its weights.
+@contextlib.contextmanager
+def weights_unfilled(weights):
+    """Inside the block, new weights get a shape but no memory when `weights` will be
+    loaded (`weights` not None), so a pretrained model never spends time and memory
+    drawing random values that the file replaces (VGG16: 553 MB). `load` allocates them.
+    """
+    if weights is None:
+        yield
+        return
+    target = config.device()
+    config.set_device("meta")  # where Layer.add_weight puts new weights
+    try:
+        with torch.device("meta"):  # where the initializers draw
+            yield
+    finally:
+        config.set_device(target)
+
+
+def functional(input_tensor, img_input, outputs, name):
+    """The Functional model from the caller's `input_tensor` (or our Input) to `outputs`."""
+    inputs = source_inputs(input_tensor) if input_tensor is not None else img_input
+    return Functional(inputs, outputs, name=name)
+
+
+def load(model, owner, weights, pretrained):
+    """Allocates the weights left unfilled and loads them; returns the model.
 
     Args:
         owner: the application's name, for messages.
-        input_tensor / img_input: the caller's tensor (or None) and the graph's start.
-        outputs: the network's output tensor.
-        name: the model's name.
         weights: None, 'imagenet' or a path.
         pretrained: `(file name, URL, hash or None)` of Keras's ImageNet file for this
             configuration (used when weights == 'imagenet').
-
-    Returns:
-        The model, with weights loaded.
     """
-    inputs = source_inputs(input_tensor) if input_tensor is not None else img_input
-    model = Functional(inputs, outputs, name=name)
+    if weights is None:
+        return model
+    device = config.device()
+    for param in model.parameters():
+        if param.is_meta:  # ours: a caller's layers before `input_tensor` keep theirs
+            # Same Parameter object (layers keep references to it), now with real memory.
+            allocated = torch.nn.Parameter(torch.empty_like(param, device=device),
+                                           requires_grad=param.requires_grad)
+            torch.utils.swap_tensors(param, allocated)
     if weights == "imagenet":
         load_imagenet_weights(model, owner, *pretrained)
-    elif weights is not None:
+    else:
         load_weights_file(model, weights)
     return model
 
