@@ -164,7 +164,7 @@ def test_unknown_loss_without_close_name_gives_a_few_examples():
 
 
 def test_keras_loss_layerkit_lacks_says_what_to_use():
-    with pytest.raises(ValueError, match="'dice'. layerkit does not implement it; use a "
+    with pytest.raises(ValueError, match="'dice'. layerkit does not implement it. Instead: a "
                                          r"function fn\(y_true, y_pred\)"):
         _model(loss="dice")
 

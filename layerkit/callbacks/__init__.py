@@ -13,3 +13,10 @@ from .progbar_logger import ProgbarLogger as ProgbarLogger
 from .reduce_lr_on_plateau import ReduceLROnPlateau as ReduceLROnPlateau
 from .tensorboard import TensorBoard as TensorBoard
 from .terminate_on_nan import TerminateOnNaN as TerminateOnNaN
+
+
+def __getattr__(name):
+    """Keras callbacks layerkit lacks say what to use instead (see utils.missing)."""
+    from ..utils.missing import attribute_error
+
+    raise attribute_error(__name__, name)

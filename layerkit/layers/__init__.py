@@ -69,8 +69,26 @@ from .rnn.lstm import LSTM as LSTM
 from .rnn.simple_rnn import SimpleRNN as SimpleRNN
 from .rnn.time_distributed import TimeDistributed as TimeDistributed
 
+from .cudnn_recurrent import CuDNNGRU as CuDNNGRU
+from .cudnn_recurrent import CuDNNLSTM as CuDNNLSTM
+from ..utils.missing import attribute_error as _attribute_error
+
 # Keras 2 aliases used in old notes
+Convolution1D = Conv1D
 Convolution2D = Conv2D
+Convolution2DTranspose = Deconvolution2D = Deconv2D = Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
+MaxPool1D = MaxPooling1D
 MaxPool2D = MaxPooling2D
+AvgPool1D = AveragePooling1D
 AvgPool2D = AveragePooling2D
+GlobalMaxPool1D = GlobalMaxPooling1D
+GlobalMaxPool2D = GlobalMaxPooling2D
+GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalAvgPool2D = GlobalAveragePooling2D
+
+
+def __getattr__(name):
+    """Keras layers layerkit lacks (`Conv3D`, `Attention`, ...) raise an error saying what
+    to use instead."""
+    raise _attribute_error(__name__, name)

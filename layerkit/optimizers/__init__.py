@@ -69,3 +69,10 @@ def get(identifier, custom_objects=None):
             "supported: use the layerkit class of the same name."
         )
     return optimizer
+
+
+def __getattr__(name):
+    """Keras optimizers layerkit lacks say what to use instead (see utils.missing)."""
+    from ..utils.missing import attribute_error
+
+    raise attribute_error(__name__, name)

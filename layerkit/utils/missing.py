@@ -79,7 +79,7 @@ def attribute_error(module, name):
     if advice is None:
         return AttributeError(f"module {module!r} has no attribute {name!r}")
     keras_path = module.replace("layerkit", "keras", 1)
-    return NotInLayerkitError(f"layerkit does not implement {keras_path}.{name}; use "
+    return NotInLayerkitError(f"layerkit does not implement {keras_path}.{name}. Instead: "
                               f"{advice}.")
 
 

@@ -87,7 +87,7 @@ def unknown_name_message(name, names, kind):
     Keras name layerkit lacks, what to use instead."""
     advice = lookup_advice(kind, name)
     if advice is not None:
-        return f"Unknown {kind}: {name!r}. layerkit does not implement it; use {advice}."
+        return f"Unknown {kind}: {name!r}. layerkit does not implement it. Instead: {advice}."
     # a lower-case typo is answered with lower-case names ('adam', not 'Adam')
     pool = [n for n in names if n.islower()] if name.islower() else list(names)
     by_lower = {}

@@ -8,3 +8,9 @@ from .global_max_pooling1d import GlobalMaxPooling1D as GlobalMaxPooling1D
 from .global_max_pooling2d import GlobalMaxPooling2D as GlobalMaxPooling2D
 from .max_pooling1d import MaxPooling1D as MaxPooling1D
 from .max_pooling2d import MaxPooling2D as MaxPooling2D
+
+# Keras 2 / tf.keras aliases (keras/layers/pooling.py)
+MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, \
+    AveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
