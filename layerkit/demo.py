@@ -5,7 +5,9 @@ The seeds' workflows on scikit-learn's bundled datasets (no internet needed):
   the IMDB model, with EarlyStopping + ModelCheckpoint('..._best.h5', save_best_only=True);
 - digits: multi-class MLP (Dense 64-64-10 softmax, categorical_crossentropy, one-hot
   labels), like the Reuters model;
-- digits_cnn: the notes' convnet (Conv2D + MaxPooling2D + Dense) on the 8x8 digit images;
+- digits_cnn: the notes' convnet (Conv2D + MaxPooling2D + Dense) on the 8x8 digit images,
+  then a look inside it as in the notes' chapter 5: every conv layer's activations, the
+  patterns its first filters respond to, and Grad-CAM heatmaps over test digits;
 - diabetes: regression (Dense 64-64-1, mse, 'mae') with 4-fold validation, like Boston;
 - fashion_mnist: seed 002's Flatten-300-100-10 with SGD(lr=0.01, momentum=0.9,
   nesterov=True) on the real Fashion-MNIST, when its files are on this machine (Debian's
@@ -43,22 +45,52 @@ def _save_model(model, out_dir, name):
     model.save(os.path.join(out_dir, f"{name}.h5"))
 
 
-def _plot_history(history, keys, title, path):
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 4))
+    return plt
+
+
+def _epoch_axis(ax):
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+    ax.set_xlabel("Epochs")
+
+
+def _plot_history(history, keys, title, path):
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 4.2))
     for ax, key in zip(np.atleast_1d(axes), keys):
         epochs = range(1, len(history[key]) + 1)
         ax.plot(epochs, history[key], "bo", label=f"Training {key}")
         if "val_" + key in history:
             ax.plot(epochs, history["val_" + key], "b", label=f"Validation {key}")
-        ax.set_title(f"{title}: training and validation {key}")
-        ax.set_xlabel("Epochs")
+        ax.set_title(f"{title}: {key}")
+        _epoch_axis(ax)
         ax.set_ylabel(key)
         ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _plot_kfold(train_mae, val_mae, best_epoch, k, path):
+    """Fold-averaged training and validation MAE, the chosen epoch marked."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    epochs = range(1, len(val_mae) + 1)
+    ax.plot(epochs, train_mae, "bo", markersize=4, label=f"Training MAE (mean of {k} folds)")
+    ax.plot(epochs, val_mae, "b", label=f"Validation MAE (mean of {k} folds)")
+    ax.axvline(best_epoch, color="gray", linestyle="--",
+               label=f"lowest validation MAE: epoch {best_epoch}")
+    ax.set_title(f"diabetes: {k}-fold validation")
+    _epoch_axis(ax)
+    ax.set_ylabel("mean absolute error")
+    ax.legend()
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -110,7 +142,7 @@ def digits(out_dir, epochs, verbose):
     return {"test_loss": loss, "test_accuracy": acc}
 
 
-def digits_cnn(out_dir, epochs, verbose):
+def digits_cnn(out_dir, epochs, verbose, quick=False):
     from sklearn.datasets import load_digits
 
     data = load_digits()
@@ -118,8 +150,8 @@ def digits_cnn(out_dir, epochs, verbose):
     x_train, y_train, x_test, y_test = _split(images, data.target, 3)
     model = models.Sequential([
         layers.Conv2D(16, (3, 3), activation="relu", padding="same", input_shape=(8, 8, 1)),
+        layers.Conv2D(32, (3, 3), activation="relu", padding="same"),
         layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(32, (3, 3), activation="relu"),
         layers.Flatten(),
         layers.Dense(32, activation="relu"),
         layers.Dense(10, activation="softmax"),
@@ -132,7 +164,32 @@ def digits_cnn(out_dir, epochs, verbose):
     _plot_history(history.history, ["loss", "acc"], "digits convnet",
                   os.path.join(out_dir, "digits_cnn_curves.png"))
     _save_model(model, out_dir, "digits_cnn")
+    _look_inside(model, x_test, y_test, out_dir, steps=10 if quick else 40)
     return {"test_loss": loss, "test_acc": acc}
+
+
+def _look_inside(model, images, labels, out_dir, steps):
+    """Chapter 5 of the notes on the trained convnet: three PNGs."""
+    from . import visualization as vis
+
+    convs = [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    activations = vis.layer_activations(model, images[0])
+    vis.save_activation_grids(
+        activations, os.path.join(out_dir, "digits_cnn_activations.png"), images_per_row=8,
+        title=f"Activations of the digits convnet for a test image of a {labels[0]}")
+    patterns = vis.filter_patterns(model, convs[0], range(16), steps=steps,
+                                   value_range=(0.0, 1.0))
+    vis.save_filter_patterns(
+        patterns, os.path.join(out_dir, "digits_cnn_filters.png"),
+        title=f"What the 16 filters of '{convs[0]}' respond to (gradient ascent)")
+    shown = images[:6]
+    heatmaps, classes = vis.grad_cam(model, shown, convs[-1])
+    probabilities = model.predict(shown, verbose=0)
+    captions = [f"digit {y}: predicted {c} (p={probabilities[i, c]:.2f})"
+                for i, (y, c) in enumerate(zip(labels[:6], classes))]
+    vis.save_grad_cam(shown, heatmaps, os.path.join(out_dir, "digits_cnn_grad_cam.png"),
+                      labels=captions,
+                      title=f"Grad-CAM at '{convs[-1]}': where the convnet sees the class")
 
 
 def fashion_mnist(out_dir, epochs, verbose, quick=False):
@@ -173,13 +230,14 @@ def _regression_model(width):
 
 
 def diabetes(out_dir, epochs, verbose, k=4):
+    """k-fold validation picks the number of epochs; the final model trains that many."""
     from sklearn.datasets import load_diabetes
 
     data = load_diabetes()
     x_train, y_train, x_test, y_test = _split(data.data, data.target / 100.0, 2)
     x_train, x_test = _standardize(x_train, x_test)
     fold = len(x_train) // k
-    val_mae = []
+    train_mae, val_mae = [], []
     for i in range(k):
         print(f"processing fold #{i}")
         val = slice(i * fold, (i + 1) * fold)
@@ -188,15 +246,20 @@ def diabetes(out_dir, epochs, verbose, k=4):
         model = _regression_model(x_train.shape[1])
         history = model.fit(x_train[mask], y_train[mask], epochs=epochs, batch_size=16,
                             validation_data=(x_train[val], y_train[val]), verbose=verbose)
+        train_mae.append(history.history["mae"])
         val_mae.append(history.history["val_mae"])
     average = np.mean(val_mae, axis=0)
-    _plot_history({"mae": list(average)}, ["mae"], "diabetes 4-fold validation mae",
-                  os.path.join(out_dir, "diabetes_kfold_mae.png"))
+    best_epoch = int(np.argmin(average)) + 1
+    _plot_kfold(np.mean(train_mae, axis=0), average, best_epoch, k,
+                os.path.join(out_dir, "diabetes_kfold_mae.png"))
+    print(f"lowest mean validation MAE at epoch {best_epoch}: training the final model "
+          f"for {best_epoch} epochs on all training data")
     model = _regression_model(x_train.shape[1])
-    model.fit(x_train, y_train, epochs=epochs, batch_size=16, verbose=0)
+    model.fit(x_train, y_train, epochs=best_epoch, batch_size=16, verbose=0)
     mse, mae = model.evaluate(x_test, y_test, verbose=0)
     _save_model(model, out_dir, "diabetes")
-    return {"kfold_val_mae": float(average[-1]), "test_mse": mse, "test_mae": mae}
+    return {"kfold_val_mae": float(average[best_epoch - 1]), "best_epoch": best_epoch,
+            "test_mse": mse, "test_mae": mae}
 
 
 def main(argv=None):
@@ -215,7 +278,8 @@ def main(argv=None):
                              ("digits_cnn", digits_cnn, 15),
                              ("diabetes", diabetes, 40)):
         print(f"\n=== {name} ===")
-        results[name] = fn(args.output, 2 if args.quick else epochs, args.verbose)
+        kwargs = {"quick": True} if args.quick and fn is digits_cnn else {}
+        results[name] = fn(args.output, 2 if args.quick else epochs, args.verbose, **kwargs)
         print(name, {k: round(float(v), 4) for k, v in results[name].items()})
     print("\n=== fashion_mnist ===")
     try:
