@@ -64,9 +64,10 @@ def test_regressor_score_is_negated_loss():
     reg = KerasRegressor(build_fn=build, epochs=2, verbose=0)
     reg.fit(x, y)
     assert reg.predict(x).shape == (100,)
-    assert reg.score(x, y) == pytest.approx(-reg.model.evaluate(x, y, verbose=0), rel=1e-6)
+    assert reg.score(x, y) == pytest.approx(-reg.model_.evaluate(x, y, verbose=0), rel=1e-6)
 
 
-def test_unknown_parameters_are_rejected():
+def test_unknown_parameters_are_rejected_at_fit():
+    clf = KerasClassifier(build_fn=create_network, epoch=3)  # scikit-learn: no checks in init
     with pytest.raises(ValueError, match=r"\['epoch'\] are neither build_fn arguments"):
-        KerasClassifier(build_fn=create_network, epoch=3)
+        clf.fit(*_data())
