@@ -16,10 +16,13 @@ def test_quick_demo_writes_everything(tmp_path, capsys):
     for family in ("breast_cancer", "digits", "digits_cnn"):
         assert f"{family}.h5" in names and f"{family}_curves.png" in names
     assert {"diabetes.h5", "diabetes_kfold_mae.png", "breast_cancer_best.h5"} <= names
+    assert {"digits_cnn_activations.png", "digits_cnn_filters.png",
+            "digits_cnn_grad_cam.png"} <= names
     results = json.loads((tmp_path / "results.json").read_text())
     assert 0.5 < results["breast_cancer"]["test_acc"] <= 1.0
     assert 0.0 < results["digits"]["test_accuracy"] <= 1.0
     assert np.isfinite(results["diabetes"]["test_mse"])
+    assert results["diabetes"]["best_epoch"] in (1, 2)   # the final model's epoch count
     model = load_model(tmp_path / "digits.h5")
     assert model.predict(np.zeros((1, 64))).shape == (1, 10)
 
