@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from layerkit import applications
+from layerkit.utils.naming import reset_names
 
 # name: (Keras builder, layerkit builder, small input shape, layers in the top, file styles)
 APPS = {
@@ -27,6 +28,11 @@ APPS = {
     "vgg19": (keras.applications.VGG19, applications.VGG19, (32, 32, 3), 4, ("tf2",)),
     "resnet50": (keras.applications.ResNet50, applications.ResNet50, (32, 32, 3), 2,
                  ("keras3",)),
+    "inception_v3": (keras.applications.InceptionV3, applications.InceptionV3, (75, 75, 3), 2,
+                     ("old",)),
+    "xception": (keras.applications.Xception, applications.Xception, (71, 71, 3), 2, ("tf2",)),
+    "densenet121": (keras.applications.DenseNet121, applications.DenseNet121, (32, 32, 3), 2,
+                    ("keras3",)),
 }
 OLD_SUFFIXES = {0: (), 2: ("W", "b"), 1: ("W",), 4: ("gamma", "beta", "running_mean", "running_std"),
                 3: ("beta", "running_mean", "running_std")}
@@ -113,6 +119,7 @@ def test_application_matches_keras_on_its_weights_file(app, style, tmp_path):
     """With the top (small images, 10 classes) and without it (the same weights minus the
     top's layers), against one oracle model."""
     keras_builder, builder, shape, top_layers, _ = APPS[app]
+    keras.backend.clear_session()  # Keras's automatic names (conv2d, conv2d_1, ...) from 0
     theirs = keras_model(keras_builder, include_top=True, classes=10, input_shape=shape)
     base = theirs.layers[:-top_layers]
     theirs_notop = keras.Model(theirs.input, base[-1].output)
@@ -121,6 +128,7 @@ def test_application_matches_keras_on_its_weights_file(app, style, tmp_path):
         path = str(tmp_path / f"{app}_{include_top}.h5")
         write_legacy_weights(theirs, path, style, layers)
         kwargs = {"classes": 10} if include_top else {}
+        reset_names()  # each build starts from conv2d, as Keras after clear_session
         ours = builder(weights=path, include_top=include_top, input_shape=shape, **kwargs)
         assert_same_architecture(ours, oracle)
         assert_close(ours.predict(x, verbose=0), keras_outputs(oracle, x),
@@ -132,7 +140,10 @@ def test_application_matches_keras_on_its_weights_file(app, style, tmp_path):
     (applications.VGG16, True, 138_357_544), (applications.VGG16, False, 14_714_688),
     (applications.VGG19, True, 143_667_240), (applications.ResNet50, True, 25_636_712),
     (applications.ResNet101, True, 44_707_176), (applications.ResNet152, True, 60_419_944),
-], ids=["vgg16", "vgg16-notop", "vgg19", "resnet50", "resnet101", "resnet152"])
+    (applications.InceptionV3, True, 23_851_784), (applications.Xception, True, 22_910_480),
+    (applications.DenseNet121, True, 8_062_504), (applications.DenseNet169, True, 14_307_880),
+    (applications.DenseNet201, True, 20_242_984),
+], ids=lambda value: getattr(value, "__name__", None))
 def test_parameter_counts_match_keras_documentation(builder, include_top, count):
     from layerkit.applications.application import weights_unfilled
 
