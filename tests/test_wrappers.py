@@ -71,3 +71,18 @@ def test_unknown_parameters_are_rejected_at_fit():
     clf = KerasClassifier(build_fn=create_network, epoch=3)  # scikit-learn: no checks in init
     with pytest.raises(ValueError, match=r"\['epoch'\] are neither build_fn arguments"):
         clf.fit(*_data())
+
+
+def test_fit_result_still_answers_history_like_keras2():
+    def build():
+        model = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)),
+                                   layers.Dense(1, activation="sigmoid")])
+        model.compile("rmsprop", "binary_crossentropy", metrics=["acc"])
+        return model
+
+    clf = KerasClassifier(build_fn=build, epochs=3, verbose=0)
+    with pytest.raises(AttributeError, match="before fit"):
+        clf.history
+    result = clf.fit(np.random.rand(20, 3), np.random.randint(0, 2, 20))
+    assert result is clf                       # scikit-learn's contract
+    assert list(result.history) == ["loss", "acc"] and len(result.history["acc"]) == 3

@@ -14,7 +14,8 @@ import warnings
 
 from torch import nn
 
-from ..graph.node import flatten, map_structure
+from ..graph import evaluate
+from ..graph.node import flatten
 from ..graph.symbolic import KerasTensor
 from ..layers.core.input_layer import InputLayer
 from .model import Model
@@ -105,16 +106,10 @@ class Functional(Model):
         return [t.node.layer.name for t in self._flat_inputs]
 
     def call(self, inputs, training=False):
-        values = {}
         flat = self._flatten_data(inputs)
-        for tensor, value in zip(self._flat_inputs, flat):
-            values[id(tensor)] = value
-        for node in self._nodes:
-            args = map_structure(lambda t: values[id(t)], node.inputs)
-            # `layer(x, training=True)` in the graph fixes that layer's mode (MC dropout)
-            out = node.layer(args, **{"training": training, **node.call_kwargs})
-            for tensor, value in zip(node.output_tensors, flatten(out)):
-                values[id(tensor)] = value
+        values = {id(tensor): value for tensor, value in zip(self._flat_inputs, flat)}
+        # a layer called with `training=True` in the graph keeps that mode (MC dropout)
+        evaluate.run(self._nodes, values, training=training)
         outputs = [values[id(t)] for t in self._flat_outputs]
         return outputs[0] if len(outputs) == 1 else outputs
 

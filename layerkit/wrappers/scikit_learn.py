@@ -13,7 +13,7 @@ Who owns what: the estimator owns parameters (`get_params` / `set_params`, so `c
 GridSearchCV and pickling work) and the data contract (validation, label encoding,
 `classes_`, `n_features_in_`); `fit` builds a fresh model (`model_`) and hands training to
 `Model.fit`, keeping its `history_`. `fit` returns the estimator, as scikit-learn expects
-(Keras 2's returned the History: read `history_`).
+(Keras 2's returned the History; `.history` still answers its dict, as `history_` does).
 """
 
 import contextlib
@@ -234,6 +234,14 @@ class BaseWrapper(BaseEstimator):
         args.update(self._routed("predict"))
         args.update({k: v for k, v in kwargs.items()})
         return np.asarray(self.model_.predict(X, **args))
+
+    @property
+    def history(self):
+        """The training history dict, so that Keras 2 code reading the History that `fit`
+        used to return (`clf.fit(X, y).history['loss']`) still works."""
+        if not hasattr(self, "history_"):
+            raise AttributeError(f"{type(self).__name__} has no history before fit()")
+        return self.history_
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
