@@ -309,3 +309,91 @@ def test_function_keeps_no_tensors_between_calls():
     after = live_tensors()
     assert after <= before
     assert not any(isinstance(v, torch.Tensor) for v in vars(f).values())
+
+
+def test_style_transfer_listing_runs_with_lbfgs():
+    """Deep Learning with Python 8.3: a loss over several VGG19 layers of a model built on
+    K.concatenate([constant, constant, placeholder]), fed to scipy's L-BFGS."""
+    from scipy.optimize import fmin_l_bfgs_b
+
+    from layerkit.applications import vgg19
+
+    h, w = 32, 32
+    rng = np.random.RandomState(0)
+    target_image = K.constant(rng.rand(1, h, w, 3) * 255)
+    style_reference_image = K.constant(rng.rand(1, h, w, 3) * 255)
+    combination_image = K.placeholder((1, h, w, 3))
+    input_tensor = K.concatenate([target_image, style_reference_image, combination_image],
+                                 axis=0)
+    model = vgg19.VGG19(input_tensor=input_tensor, weights=None, include_top=False)
+    outputs_dict = dict([(layer.name, layer.output) for layer in model.layers])
+
+    def gram_matrix(x):
+        features = K.batch_flatten(K.permute_dimensions(x, (2, 0, 1)))
+        return K.dot(features, K.transpose(features))
+
+    def style_loss(style, combination):
+        return K.sum(K.square(gram_matrix(style) - gram_matrix(combination))) / (
+            4. * (3 ** 2) * ((h * w) ** 2))
+
+    loss = K.variable(0.)
+    features = outputs_dict["block5_conv2"]
+    loss = loss + 0.025 * K.sum(K.square(features[2, :, :, :] - features[0, :, :, :]))
+    for name in ["block1_conv1", "block3_conv1"]:
+        features = outputs_dict[name]
+        loss += 0.5 * style_loss(features[1, :, :, :], features[2, :, :, :])
+    a = K.square(combination_image[:, :h - 1, :w - 1, :] - combination_image[:, 1:, :w - 1, :])
+    b = K.square(combination_image[:, :h - 1, :w - 1, :] - combination_image[:, :h - 1, 1:, :])
+    loss += 1e-4 * K.sum(K.pow(a + b, 1.25))
+    grads = K.gradients(loss, combination_image)[0]
+    fetch_loss_and_grads = K.function([combination_image], [loss, grads])
+
+    def loss_fn(x):
+        value, g = fetch_loss_and_grads([x.reshape((1, h, w, 3))])
+        loss_fn.grads = g.flatten().astype("float64")
+        return float(value)
+
+    x0 = rng.rand(1, h, w, 3).flatten() * 255
+    start = loss_fn(x0)
+    x, min_val, _ = fmin_l_bfgs_b(loss_fn, x0, fprime=lambda x: loss_fn.grads, maxfun=3)
+    assert min_val < start and x.shape == x0.shape
+
+
+def test_deepdream_listing_runs():
+    """Deep Learning with Python 8.2: learning phase 0, a loss summed over four mixed
+    layers of InceptionV3 (unknown image size), K.shape scaling, gradient ascent."""
+    from layerkit.applications import inception_v3
+
+    K.set_learning_phase(0)
+    model = inception_v3.InceptionV3(weights=None, include_top=False)
+    assert model.input.shape == (None, None, None, 3)
+    layer_dict = dict([(layer.name, layer) for layer in model.layers])
+    loss = K.variable(0.)
+    for layer_name, coeff in {"mixed2": 0.2, "mixed3": 3.}.items():
+        activation = layer_dict[layer_name].output
+        scaling = K.prod(K.cast(K.shape(activation), "float32"))
+        loss += coeff * K.sum(K.square(activation[:, 2: -2, 2: -2, :])) / scaling
+    dream = model.input
+    grads = K.gradients(loss, dream)[0]
+    grads /= K.maximum(K.mean(K.abs(grads)), 1e-7)
+    fetch_loss_and_grads = K.function([dream], [loss, grads])
+    x = np.random.RandomState(0).rand(1, 96, 96, 3) * 2 - 1
+    values = []
+    for _ in range(3):
+        value, g = fetch_loss_and_grads([x])
+        values.append(float(value))
+        x += 0.01 * g
+    assert g.shape == (1, 96, 96, 3)
+    assert values[2] > values[0]
+
+
+def test_set_value_on_the_optimizer_learning_rate_takes_effect():
+    inp = Input((1,))
+    model = Model(inp, layers.Dense(1, use_bias=False, kernel_initializer="zeros")(inp))
+    model.compile(optimizer="sgd", loss="mse")
+    assert K.get_value(model.optimizer.lr) == pytest.approx(0.01)
+    K.set_value(model.optimizer.lr, 0.5)
+    assert K.get_value(model.optimizer.learning_rate) == 0.5
+    x, y = np.ones((1, 1), "float32"), np.ones((1, 1), "float32")
+    model.train_on_batch(x, y)                      # w -= 0.5 * 2 * (0 - 1) -> 1.0
+    np.testing.assert_allclose(model.get_weights()[0], [[1.0]])
