@@ -50,7 +50,7 @@ def _target(fullname):
         for names the alias does not own.
 
     Raises:
-        ImportError: a TensorFlow module outside Keras (`tensorflow.random`).
+        ModuleNotFoundError: a TensorFlow module outside Keras (`tensorflow.random`).
     """
     top, _, rest = fullname.partition(".")
     if top == "keras":
@@ -64,7 +64,8 @@ def _target(fullname):
         return "layerkit" + rest[len("keras"):]
     if first in TF_KERAS_REEXPORTS:
         return "layerkit." + rest
-    raise ImportError(_unsupported_tf(f"'{fullname}'"), name=fullname)
+    # no `name=`: `from tensorflow import random` would swallow an error naming the module
+    raise ModuleNotFoundError(_unsupported_tf(f"'{fullname}'"))
 
 
 class _AliasLoader(importlib.abc.Loader):

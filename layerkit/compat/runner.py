@@ -12,10 +12,12 @@ of a cell's last expression as `Out[n]: ...` and stopping at the first error.
 import ast
 import builtins
 import contextlib
+import io
 import linecache
 import os
 import sys
 import time
+import tokenize
 import traceback
 import types
 
@@ -52,7 +54,7 @@ def run(path, args=(), figures=None):
                 _run_notebook(path, main.__dict__)
             else:
                 _run_script(path, main.__dict__)
-        except (SystemExit, GeneratorExit):
+        except SystemExit:
             raise
         except BaseException as error:  # what Python does with an uncaught exception
             _print_user_traceback(error)
@@ -128,7 +130,7 @@ def _run_cell(code, original, filename, namespace, number):
     linecache.cache[filename] = (len(original), None, lines, filename)  # for tracebacks
     tree = ast.parse(code, filename)
     last = tree.body[-1] if tree.body else None
-    if not isinstance(last, ast.Expr) or _ends_with_semicolon(lines):
+    if not isinstance(last, ast.Expr) or _ends_with_semicolon(code):
         exec(compile(tree, filename, "exec", dont_inherit=True), namespace)
         return
     tree.body.pop()
@@ -141,10 +143,12 @@ def _run_cell(code, original, filename, namespace, number):
         print(f"Out[{number}]: " + ("\n" if "\n" in text else "") + text)
 
 
-def _ends_with_semicolon(lines):
-    code = [line.split("#")[0].rstrip() for line in lines]
-    code = [line for line in code if line]
-    return bool(code) and code[-1].endswith(";")
+def _ends_with_semicolon(code):
+    skipped = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+               tokenize.DEDENT, tokenize.ENDMARKER)
+    tokens = tokenize.generate_tokens(io.StringIO(code).readline)
+    last = [token.string for token in tokens if token.type not in skipped][-1:]
+    return last == [";"]
 
 
 def _display(*objects, **kwargs):
