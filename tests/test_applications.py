@@ -33,9 +33,14 @@ APPS = {
     "xception": (keras.applications.Xception, applications.Xception, (71, 71, 3), 2, ("tf2",)),
     "densenet121": (keras.applications.DenseNet121, applications.DenseNet121, (32, 32, 3), 2,
                     ("keras3",)),
+    "mobilenet": (keras.applications.MobileNet, applications.MobileNet, (32, 32, 3), 5,
+                  ("tf2",)),
+    "mobilenet_v2": (keras.applications.MobileNetV2, applications.MobileNetV2, (32, 32, 3), 2,
+                     ("old",)),
 }
-OLD_SUFFIXES = {0: (), 2: ("W", "b"), 1: ("W",), 4: ("gamma", "beta", "running_mean", "running_std"),
-                3: ("beta", "running_mean", "running_std")}
+OLD_SUFFIXES = {0: (), 1: ("W",), 2: ("W", "b"),  # Keras 1 / 2.0 names, by weight count
+                3: ("beta", "running_mean", "running_std"),
+                4: ("gamma", "beta", "running_mean", "running_std")}
 
 
 def keras_model(builder, **kwargs):
@@ -135,7 +140,7 @@ def test_application_matches_keras_on_its_weights_file(app, style, tmp_path):
         assert_same_architecture(ours, theirs if include_top else
                                  keras.Model(theirs.input, base[-1].output))
         assert_close(ours.predict(x, verbose=0), wanted, f"{app} include_top={include_top}")
-    assert ours.name == theirs.name
+    assert ours.name == theirs.name.replace(".", "_")  # mobilenet_1.00_32: no '.' here
 
 
 @pytest.mark.parametrize("builder, include_top, count", [
@@ -144,7 +149,8 @@ def test_application_matches_keras_on_its_weights_file(app, style, tmp_path):
     (applications.ResNet101, True, 44_707_176), (applications.ResNet152, True, 60_419_944),
     (applications.InceptionV3, True, 23_851_784), (applications.Xception, True, 22_910_480),
     (applications.DenseNet121, True, 8_062_504), (applications.DenseNet169, True, 14_307_880),
-    (applications.DenseNet201, True, 20_242_984),
+    (applications.DenseNet201, True, 20_242_984), (applications.MobileNet, True, 4_253_864),
+    (applications.MobileNetV2, True, 3_538_984),
 ], ids=lambda value: getattr(value, "__name__", None))
 def test_parameter_counts_match_keras_documentation(builder, include_top, count):
     from layerkit.applications.application import weights_unfilled
