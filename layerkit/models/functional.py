@@ -70,6 +70,8 @@ class Functional(Model):
                 )
         shapes = [t.shape for t in self._flat_inputs]
         self._build_input_shape = shapes[0] if len(shapes) == 1 else shapes
+        if len(shapes) == 1:  # a Sequential starting with this model knows its input
+            self._batch_input_shape = shapes[0]
         self.built = True
 
     @property
