@@ -19,5 +19,5 @@ from .figures import save_grad_cam as save_grad_cam
 from .filters import deprocess_image as deprocess_image
 from .filters import filter_pattern as filter_pattern
 from .filters import filter_patterns as filter_patterns
-from .grad_cam import grad_cam as grad_cam
-from .grad_cam import overlay_heatmap as overlay_heatmap
+from .heatmaps import grad_cam as grad_cam
+from .heatmaps import overlay_heatmap as overlay_heatmap

@@ -7,7 +7,7 @@ bar saying which.
 import numpy as np
 
 from .activations import activation_grid
-from .grad_cam import overlay_heatmap
+from .heatmaps import overlay_heatmap
 
 
 def _pyplot():
