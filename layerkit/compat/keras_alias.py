@@ -27,6 +27,7 @@ import warnings
 
 # tf.optimizers is tf.keras.optimizers in TensorFlow 2, and so on; notes import them so.
 TF_KERAS_REEXPORTS = ("optimizers", "losses", "metrics", "initializers")
+# The tf.keras 2.x surface layerkit follows, in a form version checks parse (PEP 440).
 TF_VERSION = "2.15.0+layerkit"
 # tensorboard (layerkit's TensorBoard callback) imports `tensorboard.compat.notf` and, when it
 # exists, uses its own TensorFlow stub; without it tensorboard would pick up the stand-in.

@@ -80,7 +80,7 @@ def _figures(path, folder, is_notebook):
     if not (is_notebook or folder):
         yield
         return
-    from . import figures  # imports matplotlib: only when figures are handled here
+    from . import figures  # matplotlib itself loads only when the code draws
 
     saved = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = FIGURES_BACKEND  # read by matplotlib when the code imports it
