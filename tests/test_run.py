@@ -197,7 +197,8 @@ def test_magics_become_python_with_the_same_line_numbers():
               "     % 2)\n"
               "x?\n"
               "%timeit x + 1\n"
-              "print(x != 2)")
+              "print(x != 2)\n"
+              "%cd ~")
     cell = notebook.translate(source)
     lines = cell.source.splitlines()
     assert len(lines) == len(source.splitlines())
@@ -205,9 +206,10 @@ def test_magics_become_python_with_the_same_line_numbers():
     assert lines[2] == lines[3] == lines[11] == lines[12] == "pass"
     assert lines[5].startswith("    _layerkit_t0 = ") and "y = x + 1;" in lines[5]
     assert lines[7] == "%d stays text" and lines[10] == "     % 2)" and lines[13] == "print(x != 2)"
+    assert lines[14] == "__import__('os').chdir(__import__('os').path.expanduser('~'))"
     assert [note.split(":")[0] for note in cell.notes] == ["line 3", "line 4", "line 12", "line 13"]
     namespace = {}
-    exec(cell.source, namespace)
+    exec(cell.source.replace(lines[14], ""), namespace)
     assert namespace["y"] == 2 and namespace["z"] == 1
 
 

@@ -6,8 +6,9 @@ keeping line numbers so tracebacks point at the notebook's own lines:
 
 | in the cell | becomes |
 |---|---|
-| `%matplotlib inline`, `%load_ext layerkit` | nothing (figures are handled per cell; the alias is on) |
+| `%matplotlib inline`, `%load_ext layerkit` | nothing (figures: see figures.py; the alias is on) |
 | `%time stmt` | `stmt`, with its wall time printed |
+| `%cd DIR` | `os.chdir(DIR)` |
 | `%%time` on the first line | the cell, with its wall time printed |
 | `%%writefile [-a] FILE` on the first line | the cell's text written to FILE |
 | any other `%magic`, `!shell`, `x = !shell`, `obj?` | `pass`, with a note |
@@ -118,6 +119,10 @@ def _line_magic(line):
             clock = '__import__("time").perf_counter()'
             return (f"{indent}_layerkit_t0 = {clock}; {args.strip()}; "
                     f"print(f'Wall time: {{{clock} - _layerkit_t0:.3g}} s')"), None
+        if name == "cd" and args.strip():
+            folder = args.strip().strip("'\"")
+            chdir = f"__import__('os').chdir(__import__('os').path.expanduser({folder!r}))"
+            return indent + chdir, None
         if name in QUIET_MAGICS:
             return skip, None
         return skip, f"skipped IPython magic {stripped!r} (needs IPython)"
