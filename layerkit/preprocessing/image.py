@@ -26,7 +26,6 @@ import numbers
 import warnings
 
 import numpy as np
-from scipy import linalg
 
 from .. import config
 from .image_dataframe_iterator import DataFrameIterator
@@ -449,6 +448,8 @@ class ImageDataGenerator:
         if self.zca_whitening:
             flat_x = np.reshape(x, (x.shape[0], x.shape[1] * x.shape[2] * x.shape[3]))
             sigma = np.dot(flat_x.T, flat_x) / flat_x.shape[0]
+            from scipy import linalg  # optional means lazy: scipy loads on first use
+
             u, s, _ = linalg.svd(sigma)
             s_inv = 1. / np.sqrt(s[np.newaxis] + self.zca_epsilon)
             self.principal_components = (u * s_inv).dot(u.T)

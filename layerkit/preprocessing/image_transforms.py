@@ -14,7 +14,6 @@ without one they draw from NumPy's global generator, as Keras does.
 """
 
 import numpy as np
-from scipy import ndimage
 
 from .image_utils import array_to_img, img_to_array
 
@@ -126,6 +125,8 @@ def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis
         return x
     transform = transform_matrix_offset_center(transform, x.shape[row_axis],
                                                x.shape[col_axis])
+    from scipy import ndimage  # optional means lazy: scipy loads on first use
+
     channels = np.rollaxis(x, channel_axis, 0)
     channel_images = [ndimage.affine_transform(channel, transform[:2, :2], transform[:2, 2],
                                                order=order, mode=fill_mode, cval=cval)
