@@ -267,7 +267,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a few-second run")
     parser.add_argument("--output", default="layerkit_demo_output",
                         help="folder for plots and models (default: %(default)s)")
-    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                        help="0 silent, 1 progress bar, 2 one line per epoch (default 1)")
     args = parser.parse_args(argv)
     os.makedirs(args.output, exist_ok=True)
     config.set_random_seed(0)

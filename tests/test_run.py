@@ -125,6 +125,15 @@ def test_every_layerkit_module_is_reachable_as_keras(alias):
         assert importlib.import_module(alias_name) is importlib.import_module(name), alias_name
         tf_name = "tensorflow.keras" + name[len("layerkit"):]
         assert importlib.import_module(tf_name) is sys.modules[name], tf_name
+    # importing every submodule through the alias left the packages' own names alone:
+    # `optimizers.adam` is the Adam class (Keras 2 alias) and `layers.add` the function,
+    # though submodules of those names exist
+    import layerkit.layers.merging
+    from layerkit import optimizers
+
+    assert isinstance(optimizers.adam, type) and optimizers.adam is optimizers.Adam
+    assert callable(layerkit.layers.merging.add) and not isinstance(
+        layerkit.layers.merging.add, type(sys))
 
 
 def test_missing_modules_and_tensorflow_apis_say_what_the_alias_is(alias):

@@ -82,8 +82,17 @@ class _AliasLoader(importlib.abc.Loader):
         return module
 
     def exec_module(self, module):
+        alias = module.__spec__.name
         # importlib stamps the alias's spec on the module it got; the module keeps its own.
         module.__spec__ = self.own_spec
+        # Register the package's already-loaded submodules under the alias too. Otherwise a
+        # later `import keras.optimizers.adam` would load the alias anew, and importlib
+        # would then set the parent's `adam` attribute (the Adam class, a Keras 2 alias) to
+        # the submodule, for layerkit itself.
+        prefix = self.target + "."
+        for name, loaded in list(sys.modules.items()):
+            if name.startswith(prefix):
+                sys.modules.setdefault(alias + name[len(self.target):], loaded)
 
 
 class _MarkerLoader(importlib.abc.Loader):
