@@ -11,6 +11,8 @@ import random
 import numpy as np
 import torch
 
+from . import denormals
+
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
@@ -24,6 +26,7 @@ _DEVICE = None  # resolved lazily: CUDA when present, else CPU
 # +25% in two runs), so they only flush inside the optimizer step. See README.
 _FLUSH_DENORMAL = "auto"
 _FLUSHING = False  # the flag currently set in torch (torch has no getter)
+_POOL_FLUSHING = False  # the flag last set on torch's pool threads
 
 _FLOAT_DTYPES = {
     "float16": torch.float16,
@@ -124,16 +127,29 @@ def set_flush_denormal(value):
 
 
 @contextlib.contextmanager
-def denormals_flushed(enabled=True):
-    """Flushes denormal floats to zero on CPU inside the block, then restores the state."""
-    global _FLUSHING
-    previous = _FLUSHING
-    if enabled != previous:
+def denormals_flushed(enabled=True, all_threads=False):
+    """Flushes denormal floats to zero on CPU inside the block, then restores the state.
+
+    Args:
+        enabled: flush (True) or not (False) inside the block.
+        all_threads: also set torch's intra-op pool threads (one pool wake-up each way:
+            for whole loops). Otherwise only the calling thread changes (cheap: per step).
+    """
+    global _FLUSHING, _POOL_FLUSHING
+    previous, previous_pool = _FLUSHING, _POOL_FLUSHING
+    if all_threads and enabled != _POOL_FLUSHING:
+        denormals.set_pool_flush(enabled)
+        _FLUSHING = _POOL_FLUSHING = enabled
+    elif enabled != _FLUSHING:
         torch.set_flush_denormal(enabled)
         _FLUSHING = enabled
     try:
         yield
     finally:
+        if _POOL_FLUSHING != previous_pool:
+            denormals.set_pool_flush(previous_pool)
+            _POOL_FLUSHING = previous_pool
+            _FLUSHING = previous_pool
         if _FLUSHING != previous:
             torch.set_flush_denormal(previous)
             _FLUSHING = previous

@@ -140,7 +140,8 @@ def _numerics(model):
     policy = config.flush_denormal()
     if policy == "auto":
         policy = any(getattr(m, "denormal_prone", False) for m in model.modules())
-    return config.denormals_flushed(bool(policy) and config.device().type == "cpu")
+    return config.denormals_flushed(bool(policy) and config.device().type == "cpu",
+                                    all_threads=True)
 
 
 def _callbacks(model, callbacks, verbose, epochs, steps, with_history):
@@ -168,9 +169,13 @@ class _Hooks:
 
 # ---------------------------------------------------------------------------- sources
 def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
-            class_weight=None, workers=1, use_multiprocessing=False, needs_y=True,
+            class_weight=None, workers=1, use_multiprocessing=False, needs_y=None,
             converted=False):
-    """Checks the data against the model and returns a batch source (arrays or stream)."""
+    """Checks the data against the model and returns a batch source (arrays or stream).
+
+    Targets are needed (`needs_y` None) when the model was compiled with a loss."""
+    if needs_y is None:
+        needs_y = model.compiled is None or model.compiled.needs_targets
     if is_batch_source(x):
         if y is not None or sample_weight is not None:
             raise ValueError(
@@ -226,7 +231,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                 "validation_split works on arrays only; for a generator or Sequence pass "
                 "validation_data=... instead"
             )
-        if y is None:
+        if y is None and model.compiled.needs_targets:
             raise ValueError("y (the targets) is required for array data")
         (x, y, sample_weight), validation_data = _split_arrays(
             model, x, y, sample_weight, validation_split)
