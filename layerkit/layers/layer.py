@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .. import activations, config, constraints, initializers, regularizers
+from ..graph import evaluate
 from ..graph.node import Node, flatten, is_symbolic, map_structure
 from ..graph.shapes import infer_output_shape, is_shape, to_shape_tuple
 from ..graph.symbolic import KerasTensor
@@ -30,6 +31,23 @@ from ..utils import keras1_args
 from ..utils.naming import to_snake_case, unique_name
 
 _KERAS_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
+
+
+class _Calls:
+    """Layer calls in progress: how deep, whether on symbolic tensors, the losses added.
+
+    `added` holds the (layer, loss) pairs `add_loss` received since the outermost call in
+    progress began (Keras 3 clears a model's losses when its outermost call starts); each
+    layer keeps a reference to the list of its latest call, so `layer.losses` reads the
+    losses of the latest forward pass and nothing accumulates across passes.
+    """
+
+    depth = 0
+    symbolic = 0
+    added = []
+
+
+_CALLS = _Calls()
 
 
 class Layer(nn.Module):
@@ -79,6 +97,7 @@ class Layer(nn.Module):
         self.built = False
         self._build_input_shape = None
         self._activity_loss = None
+        self._loss_callables = []  # add_loss(callable): weight penalties, evaluated on read
         self._inbound_nodes = []
         self.input_spec = None  # an InputSpec (or a list, one per input), set by build
         self.training = False
@@ -231,12 +250,66 @@ class Layer(nn.Module):
 
     @property
     def losses(self):
-        """Weight penalties plus the activity penalty of the last training call."""
+        """Weight penalties, the activity penalties and `add_loss` terms of the latest call,
+        and the values of losses added as callables."""
         found = self.regularization_losses()
         for layer in self.modules():
             if isinstance(layer, Layer) and layer._activity_loss is not None:
                 found.append(layer._activity_loss)
+        return found + self.added_losses()
+
+    def added_losses(self):
+        """The `add_loss` terms of this layer and its sub-layers: those added during the
+        latest call, then the callables' current values."""
+        members = {id(m) for m in self.modules()}
+        found = [loss for layer, loss in self.__dict__.get("_call_losses", ())
+                 if id(layer) in members]
+        for layer in self.modules():
+            if isinstance(layer, Layer):
+                found.extend(_as_loss_tensor(fn())
+                             for fn in layer.__dict__.get("_loss_callables", ()))
         return found
+
+    def add_loss(self, losses, inputs=None):
+        """Adds loss terms that training minimises along with the compiled loss.
+
+        Args:
+            losses: a tensor (summed if not scalar) computed in `call`; a list of them; a
+                zero-argument callable (kept, evaluated at every step: weight penalties);
+                or a symbolic tensor: inside `call` it takes its value in the current
+                forward pass, on a functional model it becomes part of the graph.
+            inputs: accepted for Keras 2 compatibility (conditional losses); unused.
+
+        Example:
+            >>> def call(self, inputs):
+            ...     self.add_loss(K.mean(K.square(inputs)))
+            ...     return inputs
+        """
+        for loss in losses if isinstance(losses, (list, tuple)) else [losses]:
+            if callable(loss) and not isinstance(loss, (torch.Tensor, KerasTensor)):
+                self._loss_callables.append(loss)
+                continue
+            if isinstance(loss, KerasTensor):
+                value = evaluate.value_of(loss)
+                if value is None:
+                    self._add_symbolic_loss(loss)
+                    continue
+                loss = value
+            loss = _as_loss_tensor(loss)
+            if _CALLS.depth:
+                _CALLS.added.append((self, loss))
+            else:  # outside any call: a constant term, kept (Keras 2's unconditional loss)
+                self._loss_callables.append(lambda value=loss: value)
+
+    def _add_symbolic_loss(self, loss):
+        """A symbolic loss added outside any graph evaluation (Functional overrides this)."""
+        if _CALLS.symbolic:
+            return  # the call traced for the output shape: real calls add the real value
+        raise ValueError(
+            f"Layer '{self.name}': add_loss received the symbolic tensor {loss!r} outside a "
+            "forward pass of the graph it belongs to. Add it inside call() of a layer used "
+            "in a functional model, or with model.add_loss(...) on the functional model"
+        )
 
     # ----------------------------------------------------------------- build / call
     def build(self, input_shape):
@@ -271,10 +344,16 @@ class Layer(nn.Module):
             mask = _mask_of(inputs)
         if mask is not None and _accepts(type(self), "mask"):
             kwargs["mask"] = mask
+        if not _CALLS.depth:  # the outermost call: a fresh list of added losses
+            _CALLS.added = []
+        self.__dict__["_call_losses"] = _CALLS.added  # bypasses nn.Module's slow setattr
+        _CALLS.depth += 1
         try:
             outputs = super().__call__(inputs, *args, training=training, **kwargs)
         except (RuntimeError, ValueError, TypeError) as e:
             raise _named_error(self, inputs, e) from e
+        finally:
+            _CALLS.depth -= 1
         first = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
         if self.activity_regularizer is not None:
             self._activity_loss = self.activity_regularizer(first) / first.shape[0]
@@ -299,6 +378,7 @@ class Layer(nn.Module):
             )
         shapes = map_structure(lambda t: t.shape, inputs)
         dtypes = map_structure(lambda t: config.standardize_dtype(t.dtype), inputs)
+        _CALLS.symbolic += 1
         try:
             self._maybe_build(shapes)
             self.check_input_spec(shapes)
@@ -308,6 +388,8 @@ class Layer(nn.Module):
                 out_shapes = self.compute_output_shape(shapes)
         except (RuntimeError, ValueError, TypeError) as e:
             raise _incompatible_input_error(self, inputs, e) from e
+        finally:
+            _CALLS.symbolic -= 1
         make = lambda shape: KerasTensor(shape, self.dtype, source_layer=self)  # noqa: E731
         outputs = make(out_shapes) if is_shape(out_shapes) else [make(s) for s in out_shapes]
         call_kwargs = {k: v for k, v in kwargs.items() if v is not None}
@@ -395,6 +477,13 @@ def activate(activation, z):
     elif activation is activations.softmax:
         out._keras_logits, out._keras_activation = z, "softmax"
     return out
+
+
+def _as_loss_tensor(loss):
+    """An added loss as a floating tensor (numbers and numpy become floatx)."""
+    if isinstance(loss, torch.Tensor):
+        return loss if loss.is_floating_point() else loss.to(config.floatx_dtype())
+    return torch.as_tensor(np.asarray(loss), dtype=config.floatx_dtype(), device=config.device())
 
 
 def _marks_built(build):

@@ -165,8 +165,12 @@ def _check_categorical(y, shape, classes, where):
 
 
 def _check_binary(y, where):
+    """Integer-valued targets outside {0, 1} are class labels (or -1/1 labels) given to the
+    wrong loss. Fractional targets are soft labels and pass, also a little outside [0, 1]:
+    Keras 2 trained on them, and the book's GAN adds `0.05 * random` noise to 1s."""
     low, high = y.min(), y.max()
-    if low < 0 or high > 1:
+    integral = y.dtype.kind in "biu" or bool(np.all(np.equal(np.mod(y, 1), 0)))
+    if integral and (low < 0 or high > 1):
         raise ValueError(
             f"{where} expects targets in [0, 1], but received values from "
             f"{_num(low)} to {_num(high)}: for integer class labels use a softmax output with "

@@ -56,6 +56,7 @@ class Functional(Model):
         self._output_struct = outputs
         self._flat_inputs = flatten(inputs)
         self._flat_outputs = flatten(outputs)
+        self._graph_losses = []  # symbolic tensors given to model.add_loss
         self._layers = nn.ModuleDict()
         ordered = _ordered_nodes(self._flat_inputs, self._flat_outputs)
         self._nodes = [n for n in ordered if not isinstance(n.layer, InputLayer)]
@@ -112,8 +113,25 @@ class Functional(Model):
         values = {id(tensor): value for tensor, value in zip(self._flat_inputs, flat)}
         # a layer called with `training=True` in the graph keeps that mode (MC dropout)
         evaluate.run(self._nodes, values, training=training)
+        if self._graph_losses:
+            self.add_loss([values[id(t)] for t in self._graph_losses])
         outputs = [values[id(t)] for t in self._flat_outputs]
         return outputs[0] if len(outputs) == 1 else outputs
+
+    def _add_symbolic_loss(self, loss):
+        """`model.add_loss(K.mean(x))` with `x` in the graph (tf.keras's functional losses):
+        the nodes computing it join the model and its value is added at every call."""
+        try:
+            extra = evaluate.plan([loss], self._flat_inputs,
+                                  known=[id(t) for n in self._nodes for t in n.output_tensors])
+        except ValueError as e:
+            raise ValueError(f"Model '{self.name}': add_loss({loss!r}) must be computed from "
+                             f"the model's inputs {self.input_names}: {e}") from e
+        for node in extra:
+            if node.layer.name not in self._layers:
+                self._layers[node.layer.name] = node.layer
+        self._nodes = self._nodes + extra
+        self._graph_losses = self._graph_losses + [loss]
 
     def _flatten_data(self, inputs):
         """The model's inputs in graph order, from a tensor, a list or a dict by name."""

@@ -129,6 +129,8 @@ class Model(Layer):
         """Trainable weights as of `compile` (Keras: a later freeze needs a new compile)."""
         if self._params is None:
             self._params = list(self.trainable_weights)
+            chosen = {id(p) for p in self._params}
+            self._others = [p for p in self.parameters() if id(p) not in chosen]
             self.optimizer.build(self._params)
             self._constrained = any(c is not None for _, _, _, c in self._all_records())
         elif self._trainable_changed():
@@ -154,23 +156,38 @@ class Model(Layer):
         return self._penalties
 
     def compute_loss(self, y, y_pred, sample_weight=None):
-        """Data loss of the batch plus every weight and activity penalty."""
+        """Data loss of the batch plus every weight and activity penalty and the
+        `add_loss` terms of the forward pass that computed `y_pred` (each summed).
+
+        Raises:
+            ValueError: compiled with loss=None and nothing was added with add_loss.
+        """
         loss = self.compiled.loss(y, y_pred, sample_weight)
+        added = self.added_losses()
+        if loss is None:
+            if not added:
+                raise ValueError(
+                    f"Model '{self.name}' was compiled with loss=None and adds no loss with "
+                    "add_loss(): there is nothing to minimise. Pass compile(loss=...)")
+            loss = 0.0
         weights, active = self._penalty_terms()
         for param, regularizer in weights:
             loss = loss + regularizer(param)
         for layer in active:
             loss = loss + layer._activity_loss
+        for term in added:
+            loss = loss + (term if term.dim() == 0 else term.sum())
         return loss
 
     def train_step(self, x, y, sample_weight=None):
         """One optimisation step on a batch; returns the batch loss (a tensor)."""
         params = self._params if self._params is not None else self._trainable_params()
-        y_pred = self._forward(x, training=True)
-        loss = self.compute_loss(y, y_pred, sample_weight)
-        for p in params:
-            p.grad = None
-        loss.backward()
+        with _gradients_for(params, self._others):
+            y_pred = self._forward(x, training=True)
+            loss = self.compute_loss(y, y_pred, sample_weight)
+            for p in params:
+                p.grad = None
+            loss.backward()
         self.optimizer.step()
         if self._constrained:
             self.apply_constraints()
@@ -283,6 +300,29 @@ class Model(Layer):
     def metrics_names(self):
         """['loss', metric names...] once the metrics are known (after a step)."""
         return ["loss"] + (self.compiled.metric_names() if self.compiled else [])
+
+
+class _gradients_for:
+    """Gradients flow to `params` and to no `others` for one step, whatever `trainable`
+    says now: a model trains the weights that were trainable when it was compiled (Keras
+    2's GAN freezes the discriminator inside the combined model only, by setting
+    `trainable = False` after compiling the discriminator itself)."""
+
+    def __init__(self, params, others):
+        self.enable = [p for p in params if not p.requires_grad]
+        self.disable = [p for p in others if p.requires_grad]
+
+    def __enter__(self):
+        for p in self.enable:
+            p.requires_grad_(True)
+        for p in self.disable:
+            p.requires_grad_(False)
+
+    def __exit__(self, *exc):
+        for p in self.enable:
+            p.requires_grad_(False)
+        for p in self.disable:
+            p.requires_grad_(True)
 
 
 def _arguments(scope):

@@ -7,6 +7,8 @@ resolved on the first batch, when the shapes of targets and outputs are known (t
 tf.keras rule), and keep the string the user wrote as their name. A model with several
 outputs gets one loss per output (a single loss is shared), per-output log keys
 `<output>_loss` / `<output>_<metric>` and a total `loss` = Σ weight · output loss.
+`compile(loss=None)` is for models whose loss comes from `add_loss` (the book's VAE): they
+train without targets, and `loss(...)` answers None.
 """
 
 import numpy as np
@@ -21,7 +23,8 @@ class Compiled:
     """Losses and metrics of a compiled model.
 
     Args:
-        loss: name, function or Loss object; or a list / dict (by output name) of them.
+        loss: name, function or Loss object; or a list / dict (by output name) of them;
+            None when the model adds its own losses (`add_loss`).
         metrics: list of metric identifiers (not sample-weighted), or a list of lists /
             dict by output name for several outputs.
         weighted_metrics: the same, for metrics that use sample weights.
@@ -31,14 +34,12 @@ class Compiled:
 
     def __init__(self, loss, metrics=None, weighted_metrics=None, loss_weights=None,
                  output_names=("output",)):
-        if loss is None:
-            raise ValueError(
-                "compile(loss=None): a loss is needed to train, e.g. "
-                "loss='binary_crossentropy', 'categorical_crossentropy' or 'mse'"
-            )
         self.output_names = list(output_names)
-        self.multi = len(self.output_names) > 1
-        self.loss_fns = [losses_module.get(l) for l in self._per_output(loss, "loss")]
+        self.needs_targets = loss is not None
+        # per-output logs only when there are per-output losses
+        self.multi = len(self.output_names) > 1 and self.needs_targets
+        self.loss_fns = [] if loss is None else [
+            losses_module.get(l) for l in self._per_output(loss, "loss")]
         weights = self._per_output(1.0 if loss_weights is None else loss_weights,
                                    "loss_weights")
         self.loss_weights = [float(w) for w in weights]
@@ -53,8 +54,8 @@ class Compiled:
 
     @property
     def loss_fn(self):
-        """The loss of the first output (for one-output target checks)."""
-        return self.loss_fns[0]
+        """The loss of the first output (for one-output target checks); None without one."""
+        return self.loss_fns[0] if self.loss_fns else None
 
     def _per_output(self, value, what):
         n = len(self.output_names)
@@ -93,6 +94,13 @@ class Compiled:
 
     def build(self, y_true, y_pred):
         """Resolves metric identifiers from the first batch's shapes."""
+        if y_true is None:
+            if any(self._metric_ids + self._weighted_ids):
+                raise ValueError(
+                    "compile(metrics=...): metrics compare outputs with targets, but this "
+                    "model trains without targets (y=None); drop the metrics or pass y")
+            self._build_from_shapes([])
+            return
         self._build_from_shapes([(tuple(yt.shape), tuple(yp.shape))
                                  for yt, yp in zip(_listed(y_true), _listed(y_pred))])
 
@@ -109,7 +117,10 @@ class Compiled:
             raise ValueError(f"compile(metrics=...): metric names must be unique, got {names}")
 
     def loss(self, y_true, y_pred, sample_weight=None):
-        """The total loss: Σ weight · loss of each output (a 0-dim tensor)."""
+        """The total loss: Σ weight · loss of each output (a 0-dim tensor); None when
+        compiled without a loss."""
+        if not self.loss_fns:
+            return None
         if not self.multi:
             value = self.loss_fns[0](y_true, y_pred, sample_weight=sample_weight)
             return value if self.loss_weights[0] == 1.0 else value * self.loss_weights[0]

@@ -1,5 +1,7 @@
 """Dense: `activation(inputs @ kernel + bias)` on the last axis."""
 
+import numbers
+
 import torch
 
 from ... import activations, constraints, initializers, regularizers
@@ -33,11 +35,12 @@ class Dense(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        # numpy integers count (the book's VAE passes np.prod(shape) as units)
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(
                 f"Dense(units={units!r}): units must be a positive integer, received {units!r}"
             )
-        self.units = units
+        self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)

@@ -5,12 +5,17 @@ Keras 2 built graphs from expressions such as `model.output[:, 386]` or
 operations. Here each becomes a TensorOp: a weightless layer holding the torch function
 and its non-symbolic arguments, recorded as a Node like any layer call, so the result can
 be a model output, feed further layers, or be evaluated by `K.function`.
+
+An operation met while a graph is being evaluated (inside a custom layer's `call`, on a
+tensor of the enclosing graph) records nothing: it computes on that tensor's value in the
+current forward pass (`graph.evaluate.value_of`).
 """
 
 import numpy as np
 import torch
 
 from ... import config
+from ...graph import evaluate
 from ...graph.node import flatten, map_structure
 from ...graph.shapes import infer_output_spec
 from ...graph.symbolic import KerasTensor, set_op_recorder
@@ -97,6 +102,9 @@ def _dtype_name(dtype):
 
 
 def _record(fn, args, kwargs, name):
+    if evaluate.in_progress():  # inside a call during a forward pass: compute, not record
+        args, kwargs = evaluate.resolve((list(args), kwargs))
+        return fn(*args, **kwargs)
     return TensorOp(fn, args, kwargs, name=name).record()
 
 
