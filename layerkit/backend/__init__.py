@@ -88,9 +88,12 @@ from .ops import ones_like as ones_like
 from .ops import permute_dimensions as permute_dimensions
 from .ops import pow as pow  # noqa: A004
 from .ops import prod as prod
+from .ops import random_bernoulli as random_bernoulli
 from .ops import random_binomial as random_binomial
 from .ops import random_normal as random_normal
+from .ops import random_normal_variable as random_normal_variable
 from .ops import random_uniform as random_uniform
+from .ops import random_uniform_variable as random_uniform_variable
 from .ops import relu as relu
 from .ops import repeat as repeat
 from .ops import repeat_elements as repeat_elements
@@ -116,6 +119,7 @@ from .ops import switch as switch
 from .ops import tanh as tanh
 from .ops import tile as tile
 from .ops import transpose as transpose
+from .ops import truncated_normal as truncated_normal
 from .ops import var as var
 from .ops import zeros as zeros
 from .ops import zeros_like as zeros_like

@@ -7,14 +7,17 @@ graph instead and returns a symbolic tensor (see `graph.symbolic.apply_op`).
 """
 
 import functools
+import weakref
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import activations, config
-from ..graph.node import is_symbolic
-from ..graph.symbolic import apply_op
+from .. import activations, config, initializers
+from ..graph import evaluate
+from ..graph.node import flatten as _leaves
+from ..graph.node import is_symbolic, map_structure
+from ..graph.symbolic import KerasTensor, apply_op
 from .state import in_training
 
 
@@ -273,8 +276,12 @@ def stop_gradient(x):
 # ---------------------------------------------------------------- linear algebra
 @op
 def dot(x, y):
-    """Matrix product on the last axis of x and the second-to-last of y (Keras's K.dot)."""
-    return torch.matmul(tensor(x), tensor(y))
+    """Sums over the last axis of x and the second-to-last of y (the last when y is 1-D),
+    as numpy.dot and Keras's K.dot: (2, 3, 4) · (7, 4, 5) → (2, 3, 7, 5), no broadcasting."""
+    x, y = tensor(x), tensor(y)
+    if x.dim() <= 2 and y.dim() <= 2:
+        return torch.matmul(x, y)
+    return torch.tensordot(x, y, dims=([x.dim() - 1], [y.dim() - 2 if y.dim() > 1 else 0]))
 
 
 @op
@@ -380,10 +387,21 @@ def gather(reference, indices):
     return tensor(reference)[tensor(indices).long()]
 
 
-@op
-def shape(x):
-    """The shape as a 1-D int tensor (Keras 2's dynamic `K.shape`)."""
+def _shape(x):
     return torch.tensor(tuple(tensor(x).shape), dtype=torch.int32)
+
+
+def shape(x):
+    """The shape as a 1-D int tensor (Keras 2's dynamic `K.shape`).
+
+    On a symbolic tensor the result is symbolic; its sizes feed `K.random_*` shapes and
+    `K.reshape` inside layers, and stay known where `x`'s are (see `random`)."""
+    if not is_symbolic(x):
+        return _shape(x)
+    out = apply_op(_shape, (x,), name="shape")
+    if isinstance(out, KerasTensor):  # (inside a forward pass it is a value already)
+        _SHAPES[out] = tuple(x.shape)
+    return out
 
 
 def int_shape(x):
@@ -538,29 +556,113 @@ def arange(start, stop=None, step=1, dtype="int32"):
 
 
 def _shape_values(shape):
-    return tuple(int(d) for d in shape)
+    """A shape given as ints, a 1-D int tensor, or a mix of ints and int tensors."""
+    if isinstance(shape, torch.Tensor):
+        return tuple(int(d) for d in shape.reshape(-1))
+    out = []
+    for d in shape:
+        if isinstance(d, torch.Tensor):
+            out.extend(int(v) for v in d.reshape(-1))
+        else:
+            out.append(int(d))
+    return tuple(out)
 
 
-@op
+def random(fn):
+    """Like `op`, for functions of a `shape` that may hold symbolic sizes.
+
+    `K.random_normal(shape=(K.shape(z_mean)[0], 2))` at graph level records an operation
+    whose output shape is known where Keras 2's static shape was: sizes computed from
+    `K.shape(...)` of a tensor with a known size are known, the batch stays None.
+    """
+    @functools.wraps(fn)
+    def wrapper(shape, *args, **kwargs):
+        if is_symbolic([list(args), list(kwargs.values())]):
+            raise TypeError(f"K.{fn.__name__}: only `shape` may be symbolic; give numbers "
+                            "for the other arguments")
+        if is_symbolic(shape):
+            dtype = config.standardize_dtype(kwargs.get("dtype"))
+            spec = ([_static_dims(shape)], [dtype], False)
+            return apply_op(fn, (shape,) + args, kwargs, name=fn.__name__,
+                            output_spec=spec)
+        return fn(shape, *args, **kwargs)
+
+    return wrapper
+
+
+def _on_device(value):
+    return value.to(config.device())
+
+
+@random
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    out = torch.randn(_shape_values(shape), generator=generator,
-                      dtype=config.standardize_dtype(dtype))
-    return out * stddev + mean
+    """Normal draws; an int `seed` gives the same values on every call (Keras 3)."""
+    init = initializers.RandomNormal(mean=mean, stddev=stddev, seed=seed)
+    return _on_device(init(_shape_values(shape), dtype=dtype))
 
 
-@op
+@random
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    out = torch.rand(_shape_values(shape), generator=generator,
-                     dtype=config.standardize_dtype(dtype))
-    return out * (maxval - minval) + minval
+    """Uniform draws in [minval, maxval)."""
+    init = initializers.RandomUniform(minval=minval, maxval=maxval, seed=seed)
+    return _on_device(init(_shape_values(shape), dtype=dtype))
 
 
-@op
+@random
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal draws, re-drawn when more than two `stddev` from `mean` (tf's definition)."""
+    init = initializers.TruncatedNormal(mean=mean, stddev=stddev, seed=seed)
+    return _on_device(init(_shape_values(shape), dtype=dtype))
+
+
+@random
 def random_binomial(shape, p=0.0, dtype=None, seed=None):
-    return (random_uniform(shape, dtype=dtype, seed=seed) < p).to(
-        config.standardize_dtype(dtype))
+    """1 with probability `p`, else 0 (Keras 2: `uniform <= p`)."""
+    draws = random_uniform(shape, dtype=dtype, seed=seed)
+    return (draws <= p).to(draws.dtype)
+
+
+random_bernoulli = random_binomial  # tf.keras's later name
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    """A tensor of normal draws, settable with `K.set_value` (Keras 2 made a variable)."""
+    return random_normal(shape, mean=mean, stddev=scale, dtype=dtype, seed=seed)
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    return random_uniform(shape, minval=low, maxval=high, dtype=dtype, seed=seed)
+
+
+_SHAPES = weakref.WeakKeyDictionary()  # K.shape(x) of symbolic x -> x's shape (with None)
+_STAND_INS = ((2, 16), (3, 24))  # (batch, other) sizes for unknown entries, two runs
+
+
+def _static_dims(shape):
+    """The sizes of a symbolic `shape` argument known before any data: each is computed
+    from `K.shape(...)` values twice with different stand-ins for unknown sizes; those
+    that agree are known. Sizes depending on anything else are None."""
+    runs = [_shape_with_stand_in(shape, stand_in) for stand_in in _STAND_INS]
+    if runs[0] is None or runs[1] is None:
+        if isinstance(shape, (list, tuple)):
+            return (None,) * len(shape)
+        return (None,) * int(shape.shape[0])
+    return tuple(a if a == b else None for a, b in zip(*runs))
+
+
+def _shape_with_stand_in(shape, stand_in):
+    batch, other = stand_in
+    values = {id(out): torch.tensor([(batch if i == 0 else other) if d is None else d
+                                     for i, d in enumerate(dims)], dtype=torch.int32)
+              for out, dims in list(_SHAPES.items())}
+    leaves = [leaf for leaf in _leaves(shape) if isinstance(leaf, KerasTensor)]
+    try:
+        evaluate.run(evaluate.plan(leaves, (), known=values.keys()), values)
+    except (ValueError, TypeError, RuntimeError):
+        return None  # depends on data, not only on shapes
+    concrete = map_structure(lambda leaf: values[id(leaf)] if isinstance(leaf, KerasTensor)
+                             else leaf, shape)
+    return _shape_values(concrete)
 
 
 # ---------------------------------------------------------------- learning phase

@@ -20,7 +20,7 @@ def set_op_recorder(recorder):
     _RECORDER[:] = [recorder]
 
 
-def apply_op(fn, args, kwargs=None, name=None):
+def apply_op(fn, args, kwargs=None, name=None, output_spec=None):
     """Records `fn(*args, **kwargs)` where some arguments are symbolic tensors.
 
     Args:
@@ -28,11 +28,14 @@ def apply_op(fn, args, kwargs=None, name=None):
             symbolic ones.
         args, kwargs: its arguments, symbolic tensors anywhere in lists/tuples/dicts.
         name: the operation's base name (`get_item`, `mean`, ...).
+        output_spec: ([shapes], [torch dtypes], several) when running `fn` on stand-ins
+            cannot tell (sizes that are values of symbolic tensors).
 
     Returns:
         A KerasTensor (or a list of them when `fn` returns several tensors).
     """
-    return _RECORDER[0](fn, tuple(args), dict(kwargs or {}), name or fn.__name__)
+    return _RECORDER[0](fn, tuple(args), dict(kwargs or {}), name or fn.__name__,
+                        output_spec)
 
 
 def _binary(name, fn, reflected=False):

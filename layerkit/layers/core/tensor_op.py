@@ -101,11 +101,11 @@ def _dtype_name(dtype):
     return str(dtype).replace("torch.", "")
 
 
-def _record(fn, args, kwargs, name):
+def _record(fn, args, kwargs, name, output_spec=None):
     if evaluate.in_progress():  # inside a call during a forward pass: compute, not record
         args, kwargs = evaluate.resolve((list(args), kwargs))
         return fn(*args, **kwargs)
-    return TensorOp(fn, args, kwargs, name=name).record()
+    return TensorOp(fn, args, kwargs, name=name, output_spec=output_spec).record()
 
 
 set_op_recorder(_record)
