@@ -1,11 +1,13 @@
 """Turns user data (numpy, lists, pandas, torch tensors, scipy.sparse) into device batches.
 
-Who owns what: this module converts and checks arrays once per `fit`/`evaluate`/`predict`
-call, splits off validation data and yields batches; it knows nothing about models.
-Batches are sliced from tensors that were converted once (float64 becomes floatx), with
-one `torch.randperm` per epoch when shuffling, like Keras 3's torch backend. A scipy.sparse
-x stays sparse: each batch becomes a torch sparse CSR tensor that the first Dense layer
-multiplies directly.
+Who owns what: `convert` reads and checks one array; this module applies it to a call's
+x / y / sample_weight, splits off validation data and yields batches; it knows nothing
+about models. `fit` converts (and checks) its arrays once per call, before training starts,
+so batches are sliced from tensors on the device with one `torch.randperm` per epoch when
+shuffling, like Keras 3's torch backend. `evaluate` and `predict` pass over x once, so they
+convert and check it batch by batch as it is drawn (`HostRows`): no copy of the whole
+array, no pass before the first batch. A scipy.sparse x stays sparse: each batch becomes a
+torch sparse CSR tensor that the first Dense layer multiplies directly.
 """
 
 import warnings
@@ -14,82 +16,75 @@ import numpy as np
 import torch
 
 from .. import config
+from . import convert
+from .convert import is_pandas as is_pandas, is_sparse as is_sparse  # generator_adapter
 
 
-def is_sparse(data):
-    return hasattr(data, "tocsr") and hasattr(data, "nnz")
-
-
-def is_pandas(data):
-    return type(data).__module__.split(".")[0] == "pandas"
-
-
-def to_array(data, what):
-    """Converts one input array to a torch tensor (CPU) or a scipy CSR matrix.
+def to_array(data, what, lazy=False):
+    """Converts one input array to a torch tensor (CPU), a scipy CSR matrix or `HostRows`.
 
     Args:
-        data: numpy array, nested list, pandas DataFrame/Series, torch tensor or scipy.sparse.
-        what: 'x', 'y' or 'sample_weight', for messages.
+        data: numpy array (any layout), nested list, pandas DataFrame/Series, torch tensor
+            or scipy.sparse.
+        what: 'x', 'y' or 'sample_weight' (or 'x[1]', ...), for messages.
+        lazy: a numpy x read once (evaluate, predict): convert and check it per batch.
 
     Returns:
-        A CPU torch tensor (floats in floatx, integers as int64, bools as floatx) or a
-        float32 scipy CSR matrix.
+        A CPU torch tensor (floats and bools in floatx, integers as int64; a view of the
+        user's memory where torch can share it), a float32 scipy CSR matrix, or with
+        `lazy`, `HostRows` over the user's numpy array.
 
     Raises:
-        ValueError: for strings/objects, NaN or inf values, or empty data.
+        ValueError: naming `what`, for anything but real numbers in a rectangular array,
+            empty data, NaN or inf, and values beyond floatx's range (see `convert`).
     """
-    if is_sparse(data):
-        csr = data.tocsr().astype(np.float32)
-        csr.sort_indices()
-        _check_finite(csr.data, what)
-        if csr.shape[0] == 0:
-            raise ValueError(f"{what} is empty (0 samples); fit/evaluate need data")
-        return csr
-    if isinstance(data, torch.Tensor):
-        tensor = data.detach().cpu()
-    else:
-        if is_pandas(data):
-            data = data.to_numpy()
-        array = np.asarray(data)
-        if array.dtype.kind in "OUS":
-            raise ValueError(
-                f"{what} has dtype {array.dtype} ({array.dtype.kind!r}); expected numbers. "
-                "Convert text with a Tokenizer or pad_sequences first"
-            )
-        if not array.flags.writeable:  # e.g. np.frombuffer labels: torch needs its own copy
-            array = array.copy()
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
-    if tensor.dtype.is_floating_point or tensor.dtype == torch.bool:
-        tensor = tensor.to(config.floatx_dtype())
-        _check_finite(tensor, what)
-    elif tensor.dtype != torch.int64:
-        tensor = tensor.to(torch.int64)
-    if tensor.dim() == 0 or tensor.shape[0] == 0:
-        raise ValueError(f"{what} is empty (shape {tuple(tensor.shape)}); expected samples")
-    return tensor
+    host = convert.as_host(data, what)
+    if not isinstance(host, np.ndarray):
+        return host
+    return HostRows(host, what) if lazy else convert.to_tensor(host, what)
 
 
-def _check_finite(values, what):
-    values = values if isinstance(values, torch.Tensor) else torch.from_numpy(values)
-    if values.numel() and not bool(torch.isfinite(values).all()):
-        bad = (~torch.isfinite(values)).nonzero()[0].tolist()
-        raise ValueError(
-            f"{what} contains NaN or inf (first at index {tuple(bad)}); clean or impute the "
-            "data before training"
-        )
+class HostRows:
+    """A validated numpy array whose rows become checked tensors only when a batch asks.
+
+    Keeps the user's array as it is (any layout, memmap included); `rows(start, stop)`
+    converts that slice, a view when it already is C-contiguous floatx / int64.
+    """
+
+    def __init__(self, array, what):
+        self.array = array
+        self.what = what
+
+    @property
+    def shape(self):
+        return self.array.shape
+
+    @property
+    def ndim(self):
+        return self.array.ndim
+
+    def reshape(self, *shape):
+        return HostRows(self.array.reshape(*shape), self.what)
+
+    def rows(self, start, stop):
+        return convert.rows_to_tensor(self.array[start:stop], self.what, start)
+
+    def take(self, index):
+        return convert.rows_to_tensor(self.array[index], f"{self.what} (shuffled batch)")
 
 
 def num_samples(array):
     return array.shape[0]
 
 
-def to_arrays(data, names, what):
+def to_arrays(data, names, what, lazy=False):
     """Converts the data for a model's inputs (or outputs) `names`.
 
     Args:
         data: one array for one input; a list/tuple or a dict (by name) for several.
         names: the model's input (or output) names.
         what: 'x' or 'y', for messages.
+        lazy: see `to_array`.
 
     Returns:
         One converted array, or a list of them in `names` order.
@@ -102,12 +97,12 @@ def to_arrays(data, names, what):
                 f"{names}; missing {missing}"
             )
         data = [data[n] for n in names]
-        return to_array(data[0], what) if len(names) == 1 else [
-            to_array(d, f"{what}[{n!r}]") for d, n in zip(data, names)]
+        return to_array(data[0], what, lazy) if len(names) == 1 else [
+            to_array(d, f"{what}[{n!r}]", lazy) for d, n in zip(data, names)]
     if len(names) == 1:
         if isinstance(data, (list, tuple)) and len(data) == 1 and hasattr(data[0], "shape"):
             data = data[0]
-        return to_array(data, what)
+        return to_array(data, what, lazy)
     if not isinstance(data, (list, tuple)) or len(data) != len(names):
         got = f"a list of {len(data)}" if isinstance(data, (list, tuple)) else \
             type(data).__name__
@@ -115,7 +110,100 @@ def to_arrays(data, names, what):
             f"The model has {len(names)} {'inputs' if what == 'x' else 'outputs'} {names}: "
             f"{what} must be a list of {len(names)} arrays or a dict by name, received {got}"
         )
-    return [to_array(d, f"{what}[{i}]") for i, d in enumerate(data)]
+    return [to_array(d, f"{what}[{i}]", lazy) for i, d in enumerate(data)]
+
+
+def per_sample_weights(weights, n, what="sample_weight"):
+    """(n,) floatx weights from a converted `sample_weight`, checked.
+
+    Raises:
+        ValueError: for a shape other than (n,) or (n, 1), negative weights, or all zeros
+            (no sample would count toward the loss).
+    """
+    if weights.dim() > 2 or (weights.dim() == 2 and weights.shape[1] != 1):
+        raise ValueError(
+            f"{what} must have shape ({n},) or ({n}, 1), one weight per sample; received "
+            f"shape {tuple(weights.shape)}. For a weight per class pass class_weight=... "
+            "instead"
+        )
+    weights = weights.to(config.floatx_dtype()).reshape(n)
+    check_weights(weights, what)
+    return weights
+
+
+def check_weights(weights, what):
+    """Raises for negative weights, or weights that are all zero."""
+    negative = (weights < 0).nonzero()
+    if len(negative):
+        at = int(negative[0][0])
+        raise ValueError(f"{what} must be non-negative; received {float(weights[at]):g} at "
+                         f"index {at}")
+    if not bool(weights.any()):
+        raise ValueError(f"{what} gives every sample the weight 0, so no sample would "
+                         "count toward the loss; expected at least one positive weight")
+
+
+def class_weight_table(class_weight, num_classes=None):
+    """A tensor `table[label] = weight` from a `class_weight` dict, checked.
+
+    Args:
+        class_weight: {class index: weight}; classes left out weigh 1 (as in Keras 2).
+        num_classes: the output's number of classes (2 for one sigmoid unit), or None.
+
+    Raises:
+        ValueError: for anything but a dict of integer keys in [0, num_classes) to
+            non-negative finite numbers.
+    """
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            "class_weight must be a dict mapping class indices to weights, e.g. "
+            f"{{0: 1.0, 1: 3.0}}; received {type(class_weight).__name__}"
+        )
+    for key, value in class_weight.items():
+        if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
+            raise ValueError(
+                f"class_weight keys must be integer class indices, e.g. {{0: 1.0, 1: 3.0}}; "
+                f"received the key {key!r} ({type(key).__name__}). Convert them with "
+                "{int(k): w for k, w in class_weight.items()}"
+            )
+        if key < 0 or (num_classes is not None and key >= num_classes):
+            expected = f"[0, {num_classes})" if num_classes is not None else "non-negative"
+            raise ValueError(
+                f"class_weight has the key {key}, but the model's output has "
+                f"{num_classes} classes; expected keys in {expected}"
+            )
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, float, np.integer, np.floating)) or not value >= 0 \
+                or not np.isfinite(value):
+            raise ValueError(
+                f"class_weight[{key}] must be a non-negative finite number; received "
+                f"{value!r}"
+            )
+    size = max(int(k) for k in class_weight) + 1 if class_weight else 0
+    table = torch.ones(max(size, num_classes or 0))
+    for key, value in class_weight.items():
+        table[int(key)] = float(value)
+    return table
+
+
+def weights_from_classes(y, table, sample_weight=None):
+    """Per-sample weights `table[label]` (times `sample_weight`, as tf.keras does).
+
+    Labels are y's argmax for one-hot rows, else y rounded; labels beyond the table weigh 1.
+    """
+    if y.dim() > 1 and y.shape[-1] > 1:
+        labels = y.argmax(-1)
+    else:
+        labels = y.reshape(y.shape[0]).round().long()
+    if len(labels) and int(labels.min()) < 0:
+        at = int((labels < 0).nonzero()[0][0])
+        raise ValueError(f"class_weight needs class indices in y; received the label "
+                         f"{int(labels[at])} at index {at}")
+    top = int(labels.max()) + 1 if len(labels) else 0
+    if top > len(table):
+        table = torch.cat([table, torch.ones(top - len(table))])
+    weights = table.to(labels.device)[labels].to(config.floatx_dtype())
+    return weights if sample_weight is None else weights * sample_weight
 
 
 def expand_rank1(x, input_shapes):
@@ -196,10 +284,11 @@ class ArrayBatches:
         self.shuffle = shuffle
         self.device = config.device()
         self._sparse = [is_sparse(a) for a in self.arrays]
-        # Dense arrays move to the device once; sparse ones batch by batch.
+        self._host = [isinstance(a, HostRows) for a in self.arrays]
+        # Dense tensors move to the device once; sparse arrays and HostRows batch by batch.
         self._on_device = [
-            None if sparse else a.to(self.device, non_blocking=True)
-            for a, sparse in zip(self.arrays, self._sparse)
+            None if sparse or host else a.to(self.device, non_blocking=True)
+            for a, sparse, host in zip(self.arrays, self._sparse, self._host)
         ]
 
     def __len__(self):
@@ -239,12 +328,16 @@ class ArrayBatches:
 
     def _slice(self, i, start, stop):
         if self._sparse[i]:
-            return _csr_to_torch(self.arrays[i][start:stop], self.device)
+            return csr_to_torch(self.arrays[i][start:stop], self.device)
+        if self._host[i]:
+            return self.arrays[i].rows(start, stop).to(self.device, non_blocking=True)
         return self._on_device[i][start:stop]
 
     def _take(self, i, idx, idx_dev):
         if self._sparse[i]:
-            return _csr_to_torch(self.arrays[i][idx.numpy()], self.device)
+            return csr_to_torch(self.arrays[i][idx.numpy()], self.device)
+        if self._host[i]:
+            return self.arrays[i].take(idx.numpy()).to(self.device, non_blocking=True)
         return self._on_device[i].index_select(0, idx_dev)
 
 
@@ -274,7 +367,7 @@ def _pack_parts(specs, values):
     return tuple(packed)
 
 
-def _csr_to_torch(csr, device):
+def csr_to_torch(csr, device):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
         tensor = torch.sparse_csr_tensor(

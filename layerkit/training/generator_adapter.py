@@ -15,7 +15,8 @@ import torch
 
 from .. import config
 from ..utils.sequence import Sequence
-from .data_adapter import expand_rank1, is_pandas, is_sparse
+from . import convert
+from .data_adapter import csr_to_torch, expand_rank1, is_pandas, is_sparse
 
 
 def is_batch_source(x):
@@ -30,19 +31,21 @@ def is_batch_source(x):
 
 
 def _to_device(value, what):
+    """One yielded array (any numpy layout, list, tensor, sparse) as a checked device
+    tensor; copied only when its dtype or layout is not one torch can use as it is."""
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: _to_device(v, what) for k, v in value.items()}
+        return {k: _to_device(v, f"{what}[{k!r}]") for k, v in value.items()}
     if isinstance(value, (list, tuple)) and value and hasattr(value[0], "shape"):
-        return [_to_device(v, what) for v in value]  # several model inputs / outputs
-    tensor = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor)
-                             else value)
-    if tensor.dtype.is_floating_point or tensor.dtype == torch.bool:
-        tensor = tensor.to(config.floatx_dtype())
-    elif tensor.dtype != torch.int64:
-        tensor = tensor.to(torch.int64)
-    return tensor.to(config.device(), non_blocking=True)
+        # several model inputs / outputs
+        return [_to_device(v, f"{what}[{i}]") for i, v in enumerate(value)]
+    host = convert.as_host(value, what)
+    if is_sparse(host):
+        return csr_to_torch(host, config.device())
+    if isinstance(host, np.ndarray):
+        host = convert.rows_to_tensor(host, what)
+    return host.to(config.device(), non_blocking=True)
 
 
 def unpack_batch(batch, source_name, index):
@@ -60,8 +63,8 @@ def unpack_batch(batch, source_name, index):
             "tuple (x, y) or (x, y, sample_weight)"
         )
     x, y, sw = (tuple(batch) + (None, None))[:3]
-    n = _batch_len(x)
-    if x is None or n == 0:
+    n = None if x is None else _batch_len(x)
+    if not n:
         raise ValueError(f"{source_name} yielded an empty batch {index}")
     for name, value in (("y", y), ("sample_weight", sw)):
         if value is not None and _batch_len(value) != n:
@@ -69,7 +72,15 @@ def unpack_batch(batch, source_name, index):
                 f"{source_name} yielded batch {index} with {n} samples in x but "
                 f"{_batch_len(value)} in {name}"
             )
-    return _to_device(x, "x"), _to_device(y, "y"), _to_device(sw, "sample_weight")
+    where = f"of batch {index} from {source_name}"
+    x, y = _to_device(x, f"x {where}"), _to_device(y, f"y {where}")
+    sw = _to_device(sw, f"sample_weight {where}")
+    if sw is not None and tuple(sw.shape) not in ((n,), (n, 1)):
+        raise ValueError(
+            f"sample_weight {where} must have shape ({n},) or ({n}, 1), one weight per "
+            f"sample; received shape {tuple(sw.shape)}"
+        )
+    return x, y, sw
 
 
 def _batch_len(value):

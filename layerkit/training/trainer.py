@@ -61,9 +61,12 @@ def _verbosity(verbose, default=1):
     return int(verbose)
 
 
-def _convert(model, x, y=None, sample_weight=None):
-    """Converts x, y (one array, or a list / dict for several inputs / outputs) and weights."""
-    x = data_adapter.expand_rank1(to_arrays(x, model.input_names, "x"), _input_shapes(model))
+def _convert(model, x, y=None, sample_weight=None, lazy=False):
+    """Converts and checks x, y (one array, or a list / dict for several inputs / outputs)
+    and weights; with `lazy` (a single pass: evaluate, predict), numpy x is converted and
+    checked batch by batch instead (see data_adapter.HostRows)."""
+    x = data_adapter.expand_rank1(to_arrays(x, model.input_names, "x", lazy),
+                                  _input_shapes(model))
     y = None if y is None else to_arrays(y, model.output_names, "y")
     sample_weight = None if sample_weight is None else to_array(sample_weight, "sample_weight")
     flat_x = x if isinstance(x, list) else [x]
@@ -78,7 +81,7 @@ def _convert(model, x, y=None, sample_weight=None):
                 f"{array.shape[0]}. Make sure all arrays contain the same number of samples"
             )
     if sample_weight is not None:
-        sample_weight = sample_weight.to(config.floatx_dtype()).reshape(n)
+        sample_weight = data_adapter.per_sample_weights(sample_weight, n)
     return x, y, sample_weight
 
 
@@ -93,24 +96,31 @@ def _input_shapes(model):
         return None
 
 
-def _class_weights(y, class_weight, sample_weight):
-    """Per-sample weights from `class_weight` (times `sample_weight`, as tf.keras does)."""
-    if not class_weight:
-        return sample_weight
-    if isinstance(y, list):
+def _class_table(model, x_shape, class_weight):
+    """The checked `class_weight` table (None without one), for a single-output model
+    whose number of classes is its output's last dimension (2 for one unit)."""
+    if class_weight is None or (isinstance(class_weight, dict) and not class_weight):
+        return None
+    if len(model.output_names) > 1:
         raise ValueError(
             "class_weight works for single-output models; for several outputs pass "
             "sample_weight instead"
         )
-    if y.dim() > 1 and y.shape[-1] > 1:
-        labels = y.argmax(-1)
-    else:
-        labels = y.reshape(y.shape[0]).round().long()
-    table = torch.ones(int(max(int(labels.max()), max(class_weight))) + 1)
-    for cls, weight in class_weight.items():
-        table[int(cls)] = float(weight)
-    weights = table[labels].to(config.floatx_dtype())
-    return weights if sample_weight is None else weights * sample_weight
+    units = model.compute_output_shape(x_shape)[-1]
+    num_classes = None if units is None else max(int(units), 2)
+    return data_adapter.class_weight_table(class_weight, num_classes)
+
+
+def _class_weights(y, table, sample_weight, check=True):
+    """Per-sample weights from the class table (times `sample_weight`); `check`: raise
+    when they leave no sample with weight (arrays; a stream's batch may be all padding)."""
+    if table is None:
+        return sample_weight
+    weights = data_adapter.weights_from_classes(y, table, sample_weight)
+    if check:
+        data_adapter.check_weights(
+            weights, "class_weight" if sample_weight is None else "sample_weight x class_weight")
+    return weights
 
 
 def preflight(model, x, y=None):
@@ -170,10 +180,12 @@ class _Hooks:
 # ---------------------------------------------------------------------------- sources
 def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
             class_weight=None, workers=1, use_multiprocessing=False, needs_y=None,
-            converted=False):
+            converted=False, once=False):
     """Checks the data against the model and returns a batch source (arrays or stream).
 
-    Targets are needed (`needs_y` None) when the model was compiled with a loss."""
+    Targets are needed (`needs_y` None) when the model was compiled with a loss. `once`:
+    the data is read in one pass (evaluate, predict), so numpy x is converted and checked
+    per batch."""
     if needs_y is None:
         needs_y = model.compiled is None or model.compiled.needs_targets
     if is_batch_source(x):
@@ -188,14 +200,15 @@ def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
         if needs_y and yb is None:
             raise ValueError(f"{source.name} yields batches without targets; expected (x, y)")
         preflight(model, xb, yb)
-        source.class_weight = class_weight
+        source.class_weight = _class_table(model, data_adapter.shape_of(xb), class_weight)
         return source
     if needs_y and y is None:
         raise ValueError("y (the targets) is required for array data")
     if not converted:  # arrays cut by validation_split were converted (and checked) already
-        x, y, sample_weight = _convert(model, x, y, sample_weight)
-    sample_weight = _class_weights(y, class_weight, sample_weight)
+        x, y, sample_weight = _convert(model, x, y, sample_weight, lazy=once)
     preflight(model, x, y)
+    table = _class_table(model, data_adapter.shape_of(x), class_weight)
+    sample_weight = _class_weights(y, table, sample_weight)
     return ArrayBatches(x, y, sample_weight, batch_size, shuffle)
 
 
@@ -303,8 +316,8 @@ def _train_epoch(model, epoch, stream, cbs, hooks, class_weight=None, point=None
     cbs.on_epoch_begin(epoch)
     batches, first = _epoch_batches(model, stream, point)
     for step, (xb, yb, swb) in enumerate(batches, first):
-        if class_weight:
-            swb = _class_weights(yb, class_weight, swb)
+        if class_weight is not None:
+            swb = _class_weights(yb, class_weight, swb, check=False)
         if hooks.train_begin:
             cbs.on_train_batch_begin(step, {})
         model.train_step(xb, yb, swb)
@@ -351,7 +364,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     _check_kwargs(kwargs, "evaluate")
     _require_compiled(model, "evaluating")
     source = _source(model, x, y, sample_weight, _check_batch_size(batch_size), steps=steps,
-                     workers=workers, use_multiprocessing=use_multiprocessing)
+                     workers=workers, use_multiprocessing=use_multiprocessing, once=True)
     n_steps = min(steps, len(source)) if steps and len(source) else (steps or len(source))
     cbs, user_cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1, n_steps, False)
     with _numerics(model):
@@ -372,7 +385,8 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
     """Returns the outputs of `model` on `x` as numpy, computed in batches."""
     _check_kwargs(kwargs, "predict")
     source = _source(model, x, None, None, _check_batch_size(batch_size), steps=steps,
-                     workers=workers, use_multiprocessing=use_multiprocessing, needs_y=False)
+                     workers=workers, use_multiprocessing=use_multiprocessing, needs_y=False,
+                     once=True)
     batches = source.epoch()
     if steps is not None and isinstance(source, ArrayBatches):
         batches = itertools.islice(batches, steps)
@@ -403,8 +417,9 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None,
     """One training step on one batch (see `Model.train_on_batch`)."""
     _require_compiled(model, "training")
     x, y, sample_weight = _convert(model, x, y, sample_weight)
-    sample_weight = _class_weights(y, class_weight, sample_weight)
     preflight(model, x, y)
+    table = _class_table(model, data_adapter.shape_of(x), class_weight)
+    sample_weight = _class_weights(y, table, sample_weight)
     xb, yb, swb = _whole_batch(x, y, sample_weight)
     if reset_metrics:
         model.compiled.reset()
