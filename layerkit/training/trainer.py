@@ -61,27 +61,32 @@ def _verbosity(verbose, default=1):
     return int(verbose)
 
 
-def _convert(model, x, y=None, sample_weight=None, lazy=False):
+_ARGUMENTS = ("x", "y", "sample_weight")
+_VALIDATION = ("validation_data[0]", "validation_data[1]", "validation_data[2]")
+
+
+def _convert(model, x, y=None, sample_weight=None, lazy=False, names=_ARGUMENTS):
     """Converts and checks x, y (one array, or a list / dict for several inputs / outputs)
-    and weights; with `lazy` (a single pass: evaluate, predict), numpy x is converted and
-    checked batch by batch instead (see data_adapter.HostRows)."""
-    x = data_adapter.expand_rank1(to_arrays(x, model.input_names, "x", lazy),
+    and weights, calling them `names` in messages; with `lazy` (a single pass: evaluate,
+    predict), numpy x is converted and checked batch by batch (data_adapter.HostRows)."""
+    x_name, y_name, sw_name = names
+    x = data_adapter.expand_rank1(to_arrays(x, model.input_names, x_name, lazy),
                                   _input_shapes(model))
-    y = None if y is None else to_arrays(y, model.output_names, "y")
-    sample_weight = None if sample_weight is None else to_array(sample_weight, "sample_weight")
+    y = None if y is None else to_arrays(y, model.output_names, y_name)
+    sample_weight = None if sample_weight is None else to_array(sample_weight, sw_name)
     flat_x = x if isinstance(x, list) else [x]
     n = flat_x[0].shape[0]
-    named = [(f"x[{i}]", a) for i, a in enumerate(flat_x[1:], 1)]
-    named += [("y", a) for a in (y if isinstance(y, list) else [y]) if a is not None]
-    named += [("sample_weight", sample_weight)] if sample_weight is not None else []
+    named = [(f"{x_name}[{i}]", a) for i, a in enumerate(flat_x[1:], 1)]
+    named += [(y_name, a) for a in (y if isinstance(y, list) else [y]) if a is not None]
+    named += [(sw_name, sample_weight)] if sample_weight is not None else []
     for name, array in named:
         if array.shape[0] != n:
             raise ValueError(
-                f"Data cardinality is ambiguous: x has {n} samples but {name} has "
+                f"Data cardinality is ambiguous: {x_name} has {n} samples but {name} has "
                 f"{array.shape[0]}. Make sure all arrays contain the same number of samples"
             )
     if sample_weight is not None:
-        sample_weight = data_adapter.per_sample_weights(sample_weight, n)
+        sample_weight = data_adapter.per_sample_weights(sample_weight, n, sw_name)
     return x, y, sample_weight
 
 
@@ -180,7 +185,7 @@ class _Hooks:
 # ---------------------------------------------------------------------------- sources
 def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
             class_weight=None, workers=1, use_multiprocessing=False, needs_y=None,
-            converted=False, once=False):
+            converted=False, once=False, names=_ARGUMENTS):
     """Checks the data against the model and returns a batch source (arrays or stream).
 
     Targets are needed (`needs_y` None) when the model was compiled with a loss. `once`:
@@ -205,7 +210,7 @@ def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
     if needs_y and y is None:
         raise ValueError("y (the targets) is required for array data")
     if not converted:  # arrays cut by validation_split were converted (and checked) already
-        x, y, sample_weight = _convert(model, x, y, sample_weight, lazy=once)
+        x, y, sample_weight = _convert(model, x, y, sample_weight, lazy=once, names=names)
     preflight(model, x, y)
     table = _class_table(model, data_adapter.shape_of(x), class_weight)
     sample_weight = _class_weights(y, table, sample_weight)
@@ -254,7 +259,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     if validation_data is not None:
         val = _source(model, *_unpack_validation(validation_data),
                       _check_batch_size(validation_batch_size or batch_size),
-                      steps=validation_steps, converted=split, **streaming)
+                      steps=validation_steps, converted=split, names=_VALIDATION, **streaming)
     steps = len(train) if steps_per_epoch is None else steps_per_epoch
     cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs, steps, True)
     hooks = _Hooks(user_cbs)
