@@ -93,3 +93,12 @@ def test_lambda_output_shape_forms_and_arguments():
     np.testing.assert_allclose(model.predict(np.ones((1, 2))), [[2.0, 2.0]])
     with pytest.raises(TypeError, match="must be callable"):
         layers.Lambda(3)
+
+
+def test_function_accepts_negative_stride_arrays():
+    # The notes' Grad-CAM feeds preprocess_input's output: x[..., ::-1], a reversed view.
+    inputs = Input(shape=(2, 2, 3))
+    f = K.function([inputs], [inputs * 2.0])
+    x = np.arange(12, dtype="float32").reshape(1, 2, 2, 3)
+    (out,) = f([x[..., ::-1]])
+    np.testing.assert_array_equal(out, x[..., ::-1] * 2)

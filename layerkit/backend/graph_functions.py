@@ -208,7 +208,8 @@ class Function:
         if isinstance(value, torch.Tensor):
             out = value.detach().to(dtype)
         else:
-            array = np.asarray(value)
+            # Contiguous: preprocess_input's RGB->BGR is a negative-stride view, as in Keras.
+            array = np.ascontiguousarray(value)
             if array.dtype.kind not in "fiub":
                 raise TypeError(f"K.function: the value for {tensor.name!r} must be numeric, "
                                 f"received dtype {array.dtype}")
