@@ -141,15 +141,11 @@ class BackupAndRestore(Callback):
 
 
 def _write_backup(model, path, point):
-    """Writes weights, optimizer state and the resume point to the HDF5 file `path`."""
-    import h5py
-
+    """Writes weights, optimizer state and the resume point (the group `resume_state`, as
+    `training.resume.GROUP` names it) to the HDF5 file `path`, with checksums."""
     from ..saving import keras_zip
-    from ..training.resume import GROUP
 
-    with h5py.File(path, "w") as handle:
-        keras_zip.write_weights(handle, model, include_optimizer=model.optimizer is not None)
-        point.write(handle.create_group(GROUP))
+    keras_zip.write_weights_file(model, path, write_state=point.write)
 
 
 def _read_point(path):

@@ -284,11 +284,13 @@ class Model(Layer):
 
         save_weights(self, filepath, overwrite=overwrite, save_format=save_format)
 
-    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
-        """Loads weights saved by layerkit or Keras (`by_name` matches layers by name)."""
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, verify=True):
+        """Loads weights saved by layerkit or Keras (`by_name` matches layers by name;
+        `verify=False` skips layerkit's checksums, to salvage a damaged file)."""
         from ..saving import load_weights
 
-        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch,
+                     verify=verify)
 
     def to_json(self, **kwargs):
         """The architecture as a JSON string (Keras format)."""

@@ -3,20 +3,20 @@
 Who owns what:
 - this module picks the format (by extension when writing, by content when reading),
   routes every write through `atomic_write`, and turns any failure to read a file into a
-  `ValueError` that names the file and the problem;
+  `ValueError` whose message names the file (`naming_file`);
 - `keras_zip` (Keras 3 `.keras`, `.weights.h5`) and `h5_format` (Keras 2 `.h5`) write
-  and read the bytes; `model_config` the architecture; `training_state` the compile
-  settings and optimizer state; `object_registry` the only class lookup.
+  and read the bytes; `integrity` the checksums in every file layerkit writes (verified
+  on load; `verify=False` salvages a damaged file); `model_config` the architecture;
+  `training_state` the compile settings and optimizer state; `object_registry` the only
+  class lookup.
 
 Nothing here uses pickle or imports a module named in a file; Python bytecode (Keras
 lambdas) loads only with `safe_mode=False`.
 """
 
+import contextlib
 import json
 import os
-import struct
-import zipfile
-import zlib
 
 from . import h5_format, keras_zip
 from .atomic import atomic_write as atomic_write
@@ -25,11 +25,27 @@ from .model_config import model_from_config, model_to_config
 _MODEL_EXTENSIONS = (".keras", ".h5", ".hdf5")
 _ZIP_MAGIC = b"PK\x03\x04"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-# Errors a malformed file can provoke deep inside h5py / zipfile / layer constructors;
-# load functions report all of them as ValueError naming the file.
-_FILE_ERRORS = (TypeError, KeyError, IndexError, AttributeError, OverflowError,
-                RecursionError, RuntimeError, OSError, UnicodeError, EOFError,
-                zipfile.BadZipFile, struct.error, zlib.error, NotImplementedError)
+
+
+@contextlib.contextmanager
+def naming_file(path, action):
+    """Re-raises any failure inside as a ValueError whose message names `path`.
+
+    Args:
+        path: the file being read.
+        action: what was being done ('load the model'), for errors from deep inside.
+    """
+    try:
+        yield
+    except ValueError as error:
+        if path in str(error):
+            raise
+        raise ValueError(f"{path}: {error}") from error
+    except MemoryError:
+        raise
+    except Exception as error:  # h5py, zipfile, a custom layer's constructor...
+        raise ValueError(f"{path}: cannot {action} ({type(error).__name__}: {error})") \
+            from error
 
 
 def _path(filepath, what):
@@ -81,7 +97,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
         writer(model, tmp, include_optimizer=include_optimizer)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, verify=True):
     """Loads a model saved by layerkit, Keras 3 (`.keras`, `.h5`) or tf.keras 2.x (`.h5`).
 
     Args:
@@ -90,22 +106,25 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             metrics, activations and Lambda functions.
         compile: restore the compile settings and optimizer state when saved.
         safe_mode: refuse Python bytecode (Keras lambdas) in the file.
+        verify: check the checksums layerkit writes into its files (every weight, the
+            config). False loads a damaged file anyway, to salvage what it still holds.
 
     Returns:
         The model.
 
     Raises:
-        ValueError: for missing, malformed, truncated or hostile files, naming the problem.
+        ValueError: for missing, malformed, truncated, damaged or hostile files, naming the
+            file and the problem (the layer and weight for a checksum mismatch).
+
+    Example:
+        >>> model = load_model("model.keras")
     """
     path = _path(filepath, "load_model")
-    kind = _detect(path)
-    try:
-        if kind == "zip":
-            return keras_zip.read_model(path, custom_objects, compile, safe_mode, path)
-        return h5_format.read_model(path, custom_objects, compile, safe_mode, path)
-    except _FILE_ERRORS as error:
-        raise ValueError(f"{path}: cannot load the model ({type(error).__name__}: "
-                         f"{error})") from error
+    with naming_file(path, "load the model"):
+        if _detect(path) == "zip":
+            return keras_zip.read_model(path, custom_objects, compile, safe_mode, path,
+                                        verify)
+        return h5_format.read_model(path, custom_objects, compile, safe_mode, path, verify)
 
 
 def _detect(path):
@@ -138,7 +157,7 @@ def save_weights(model, filepath, overwrite=True, save_format=None):
     if lower.endswith(".weights.h5"):
         writer = keras_zip.write_weights_file
     elif lower.endswith((".h5", ".hdf5")) or style in ("h5", "hdf5"):
-        writer = _write_legacy_weights
+        writer = h5_format.write_weights_file
     else:
         raise ValueError(f"save_weights({path!r}): unsupported extension; expected "
                          "'.weights.h5' (Keras 3 layout) or '.h5' / '.hdf5' (Keras 2 layout)")
@@ -147,14 +166,7 @@ def save_weights(model, filepath, overwrite=True, save_format=None):
         writer(model, tmp)
 
 
-def _write_legacy_weights(model, path):
-    import h5py
-
-    with h5py.File(path, "w") as handle:
-        h5_format.write_weight_groups(handle, model)
-
-
-def load_weights(model, filepath, by_name=False, skip_mismatch=False):
+def load_weights(model, filepath, by_name=False, skip_mismatch=False, verify=True):
     """Loads weights saved by layerkit or Keras (`.weights.h5`, `.h5`, `.hdf5`, `.keras`).
 
     Args:
@@ -162,25 +174,24 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
         filepath: the file.
         by_name: match layers by name (Keras 2 layout only).
         skip_mismatch: skip layers whose weight shapes differ, with a warning.
+        verify: check the checksums layerkit writes (False: salvage a damaged file).
 
     Raises:
-        ValueError: for malformed files or mismatching weights.
+        ValueError: for malformed or damaged files or mismatching weights, naming the file.
+            After a checksum mismatch the weights read before it stay loaded.
     """
     path = _path(filepath, "load_weights")
-    kind = _detect(path)
-    try:
+    with naming_file(path, "load the weights"):
+        kind = _detect(path)
         if kind == "zip":
-            _weights_from_keras_zip(model, path, by_name, skip_mismatch)
+            _weights_from_keras_zip(model, path, by_name, skip_mismatch, verify)
         elif _is_keras3_layout(path):
             if by_name:
                 raise ValueError(f"{path}: by_name=True needs the Keras 2 layout ('.h5'); "
                                  "this file is in Keras 3's layout, matched by position")
-            keras_zip.load_weights(model, path, skip_mismatch, path)
+            keras_zip.load_weights(model, path, skip_mismatch, path, verify)
         else:
-            h5_format.load_weights(model, path, by_name, skip_mismatch, path)
-    except _FILE_ERRORS as error:
-        raise ValueError(f"{path}: cannot load the weights ({type(error).__name__}: "
-                         f"{error})") from error
+            h5_format.load_weights(model, path, by_name, skip_mismatch, path, verify)
 
 
 def _is_keras3_layout(path):
@@ -190,15 +201,14 @@ def _is_keras3_layout(path):
             ("layers" in handle or "vars" in handle)
 
 
-def _weights_from_keras_zip(model, path, by_name, skip_mismatch):
+def _weights_from_keras_zip(model, path, by_name, skip_mismatch, verify):
     if by_name:
         raise ValueError(f"{path}: by_name=True is not supported for .keras files")
-    limit = keras_zip.member_limit(path)
-    with keras_zip._open_zip(path, path) as archive:
-        data = keras_zip._read_member(archive, "model.weights.h5", limit, path)
+    data = keras_zip.read_members(path, ("model.weights.h5",), path)["model.weights.h5"]
     handle, size = h5_format.open_file(data, path)
     with handle:
-        keras_zip.read_weights(h5_format.Reader(handle, size, path), model, skip_mismatch)
+        keras_zip.read_weights(h5_format.Reader(handle, size, path, verify), model,
+                               skip_mismatch)
 
 
 def model_to_json(model, **kwargs):

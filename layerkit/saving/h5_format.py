@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 import torch
 
-from . import training_state
+from . import integrity, training_state
 from .weights_layout import legacy_layers, parameter_names
 
 KERAS_VERSION = "2.15.0"  # the tf.keras format version written (read by Keras 3 too)
@@ -31,89 +31,134 @@ MAX_JSON_CHARS = 64 * 2 ** 20
 
 
 class Reader:
-    """Bounded, link-checked access to an open HDF5 file.
+    """Bounded, link-checked, checksum-verified access to an open HDF5 file.
 
     Args:
         handle: an open `h5py.File`.
         size: the file's size in bytes (sets the read allowance).
         where: the file's name, for messages.
+        verify: check layerkit's checksums (see `integrity`); False to salvage a damaged file.
     """
 
-    def __init__(self, handle, size, where):
+    def __init__(self, handle, size, where, verify=True):
         self.handle = handle
         self.where = where
         self.left = MAX_EXPANSION * max(int(size), 0) + MIN_ALLOWANCE
+        manifest = None
+        if integrity.MANIFEST_ATTR in handle.attrs:
+            manifest = _text(handle.attrs[integrity.MANIFEST_ATTR], where)
+        self.verifier = integrity.Verifier(manifest, where, verify)
+
+    @property
+    def verified(self):
+        """Whether every dataset read from this file is checked against a checksum."""
+        return self.verifier.enabled and self.verifier.sealed
 
     def group(self, parent, name, required=True):
         """The sub-group `name` of `parent` (a hard link), or None when absent."""
         return self._child(parent, name, h5py.Group, required)
 
-    def dataset(self, parent, name):
+    def dataset(self, parent, name, what=None):
         """Reads the numeric dataset `name` of `parent` into a numpy array."""
-        return self.read(self._child(parent, name, h5py.Dataset, True), name)
+        return self.read(self._child(parent, name, h5py.Dataset, True),
+                         what or repr(_path(parent, name)))
 
     def read(self, dataset, name):
+        """Reads `dataset` (checked: numeric, within the allowance, its checksum)."""
         self._charge(dataset, name)
-        return np.asarray(dataset[()])
+        array = np.asarray(dataset[()])
+        self.verifier.dataset(_stored_checksum(dataset), array, name)
+        return array
 
     def read_into(self, dataset, name, param):
         """Reads the numeric dataset `name` straight into the tensor `param`, in place.
 
-        A contiguous CPU tensor receives the bytes directly (HDF5 converts the dtype), so
-        loading a model's weights never holds a second copy of them.
+        A contiguous CPU tensor of the dataset's dtype receives the bytes directly, so
+        loading a model's weights never holds a second copy of them; the checksum is then
+        computed over the tensor's memory.
         """
         self._charge(dataset, name)
         target = param.detach()
-        if target.numel() == 0:
+        if target.is_floating_point() and dataset.dtype.kind != "f":
+            raise ValueError(f"{self.where}: {name} holds {dataset.dtype} values, but the "
+                             f"weight is {str(target.dtype).replace('torch.', '')}: the file "
+                             "does not belong to this model or is damaged")
+        if target.device.type == "cpu" and target.is_contiguous() and \
+                dataset.dtype == target.numpy().dtype:
+            if target.numel():
+                dataset.id.read(h5py.h5s.ALL, h5py.h5s.ALL, target.numpy())
+            self.verifier.dataset(_stored_checksum(dataset), target.numpy(), name)
             return
-        if target.device.type == "cpu" and target.is_contiguous():
-            dataset.read_direct(target.numpy())
-            return
+        array = np.asarray(dataset[()])
+        self.verifier.dataset(_stored_checksum(dataset), array, name)
         with torch.no_grad():
-            target.copy_(torch.as_tensor(np.asarray(dataset[()])))
+            target.copy_(torch.as_tensor(array))
 
     def _charge(self, dataset, name, charge=True):
         """Checks that `dataset` is numeric and fits the read allowance, then charges it
         (unless `charge` is False: a check before reading)."""
         dtype = dataset.dtype
         if dtype.kind not in "fiub" or dtype.itemsize > 16:
-            raise ValueError(f"{self.where}: dataset {name!r} has non-numeric type {dtype}")
+            raise ValueError(f"{self.where}: {name} has non-numeric type {dtype}")
         size = int(np.prod(dataset.shape, dtype=np.float64)) * dtype.itemsize
         if size > self.left:
             raise ValueError(
-                f"{self.where}: dataset {name!r} declares shape {dataset.shape} "
+                f"{self.where}: {name} declares shape {dataset.shape} "
                 f"({size} bytes), more than the file can hold; the file is malformed")
         if charge:
             self.left -= size
 
     def _child(self, parent, name, kind, required):
+        """The member `name` of `parent`: a relative path of hard links inside `parent`.
+
+        Names from a file never reach outside their group: absolute paths, empty, '.' and
+        '..' parts, soft and external links are refused.
+        """
         if not isinstance(name, str) or not name:
             raise ValueError(f"{self.where}: invalid HDF5 member name {name!r}")
-        link = parent.get(name, getlink=True)
-        if link is None:
-            if required:
-                raise ValueError(f"{self.where}: missing HDF5 {_kind_name(kind)} "
-                                 f"{_path(parent, name)!r}")
-            return None
-        if not isinstance(link, h5py.HardLink):
-            raise ValueError(f"{self.where}: {_path(parent, name)!r} is a "
-                             f"{type(link).__name__}; only plain members are read")
-        obj = parent[name]
+        parts = name.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"{self.where}: member name {name!r} (in {parent.name!r}) must "
+                             "be a path inside its own group (no leading '/', '.' or '..')")
+        obj = parent
+        for i, part in enumerate(parts):
+            if not isinstance(obj, h5py.Group):
+                raise ValueError(f"{self.where}: {_path(parent, name)!r}: "
+                                 f"{_path(parent, '/'.join(parts[:i]))!r} is not a group")
+            link = _link_type(obj, part)
+            if link is None:
+                if required:
+                    raise ValueError(f"{self.where}: missing HDF5 {_kind_name(kind)} "
+                                     f"{_path(parent, name)!r}")
+                return None
+            if link != h5py.h5l.TYPE_HARD:
+                kind_name = "SoftLink" if link == h5py.h5l.TYPE_SOFT else "ExternalLink"
+                raise ValueError(f"{self.where}: {_path(parent, name)!r} is a {kind_name}; "
+                                 "only plain members are read")
+            obj = obj[part]
         if not isinstance(obj, kind):
             raise ValueError(f"{self.where}: {_path(parent, name)!r} is not an HDF5 "
                              f"{_kind_name(kind)}")
         return obj
 
     def strings(self, obj, name, required=True):
-        """A list of strings from attribute `name` (bytes decoded as UTF-8)."""
-        if name not in obj.attrs:
+        """A list of strings from attribute `name` (bytes decoded as UTF-8); a list too long
+        for one attribute is read from `name0`, `name1`, ... as tf.keras writes it."""
+        keys = [name] if name in obj.attrs else list(_chunk_keys(obj, name))
+        if not keys:
             if required:
                 raise ValueError(f"{self.where}: missing attribute {name!r} on {obj.name!r}")
             return []
-        value = np.asarray(obj.attrs[name])
-        if value.size > 1_000_000:
-            raise ValueError(f"{self.where}: attribute {name!r} is too large")
-        return [_text(v, self.where) for v in value.reshape(-1)] if value.size else []
+        out = []
+        for key in keys:
+            value = np.asarray(obj.attrs[key])
+            if value.size > 1_000_000:
+                raise ValueError(f"{self.where}: attribute {key!r} is too large")
+            strings = [_text(v, self.where) for v in value.reshape(-1)] if value.size else []
+            self.verifier.text(f"{obj.name}:{key}", strings,
+                               f"attribute {key!r} of {obj.name!r}")
+            out.extend(strings)
+        return out
 
     def json(self, obj, name, required=True):
         """Parses a JSON attribute; None when absent and not required."""
@@ -125,7 +170,52 @@ class Reader:
         text = _text(obj.attrs[name], self.where)
         if len(text) > MAX_JSON_CHARS:
             raise ValueError(f"{self.where}: attribute {name!r} is too large")
+        self.verifier.text(f"{obj.name}:{name}", [text], f"attribute {name!r}")
         return parse_json(text, f"{self.where}: attribute {name!r}")
+
+    def report_non_finite(self, named_params):
+        """Warns, naming the file and weights, about NaN / inf values loaded from a file
+        without checksums (a layerkit file holds exactly what was saved).
+
+        Args:
+            named_params: `[(description, tensor)]`.
+        """
+        if self.verified:
+            return
+        bad = []
+        for what, param in named_params:
+            count = int(param.numel() - torch.isfinite(param.detach()).sum()) \
+                if param.is_floating_point() else 0
+            if count:
+                bad.append(f"{what} ({count} of {param.numel()})")
+        if bad:
+            import warnings
+            warnings.warn(f"{self.where}: non-finite values (NaN or inf) loaded into "
+                          f"{'; '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}",
+                          stacklevel=4)
+
+
+def _link_type(group, name):
+    """The link type of `name` in `group` (h5l.TYPE_HARD, ...), or None when absent."""
+    key = name.encode("utf-8")
+    if not group.id.links.exists(key):
+        return None
+    return group.id.links.get_info(key).type
+
+
+def _stored_checksum(dataset):
+    """The dataset's `layerkit_crc32` attribute value, or None."""
+    key = integrity.DATASET_ATTR.encode("ascii")
+    if not h5py.h5a.exists(dataset.id, key):
+        return None
+    return dataset.attrs[integrity.DATASET_ATTR]
+
+
+def _chunk_keys(obj, name):
+    index = 0
+    while f"{name}{index}" in obj.attrs:
+        yield f"{name}{index}"
+        index += 1
 
 
 def _kind_name(kind):
@@ -168,71 +258,96 @@ def open_file(source, where):
 
 
 # ============================================================================== writing
-def _attr_strings(values):
-    return np.array([v.encode("utf-8") for v in values], dtype=object) if values else \
+HEADER_LIMIT = 64512  # tf.keras's HDF5_OBJECT_HEADER_LIMIT: longer name lists are split
+
+
+def write_strings(sealer, obj, name, values):
+    """Sets a list-of-strings attribute as tf.keras does: fixed-length bytes, split into
+    `name0`, `name1`, ... when one attribute would pass HDF5's 64 KB header limit."""
+    data = np.array([v.encode("utf-8") for v in values], dtype="S") if values else \
         np.zeros((0,), dtype="S1")
+    pieces = [data]
+    while any(piece.nbytes > HEADER_LIMIT for piece in pieces):
+        if len(pieces) >= len(data):
+            raise ValueError(f"Cannot save attribute {name!r}: a name is longer than "
+                             f"{HEADER_LIMIT} bytes")
+        pieces = np.array_split(data, len(pieces) + 1)
+    if len(pieces) == 1:
+        sealer.text(obj, name, data)
+        return
+    for index, piece in enumerate(pieces):
+        sealer.text(obj, f"{name}{index}", piece)
 
 
-def write_weight_groups(group, model):
+def write_weight_groups(group, model, sealer):
     """Writes `model_weights`-style groups (tf.keras 2.x layout) into `group`."""
     layers = legacy_layers(model)
-    group.attrs["layer_names"] = _attr_strings([name for name, _ in layers])
-    group.attrs["backend"] = "tensorflow"
-    group.attrs["keras_version"] = KERAS_VERSION
+    write_strings(sealer, group, "layer_names", [name for name, _ in layers])
+    sealer.text(group, "backend", "tensorflow")
+    sealer.text(group, "keras_version", KERAS_VERSION)
     for layer_name, weights in layers:
         sub = group.create_group(layer_name)
-        sub.attrs["weight_names"] = _attr_strings([n for n, _ in weights])
+        write_strings(sealer, sub, "weight_names", [n for n, _ in weights])
         for name, param in weights:
-            sub.create_dataset(name, data=param.detach().cpu().numpy())
+            sealer.dataset(sub, name, param.detach().cpu().numpy())
 
 
-def write_model(model, path, include_optimizer=True):
-    """Writes the full model in tf.keras 2.x's HDF5 layout at `path` (a temporary file)."""
+def write_weights_file(model, path):
+    """Writes a weights-only file in tf.keras 2.x's layout at `path` (a temporary file)."""
+    with h5py.File(path, "w") as handle:
+        sealer = integrity.Sealer(handle)
+        write_weight_groups(handle, model, sealer)
+        sealer.close()
+
+
+def write_model(model, path, include_optimizer=True, write_state=None):
+    """Writes the full model in tf.keras 2.x's HDF5 layout at `path` (a temporary file).
+
+    Args:
+        write_state: optional callable filling the extra group `resume_state`.
+    """
     from .model_config import model_to_config
 
     with h5py.File(path, "w") as handle:
-        handle.attrs["keras_version"] = KERAS_VERSION
-        handle.attrs["backend"] = "tensorflow"
-        handle.attrs["model_config"] = json.dumps(model_to_config(model, "legacy"))
-        write_weight_groups(handle.create_group("model_weights"), model)
+        sealer = integrity.Sealer(handle)
+        sealer.text(handle, "keras_version", KERAS_VERSION)
+        sealer.text(handle, "backend", "tensorflow")
+        sealer.text(handle, "model_config", json.dumps(model_to_config(model, "legacy")))
+        write_weight_groups(handle.create_group("model_weights"), model, sealer)
         config = training_state.training_config(model) if include_optimizer else None
-        if config is None:
-            return
-        handle.attrs["training_config"] = json.dumps(config)
-        arrays = training_state.optimizer_arrays(model, parameter_names(model))
-        if arrays:
-            group = handle.create_group("optimizer_weights")
-            group.attrs["weight_names"] = _attr_strings([n for n, _ in arrays])
-            for name, value in arrays:
-                group.create_dataset(name, data=value)
+        if config is not None:
+            sealer.text(handle, "training_config", json.dumps(config))
+            arrays = training_state.optimizer_arrays(model, parameter_names(model))
+            if arrays:
+                group = handle.create_group("optimizer_weights")
+                write_strings(sealer, group, "weight_names", [n for n, _ in arrays])
+                for name, value in arrays:
+                    sealer.dataset(group, name, value)
+        if write_state is not None:
+            group = handle.create_group("resume_state")
+            write_state(group)
+            sealer.adopt(group)
+        sealer.close()
 
 
 # ============================================================================== reading
-def stored_values(reader, group):
-    """Total number of scalars in the numeric datasets under `group` (shapes only)."""
-    total = 0
-
-    def visit(_, obj):
-        nonlocal total
-        if isinstance(obj, h5py.Dataset):
-            total += int(np.prod(obj.shape, dtype=np.float64))
-    group.visititems(visit)
-    return min(total, reader.left)  # never more than the data the file can really hold
-
-
-def read_model(source, custom_objects=None, compile=True, safe_mode=True, where="file"):
+def read_model(source, custom_objects=None, compile=True, safe_mode=True, where="file",
+               verify=True):
     """Loads a model saved in the Keras 2 HDF5 layout (layerkit, tf.keras or Keras 3)."""
     from .model_config import model_from_config
 
     handle, size = open_file(source, where)
     with handle:
-        reader = Reader(handle, size, where)
+        reader = Reader(handle, size, where, verify)
         config = reader.json(handle, "model_config")
         weights = reader.group(handle, "model_weights", required=False)
         root = weights if weights is not None else handle
+        saved = _saved_layers(reader, root)
+        declared = sum(int(np.prod(d.shape, dtype=np.float64))
+                       for _, datasets in saved for _, d in datasets)
         model = model_from_config(config, custom_objects, safe_mode,
-                                  max_params=stored_values(reader, root))
-        load_weight_groups(reader, root, model)
+                                  max_params=min(declared, reader.left))
+        load_weight_groups(reader, root, model, saved=saved)
         training = reader.json(handle, "training_config", required=False)
         if compile and training is not None:
             training_state.compile_from_config(model, training, custom_objects, safe_mode)
@@ -245,7 +360,7 @@ def _load_optimizer(reader, handle, model):
     if group is None:
         return
     names = reader.strings(group, "weight_names", required=False)
-    arrays = [reader.dataset(group, name) for name in names]
+    arrays = [reader.dataset(group, name, f"optimizer weight {name!r}") for name in names]
     if len(names) >= 2 and names[0].endswith("/iteration"):
         training_state.load_optimizer_arrays(model, arrays, reader.where)
         return
@@ -273,11 +388,12 @@ def _weight_params(reader, root, model):
     return pairs
 
 
-def load_weights(model, source, by_name=False, skip_mismatch=False, where="file"):
+def load_weights(model, source, by_name=False, skip_mismatch=False, where="file",
+                 verify=True):
     """Loads weights from a Keras 2 layout `.h5` (full model or weights-only file)."""
     handle, size = open_file(source, where)
     with handle:
-        reader = Reader(handle, size, where)
+        reader = Reader(handle, size, where, verify)
         root = reader.group(handle, "model_weights", required=False) or handle
         load_weight_groups(reader, root, model, by_name, skip_mismatch)
 
@@ -286,31 +402,32 @@ def _saved_layers(reader, root):
     """`[(layer name, [(weight name, h5py.Dataset)])]` from a Keras 2 layout group.
 
     Only metadata is read here; `load_weight_groups` reads the data once all shapes fit.
+    Weight names resolve inside their layer's group only (see `Reader._child`).
     """
-    names = reader.strings(root, "layer_names")
     saved = []
-    for name in names:
+    for name in reader.strings(root, "layer_names"):
         group = reader.group(root, name)
         weight_names = reader.strings(group, "weight_names", required=False)
         datasets = [(w, reader._child(group, w, h5py.Dataset, True)) for w in weight_names]
         for weight_name, dataset in datasets:
-            reader._charge(dataset, weight_name, charge=False)
+            reader._charge(dataset, f"layer {name!r}, weight {weight_name!r}", charge=False)
         saved.append((name, datasets))
     return saved
 
 
-def load_weight_groups(reader, root, model, by_name=False, skip_mismatch=False):
+def load_weight_groups(reader, root, model, by_name=False, skip_mismatch=False, saved=None):
     """Sets the model's weights from `root` (tf.keras 2.x / Keras 3 legacy layout).
 
     Every layer's group, weight count and shape is checked before any weight changes, so a
     wrong file leaves the model as it was; the data then streams from the file into the
-    parameters (no second copy of the weights in memory).
+    parameters (no second copy of the weights in memory), each weight checked against its
+    checksum in files layerkit wrote. A checksum error leaves the weights read so far.
 
     Raises:
         ValueError: for missing groups, wrong counts or shapes (unless skip_mismatch),
-            naming the layer.
+            naming the layer; for checksum mismatches, naming the layer and weight.
     """
-    saved = _saved_layers(reader, root)
+    saved = _saved_layers(reader, root) if saved is None else saved
     layers = [layer for layer in model.layers if layer._ordered_weights()]
     if by_name:
         by = {layer.name: layer for layer in model.layers}
@@ -321,14 +438,38 @@ def load_weight_groups(reader, root, model, by_name=False, skip_mismatch=False):
             raise ValueError(_count_mismatch(reader.where, [n for n, _ in saved],
                                              [layer.name for layer in layers]))
         pairs = [(layer, datasets, name) for layer, (name, datasets) in zip(layers, saved)]
-    checked = [(layer.name, layer._ordered_weights(), datasets)
-               for layer, datasets, name in pairs
-               if check_shapes(layer._ordered_weights(), [d for _, d in datasets],
-                               f"layer {layer.name!r}", skip_mismatch, reader.where,
-                               f"the file's layer {name!r}")]
+    checked = []
+    for layer, datasets, name in pairs:
+        datasets = _paired(layer, datasets)
+        if check_shapes(layer._ordered_weights(), [d for _, d in datasets],
+                        f"layer {layer.name!r}", skip_mismatch, reader.where,
+                        f"the file's layer {name!r}"):
+            checked.append((name, layer._ordered_weights(), datasets))
+    loaded = []
     for layer_name, params, datasets in checked:
         for param, (weight_name, dataset) in zip(params, datasets):
-            reader.read_into(dataset, f"{layer_name}/{weight_name}", param)
+            what = f"layer {layer_name!r}, weight {weight_name!r}"
+            reader.read_into(dataset, what, param)
+            loaded.append((what, param))
+    reader.report_non_finite(loaded)
+
+
+def _paired(layer, datasets):
+    """The file's `(name, dataset)` pairs in the order of the layer's weights.
+
+    Keras pairs by position; when the file's names are exactly the layer's own weight
+    names in another order (a gamma/beta swap), they are paired by name instead, so
+    swapped names can never swap weights.
+    """
+    params = layer._ordered_weights()
+    names = {id(p): n.rsplit(".", 1)[-1] for n, p in layer.named_parameters()}
+    expected = [names.get(id(p)) for p in params]
+    found = [n.rsplit("/", 1)[-1].split(":", 1)[0] for n, _ in datasets]
+    if found == expected or len(set(found)) != len(found) or \
+            len(set(expected)) != len(expected) or set(found) != set(expected):
+        return datasets
+    by_name = dict(zip(found, datasets))
+    return [by_name[name] for name in expected]
 
 
 def _count_mismatch(where, saved_names, model_names):

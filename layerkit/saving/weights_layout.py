@@ -36,17 +36,18 @@ def _kind(layer):
     return "plain"
 
 
-def keras3_tree(model):
+def keras3_tree(model, owners=None):
     """Returns `{path: [parameters]}` for every object Keras 3 saves, the model at ''.
 
     Args:
         model: a Sequential or Functional model.
+        owners: optional dict, filled with `{path: the layer owning those weights}`.
 
     Returns:
         An insertion-ordered dict; every path's list may be empty (Keras writes those too).
     """
     tree = {}
-    _walk(model, "", tree)
+    _walk(model, "", tree, {} if owners is None else owners)
     return tree
 
 
@@ -54,8 +55,9 @@ def _join(path, name):
     return f"{path}/{name}" if path else name
 
 
-def _walk(layer, path, tree):
+def _walk(layer, path, tree, owners):
     kind = _kind(layer)
+    owners[path] = layer
     if kind == "plain":
         tree[path] = layer._ordered_weights()
         return
@@ -67,14 +69,15 @@ def _walk(layer, path, tree):
             count = used.get(base)
             used[base] = 0 if count is None else count + 1
             name = base if count is None else f"{base}_{count + 1}"
-            _walk(child, _join(_join(path, "layers"), name), tree)
+            _walk(child, _join(_join(path, "layers"), name), tree, owners)
     elif kind == "rnn":
         tree[_join(path, "cell")] = layer._ordered_weights()
+        owners[_join(path, "cell")] = layer
     elif kind == "bidirectional":
-        _walk(layer.backward_layer, _join(path, "backward_layer"), tree)
-        _walk(layer.forward_layer, _join(path, "forward_layer"), tree)
+        _walk(layer.backward_layer, _join(path, "backward_layer"), tree, owners)
+        _walk(layer.forward_layer, _join(path, "forward_layer"), tree, owners)
     else:
-        _walk(layer.layer, _join(path, "layer"), tree)
+        _walk(layer.layer, _join(path, "layer"), tree, owners)
 
 
 def legacy_layers(model):
