@@ -208,11 +208,12 @@ class Function:
         if isinstance(value, torch.Tensor):
             out = value.detach().to(dtype)
         else:
-            # Contiguous: preprocess_input's RGB->BGR is a negative-stride view, as in Keras.
-            array = np.ascontiguousarray(value)
+            array = np.asarray(value)
             if array.dtype.kind not in "fiub":
                 raise TypeError(f"K.function: the value for {tensor.name!r} must be numeric, "
                                 f"received dtype {array.dtype}")
+            if any(stride < 0 for stride in array.strides):  # torch refuses reversed views,
+                array = array.copy()  # such as preprocess_input's RGB->BGR x[..., ::-1]
             out = torch.as_tensor(array).to(dtype)
         expected = tensor.shape
         if len(expected) != out.dim() or any(
