@@ -2,6 +2,7 @@
 
 import collections.abc
 import csv
+import io
 import os
 
 from .callback import Callback
@@ -15,9 +16,11 @@ class CSVLogger(Callback):
     seen later is not written (a CSV header cannot grow). Keras 3 adds `val_*` columns when the
     first epoch has none; layerkit keeps tf.keras 2.x's columns.
 
-    Crash safety: the file is only appended to, and every row is flushed and `os.fsync`-ed
-    before `fit` goes on, so a killed process leaves a file of complete rows (up to the last
-    finished epoch) that `append=True` can continue.
+    Crash safety: after every epoch the whole file (what `append=True` found, then the rows
+    so far) is rewritten atomically (`saving.atomic_write`: a temporary file, fsync, a
+    rename, fsync of the folder), so a process killed at any instant leaves the previous
+    version or the new one, never a torn row, and no temporary file that the next save
+    into the folder does not remove. The file is replaced only at the first epoch's end.
 
     Args:
         filename: path of the CSV file.
@@ -39,45 +42,36 @@ class CSVLogger(Callback):
         self.sep = separator
         self.append = bool(append)
         self.keys = None
-        self.csv_file = None
-        self._writer = None
-        self._header = True
+        self._text = None  # the file's content as of the last epoch (None: not training)
 
     def on_train_begin(self, logs=None):
-        self._close()
-        mode = "w"
-        self._header = True
-        if self.append:
-            mode = "a"
-            if os.path.exists(self.filename):
-                self._header = os.path.getsize(self.filename) == 0
-        self.csv_file = open(self.filename, mode, newline="", encoding="utf-8")
         self.keys = None
-        self._writer = None
+        self._text = ""
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename, encoding="utf-8", newline="") as handle:
+                self._text = handle.read()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        if self.csv_file is None:
+        if self._text is None:
             raise RuntimeError("CSVLogger.on_epoch_end called before on_train_begin: use the "
                                "callback through fit(callbacks=[...])")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=self.sep)
         if self.keys is None:
             self.keys = sorted(logs)
-            self._writer = csv.writer(self.csv_file, delimiter=self.sep)
-            if self._header:
-                self._writer.writerow(["epoch"] + self.keys)
-        row = [epoch] + [_cell(logs[key]) if key in logs else "NA" for key in self.keys]
-        self._writer.writerow(row)
-        self.csv_file.flush()
-        os.fsync(self.csv_file.fileno())
+            if not self._text:
+                writer.writerow(["epoch"] + self.keys)
+        writer.writerow([epoch] + [_cell(logs[key]) if key in logs else "NA"
+                                   for key in self.keys])
+        self._text += buffer.getvalue()
+        from ..saving.atomic import atomic_write
+
+        with atomic_write(self.filename, "wb") as handle:
+            handle.write(self._text.encode("utf-8"))
 
     def on_train_end(self, logs=None):
-        self._close()
-
-    def _close(self):
-        if self.csv_file is not None and not self.csv_file.closed:
-            self.csv_file.close()
-        self.csv_file = None
-        self._writer = None
+        self._text = None
 
 
 def _cell(value):
