@@ -229,3 +229,20 @@ def bible_lines(corpus_file=None):
               "nltk.download('gutenberg')), nor given with --corpus FILE: using the "
               "Genesis verses in examples/_example.py")
         return BIBLE_SAMPLE.splitlines()
+
+
+def vgg16(args, **kwargs):
+    """`VGG16(weights='imagenet', **kwargs)`; random weights when the file is not cached.
+
+    Keras keeps the ImageNet weights in ~/.keras/models; offline and without that file the
+    example goes on with `weights=None` and says so (the workflow runs, the features mean
+    nothing).
+    """
+    from layerkit.applications import VGG16
+
+    try:
+        return VGG16(weights='imagenet', **kwargs), True
+    except OSError as error:  # DownloadError: not cached, no network
+        print(f"\n{error}\n\n=> going on with VGG16(weights=None): random weights, so the "
+              "workflow runs but its features, patterns and heatmaps mean nothing.\n")
+        return VGG16(weights=None, **kwargs), False
