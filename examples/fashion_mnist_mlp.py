@@ -11,6 +11,7 @@ and loading from HDF5, and training again with ModelCheckpoint and EarlyStopping
     python examples/fashion_mnist_mlp.py --quick  # 6,000 images (or synthetic ones), 2 epochs
 """
 
+import matplotlib
 import numpy as np
 
 import _example
@@ -81,6 +82,7 @@ pd.DataFrame(history.history).plot(figsize=(8, 5))
 plt.grid(True)
 plt.gca().set_ylim(0, 1)
 plt.xlabel("Epoch (0 is the first)")
+plt.gca().xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
 plt.title("Learning curves")
 save_fig("keras_learning_curves_plot")
 plt.close()
