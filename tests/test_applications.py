@@ -153,7 +153,7 @@ def test_application_matches_keras_on_its_weights_file(app, style, tmp_path):
     (applications.MobileNetV2, True, 3_538_984),
 ], ids=lambda value: getattr(value, "__name__", None))
 def test_parameter_counts_match_keras_documentation(builder, include_top, count):
-    from layerkit.applications.application import weights_unfilled
+    from layerkit.applications.pretrained import weights_unfilled
 
     with weights_unfilled("counting only"):  # shapes without memory: full size is cheap
         model = builder(weights=None, include_top=include_top)

@@ -1,28 +1,89 @@
-"""What every application builder shares: argument checks, the image input, the pooling
-head, and loading Keras's pretrained weight files.
+"""What every application shares: Keras's arguments, the image input, the top or pooling
+head, and the order of assembly.
 
-Who owns what: the model modules (`vgg16.py`, `resnet.py`, ...) own their architecture
-and Keras's file names, URLs and hashes; this module owns the Keras argument semantics
-common to all of them and the one path from `weights=` to loaded parameters:
-`utils.get_file(..., cache_subdir='models')` (so the cache is Keras's, `~/.keras/models`
-or `$KERAS_HOME/models`) and `saving.load_weights` (the safe HDF5 reader, which checks
-every layer's shapes before streaming the data into the parameters).
+Who owns what: the model modules (`vgg16.py`, `resnet.py`, ...) own their network and
+Keras's file names, URLs and hashes; `create` owns the Keras argument semantics common to
+all of them (checks, input shape, `input_tensor`, `pooling`, the classifier) and hands the
+built model to `pretrained.load` for `weights=`.
 """
 
-import contextlib
 import os
-
-import torch
 
 from .. import config
 from ..graph.symbolic import KerasTensor
-from ..layers import GlobalAveragePooling2D, GlobalMaxPooling2D, Input
+from ..layers import Dense, GlobalAveragePooling2D, GlobalMaxPooling2D, Input
 from ..models.functional import Functional
-from ..saving import load_weights as load_weights_file
-from ..utils.file_utils import DownloadError, get_file, validate_file
-from . import imagenet_utils
+from . import imagenet_utils, pretrained
 
 POOLINGS = (None, "avg", "max")
+
+ARGS_DOC = """
+    Args:
+        include_top: include the classifier ({top}).
+        weights: None (random), 'imagenet' (Keras's file, cached in `~/.keras/models`) or
+            the path of a weights file (Keras's legacy `.h5`, `.weights.h5` or `.keras`).
+        input_tensor: optional symbolic tensor (from `Input` or a layer) to build on.
+        input_shape: (rows, cols, 3) without the top (sides >= {min_size}); with the top
+            and ImageNet weights it must be ({size}, {size}, 3).
+        pooling: without the top: None (4D features), 'avg' or 'max' (2D features).
+        classes: number of classes of the top (1000 with ImageNet weights).
+        classifier_activation: activation of `predictions` ('softmax'; None for logits).
+        name: the model's name.
+
+    Returns:
+        A Functional model.
+
+    Raises:
+        ValueError: for invalid arguments or a weights file that does not fit (naming the
+            layer).
+        layerkit.utils.file_utils.DownloadError: ImageNet weights neither cached nor
+            downloadable (naming the file, its URL and the folders for a copy).
+"""
+
+
+def docstring(summary, size, min_size, top="global average pooling, `predictions`"):
+    """The docstring of an application function: `summary` and the Keras arguments."""
+    return summary + "\n" + ARGS_DOC.format(top=top, size=size, min_size=min_size)
+
+
+def create(owner, network, *, include_top, weights, input_tensor, input_shape, pooling,
+           classes, classifier_activation, name, default_size, min_size, files, top=None,
+           pool_names=(None, None, None)):
+    """Builds an application the Keras way and loads its weights.
+
+    Args:
+        owner: the application's name, for messages ('VGG16').
+        network: `network(image tensor) -> feature map`, creating the layers.
+        include_top ... name: the Keras arguments, as received.
+        default_size / min_size: the native and the smallest image side.
+        files: `{include_top: (file name, URL, md5 or None)}` of Keras's ImageNet files.
+        top: `top(features) -> predictions` replacing the default classifier (global
+            average pooling named `pool_names[0]`, then Dense `predictions`).
+        pool_names: names of (the top's pooling, 'avg' pooling, 'max' pooling layers).
+
+    Returns:
+        The Functional model, weights loaded.
+    """
+    check_arguments(owner, weights, include_top, classes, pooling)
+    if include_top:
+        imagenet_utils.validate_activation(classifier_activation, weights, owner)
+    input_shape = input_shape_for(owner, input_shape, default_size, min_size, include_top,
+                                  weights)
+    with pretrained.weights_unfilled(weights):
+        img_input = image_input(owner, input_tensor, input_shape)
+        x = network(img_input)
+        if include_top and top is not None:
+            x = top(x)
+        elif include_top:
+            x = GlobalAveragePooling2D(name=pool_names[0])(x)
+            x = Dense(classes, activation=classifier_activation, name="predictions")(x)
+        elif pooling == "avg":
+            x = GlobalAveragePooling2D(name=pool_names[1])(x)
+        elif pooling == "max":
+            x = GlobalMaxPooling2D(name=pool_names[2])(x)
+        inputs = source_inputs(input_tensor) if input_tensor is not None else img_input
+        model = Functional(inputs, x, name=name)
+    return pretrained.load(model, owner, weights, files[bool(include_top)])
 
 
 def check_arguments(owner, weights, include_top, classes, pooling=None):
@@ -82,90 +143,3 @@ def source_inputs(tensor):
             continue
         stack.extend(reversed(node.input_tensors))
     return found[0] if len(found) == 1 else found
-
-
-def pooled(x, pooling, names=(None, None)):
-    """The feature-extraction head without the top: global 'avg' / 'max' pooling or none.
-
-    Args:
-        names: layer names for the (avg, max) pooling layers (None: automatic names).
-    """
-    if pooling == "avg":
-        return GlobalAveragePooling2D(name=names[0])(x)
-    if pooling == "max":
-        return GlobalMaxPooling2D(name=names[1])(x)
-    return x
-
-
-@contextlib.contextmanager
-def weights_unfilled(weights):
-    """Inside the block, new weights get a shape but no memory when `weights` will be
-    loaded (`weights` not None), so a pretrained model never spends time and memory
-    drawing random values that the file replaces (VGG16: 553 MB). `load` allocates them.
-    """
-    if weights is None:
-        yield
-        return
-    target = config.device()
-    config.set_device("meta")  # where Layer.add_weight puts new weights
-    try:
-        with torch.device("meta"):  # where the initializers draw
-            yield
-    finally:
-        config.set_device(target)
-
-
-def functional(input_tensor, img_input, outputs, name):
-    """The Functional model from the caller's `input_tensor` (or our Input) to `outputs`."""
-    inputs = source_inputs(input_tensor) if input_tensor is not None else img_input
-    return Functional(inputs, outputs, name=name)
-
-
-def load(model, owner, weights, pretrained):
-    """Allocates the weights left unfilled and loads them; returns the model.
-
-    Args:
-        owner: the application's name, for messages.
-        weights: None, 'imagenet' or a path.
-        pretrained: `(file name, URL, hash or None)` of Keras's ImageNet file for this
-            configuration (used when weights == 'imagenet').
-    """
-    if weights is None:
-        return model
-    device = config.device()
-    for param in model.parameters():
-        if param.is_meta:  # ours: a caller's layers before `input_tensor` keep theirs
-            # Same Parameter object (layers keep references to it), now with real memory.
-            allocated = torch.nn.Parameter(torch.empty_like(param, device=device),
-                                           requires_grad=param.requires_grad)
-            torch.utils.swap_tensors(param, allocated)
-    if weights == "imagenet":
-        load_imagenet_weights(model, owner, *pretrained)
-    else:
-        load_weights_file(model, weights)
-    return model
-
-
-def load_imagenet_weights(model, owner, file_name, origin, file_hash):
-    """Finds Keras's weights file (cache first, then download) and loads it into `model`.
-
-    Raises:
-        DownloadError: the file is not cached and cannot be downloaded; names the file,
-            the URL and the folders where a copy may be put.
-        ValueError: the file does not fit the model (names the layer) — with a note when
-            its hash differs from Keras's published one (a truncated or foreign file).
-    """
-    try:
-        path = get_file(file_name, origin, cache_subdir="models", file_hash=file_hash)
-    except DownloadError as error:
-        raise DownloadError(f"{owner}(weights='imagenet'): {error}") from None
-    try:
-        load_weights_file(model, path)
-    except ValueError as error:
-        hint = ""
-        if file_hash is not None and not validate_file(path, file_hash):
-            hint = (f" The file's hash differs from Keras's published {file_hash}, so it is "
-                    f"truncated or not the official file: delete {path} so that a fresh "
-                    f"copy is downloaded from {origin}.")
-        raise ValueError(f"{owner}(weights='imagenet'): cannot load {path}: {error}.{hint}") \
-            from None

@@ -9,7 +9,7 @@ as in Keras.
 
 from .. import config
 from ..layers import Activation, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, \
-    Dense, MaxPooling2D, ZeroPadding2D
+    MaxPooling2D, ZeroPadding2D
 from . import application, imagenet_utils
 
 BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/densenet/"
@@ -44,96 +44,73 @@ def transition_block(x, reduction, name):
     return AveragePooling2D(2, strides=2, name=f"{name}_pool")(x)
 
 
-def _network(img_input, blocks):
-    x = ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)
-    x = Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
-    x = BatchNormalization(axis=AXIS, epsilon=EPSILON, name="conv1_bn")(x)
-    x = Activation("relu", name="conv1_relu")(x)
-    x = ZeroPadding2D(padding=((1, 1), (1, 1)))(x)
-    x = MaxPooling2D(3, strides=2, name="pool1")(x)
-    for stage, count in enumerate(blocks):
-        for i in range(count):
-            x = conv_block(x, 32, name=f"conv{stage + 2}_block{i + 1}")
-        if stage < len(blocks) - 1:
-            x = transition_block(x, 0.5, name=f"pool{stage + 2}")
-    x = BatchNormalization(axis=AXIS, epsilon=EPSILON, name="bn")(x)
-    return Activation("relu", name="relu")(x)
+def network(blocks):
+    """Keras's DenseNet features with `blocks` conv blocks per dense block."""
+
+    def build(img_input):
+        x = ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)
+        x = Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+        x = BatchNormalization(axis=AXIS, epsilon=EPSILON, name="conv1_bn")(x)
+        x = Activation("relu", name="conv1_relu")(x)
+        x = ZeroPadding2D(padding=((1, 1), (1, 1)))(x)
+        x = MaxPooling2D(3, strides=2, name="pool1")(x)
+        for stage, count in enumerate(blocks):
+            for i in range(count):
+                x = conv_block(x, 32, name=f"conv{stage + 2}_block{i + 1}")
+            if stage < len(blocks) - 1:
+                x = transition_block(x, 0.5, name=f"pool{stage + 2}")
+        x = BatchNormalization(axis=AXIS, epsilon=EPSILON, name="bn")(x)
+        return Activation("relu", name="relu")(x)
+
+    return build
 
 
-def build_densenet(blocks, include_top, weights, input_tensor, input_shape, pooling, classes,
-                   classifier_activation, name):
-    """Keras's DenseNet graph for `blocks` (one of `VARIANTS`)."""
-    variant, top_hash, notop_hash = VARIANTS[tuple(blocks)]
+def _densenet(blocks, include_top, weights, input_tensor, input_shape, pooling, classes,
+              classifier_activation, name):
+    variant, top_hash, notop_hash = VARIANTS[blocks]
     owner = variant.replace("densenet", "DenseNet")
     if config.image_data_format() == "channels_first":
         raise ValueError(f"{owner} supports only the channels_last image data format (as "
                          "Keras); call layerkit.config.set_image_data_format('channels_last')")
-    application.check_arguments(owner, weights, include_top, classes, pooling)
-    input_shape = application.input_shape_for(owner, input_shape, 224, 32, include_top,
-                                              weights)
-    with application.weights_unfilled(weights):
-        img_input = application.image_input(owner, input_tensor, input_shape)
-        x = _network(img_input, blocks)
-        if include_top:
-            x = application.pooled(x, "avg", names=("avg_pool", None))
-            imagenet_utils.validate_activation(classifier_activation, weights, owner)
-            x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-        else:
-            x = application.pooled(x, pooling, names=("avg_pool", "max_pool"))
-        model = application.functional(input_tensor, img_input, x, name)
-    suffix = "" if include_top else "_notop"
-    file_name = f"{variant}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-    pretrained = (file_name, BASE_URL + file_name, top_hash if include_top else notop_hash)
-    return application.load(model, owner, weights, pretrained)
-
-
-_ARGS_DOC = """
-    Args:
-        include_top: include the classifier (`avg_pool`, `predictions`).
-        weights: None (random), 'imagenet' (Keras's file, cached in `~/.keras/models`) or
-            the path of a weights file.
-        input_tensor: optional symbolic tensor (from `Input`) to build the model on.
-        input_shape: (rows, cols, 3) without the top (sides >= 32); with the top and
-            ImageNet weights it must be (224, 224, 3).
-        pooling: without the top: None (4D features), 'avg' or 'max' (2D features).
-        classes: number of classes of the top (1000 with ImageNet weights).
-        classifier_activation: activation of `predictions` ('softmax'; None for logits).
-        name: the model's name.
-
-    Returns:
-        A Functional model.
-
-    Raises:
-        ValueError: for invalid arguments, channels_first, or a weights file that does not
-            fit.
-        layerkit.utils.file_utils.DownloadError: ImageNet weights not cached and offline.
-"""
+    files = {}
+    for top, file_hash in ((True, top_hash), (False, notop_hash)):
+        file_name = f"{variant}_weights_tf_dim_ordering_tf_kernels{'' if top else '_notop'}.h5"
+        files[top] = (file_name, BASE_URL + file_name, file_hash)
+    return application.create(
+        owner, network(blocks), include_top=include_top, weights=weights,
+        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, name=name, default_size=224,
+        min_size=32, files=files, pool_names=("avg_pool", "avg_pool", "max_pool"))
 
 
 def DenseNet121(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
                 pooling=None, classes=1000, classifier_activation="softmax",
                 name="densenet121"):
-    return build_densenet((6, 12, 24, 16), include_top, weights, input_tensor, input_shape,
-                          pooling, classes, classifier_activation, name)
+    return _densenet((6, 12, 24, 16), include_top, weights, input_tensor, input_shape,
+                     pooling, classes, classifier_activation, name)
 
 
 def DenseNet169(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
                 pooling=None, classes=1000, classifier_activation="softmax",
                 name="densenet169"):
-    return build_densenet((6, 12, 32, 32), include_top, weights, input_tensor, input_shape,
-                          pooling, classes, classifier_activation, name)
+    return _densenet((6, 12, 32, 32), include_top, weights, input_tensor, input_shape,
+                     pooling, classes, classifier_activation, name)
 
 
 def DenseNet201(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
                 pooling=None, classes=1000, classifier_activation="softmax",
                 name="densenet201"):
-    return build_densenet((6, 12, 48, 32), include_top, weights, input_tensor, input_shape,
-                          pooling, classes, classifier_activation, name)
+    return _densenet((6, 12, 48, 32), include_top, weights, input_tensor, input_shape,
+                     pooling, classes, classifier_activation, name)
 
 
-DenseNet121.__doc__ = f"The DenseNet121 network (8,062,504 parameters with the top).\n{_ARGS_DOC}"
-DenseNet169.__doc__ = f"The DenseNet169 network (14,307,880 parameters with the top).\n{_ARGS_DOC}"
-DenseNet201.__doc__ = f"The DenseNet201 network (20,242,984 parameters with the top).\n{_ARGS_DOC}"
+_TOP = "`avg_pool`, `predictions`; channels_last only"
+DenseNet121.__doc__ = application.docstring(
+    "The DenseNet121 network (8,062,504 parameters with the top).", 224, 32, _TOP)
+DenseNet169.__doc__ = application.docstring(
+    "The DenseNet169 network (14,307,880 parameters with the top).", 224, 32, _TOP)
+DenseNet201.__doc__ = application.docstring(
+    "The DenseNet201 network (20,242,984 parameters with the top).", 224, 32, _TOP)
 
 
 def preprocess_input(x, data_format=None):

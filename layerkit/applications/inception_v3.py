@@ -6,17 +6,16 @@ without scale, relu; automatic layer names, as in Keras), then the mixed blocks
 """
 
 from .. import config
-from ..layers import Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, \
-    MaxPooling2D, concatenate
+from ..layers import Activation, AveragePooling2D, BatchNormalization, Conv2D, MaxPooling2D, \
+    concatenate
 from . import application, imagenet_utils
 
 BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
-PRETRAINED = {
-    True: ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-           "9a0d58056eeedaa3f26cb7ebd46da564"),
-    False: ("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-            "bcbd6486424b2319ff4ef7d526e38f63"),
-}
+FILES = {top: (f"inception_v3_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
+               f"{BASE_URL}inception_v3_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
+               file_hash)
+         for top, suffix, file_hash in ((True, "", "9a0d58056eeedaa3f26cb7ebd46da564"),
+                                        (False, "_notop", "bcbd6486424b2319ff4ef7d526e38f63"))}
 
 
 def _channel_axis():
@@ -112,43 +111,16 @@ def _network(img_input):
 def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
                 pooling=None, classes=1000, classifier_activation="softmax",
                 name="inception_v3"):
-    """The InceptionV3 network (23,851,784 parameters with the top).
+    return application.create(
+        "InceptionV3", _network, include_top=include_top, weights=weights,
+        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, name=name, default_size=299,
+        min_size=75, files=FILES, pool_names=("avg_pool", None, None))
 
-    Args:
-        include_top: include the classifier (`avg_pool`, `predictions`).
-        weights: None (random), 'imagenet' (Keras's file, cached in `~/.keras/models`) or
-            the path of a weights file.
-        input_tensor: optional symbolic tensor (from `Input`) to build the model on.
-        input_shape: (rows, cols, 3) without the top (sides >= 75); with the top and
-            ImageNet weights it must be (299, 299, 3).
-        pooling: without the top: None (4D features), 'avg' or 'max' (2D features).
-        classes: number of classes of the top (1000 with ImageNet weights).
-        classifier_activation: activation of `predictions` ('softmax'; None for logits).
-        name: the model's name.
 
-    Returns:
-        A Functional model.
-
-    Raises:
-        ValueError: for invalid arguments or a weights file that does not fit.
-        layerkit.utils.file_utils.DownloadError: ImageNet weights not cached and offline.
-    """
-    owner = "InceptionV3"
-    application.check_arguments(owner, weights, include_top, classes, pooling)
-    input_shape = application.input_shape_for(owner, input_shape, 299, 75, include_top,
-                                              weights)
-    with application.weights_unfilled(weights):
-        img_input = application.image_input(owner, input_tensor, input_shape)
-        x = _network(img_input)
-        if include_top:
-            x = application.pooled(x, "avg", names=("avg_pool", None))
-            imagenet_utils.validate_activation(classifier_activation, weights, owner)
-            x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-        else:
-            x = application.pooled(x, pooling)
-        model = application.functional(input_tensor, img_input, x, name)
-    file_name, file_hash = PRETRAINED[bool(include_top)]
-    return application.load(model, owner, weights, (file_name, BASE_URL + file_name, file_hash))
+InceptionV3.__doc__ = application.docstring(
+    "The InceptionV3 network (23,851,784 parameters with the top).", 299, 75,
+    "`avg_pool`, `predictions`")
 
 
 def preprocess_input(x, data_format=None):

@@ -72,6 +72,19 @@ def _check_imagenet(alpha, depth_multiplier, rows, cols):
     return rows
 
 
+def _classifier(classes, dropout, classifier_activation):
+    """Keras's MobileNet top: pooled features (kept 4D), dropout, a 1x1 convolution."""
+
+    def build(x):
+        x = GlobalAveragePooling2D(keepdims=True)(x)
+        x = Dropout(dropout, name="dropout")(x)
+        x = Conv2D(classes, (1, 1), padding="same", name="conv_preds")(x)
+        x = Reshape((classes,), name="reshape_2")(x)
+        return Activation(classifier_activation, name="predictions")(x)
+
+    return build
+
+
 def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, include_top=True,
               weights="imagenet", input_tensor=None, pooling=None, classes=1000,
               classifier_activation="softmax", name=None):
@@ -105,24 +118,17 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
     rows, cols = _rows_cols(input_shape)
     if weights == "imagenet":
         rows = _check_imagenet(alpha, depth_multiplier, rows, cols)
-    with application.weights_unfilled(weights):
-        img_input = application.image_input(owner, input_tensor, input_shape)
-        x = _network(img_input, alpha, depth_multiplier)
-        if include_top:
-            x = GlobalAveragePooling2D(keepdims=True)(x)
-            x = Dropout(dropout, name="dropout")(x)
-            x = Conv2D(classes, (1, 1), padding="same", name="conv_preds")(x)
-            x = Reshape((classes,), name="reshape_2")(x)
-            imagenet_utils.validate_activation(classifier_activation, weights, owner)
-            x = Activation(classifier_activation, name="predictions")(x)
-        else:
-            x = application.pooled(x, pooling)
-        # Keras: "mobilenet_1.00_224"; layer names hold no "." here (torch module keys)
-        name = name if name is not None else f"mobilenet_{alpha:0.2f}_{rows}".replace(".", "_")
-        model = application.functional(input_tensor, img_input, x, name)
-    file_name = (f"mobilenet_{ALPHA_TEXT.get(alpha, alpha)}_{rows}_tf"
-                 f"{'' if include_top else '_no_top'}.h5")
-    return application.load(model, owner, weights, (file_name, BASE_URL + file_name, None))
+    files = {top: f"mobilenet_{ALPHA_TEXT.get(alpha, alpha)}_{rows}_tf{'' if top else '_no_top'}.h5"
+             for top in (True, False)}
+    # Keras: "mobilenet_1.00_224"; layer names hold no "." here (torch module keys)
+    name = name if name is not None else f"mobilenet_{alpha:0.2f}_{rows}".replace(".", "_")
+    return application.create(
+        owner, lambda x: _network(x, alpha, depth_multiplier), include_top=include_top,
+        weights=weights, input_tensor=input_tensor, input_shape=input_shape, pooling=pooling,
+        classes=classes, classifier_activation=classifier_activation, name=name,
+        default_size=default_size, min_size=32,
+        files={top: (f, BASE_URL + f, None) for top, f in files.items()},
+        top=_classifier(classes, dropout, classifier_activation))
 
 
 def preprocess_input(x, data_format=None):

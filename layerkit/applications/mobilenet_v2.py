@@ -9,8 +9,7 @@ BatchNormalization (momentum 0.999) and ReLU6 after the first two; an identity s
 import warnings
 
 from .. import config
-from ..layers import Add, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, ReLU, \
-    ZeroPadding2D
+from ..layers import Add, BatchNormalization, Conv2D, DepthwiseConv2D, ReLU, ZeroPadding2D
 from . import application, imagenet_utils
 
 BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
@@ -95,8 +94,8 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     """
     owner = "MobileNetV2"
     application.check_arguments(owner, weights, include_top, classes, pooling)
-    input_shape = application.input_shape_for(owner, input_shape,
-                                              _default_size(input_shape, input_tensor), 32,
+    default_size = _default_size(input_shape, input_tensor)
+    input_shape = application.input_shape_for(owner, input_shape, default_size, 32,
                                               include_top, weights)
     first = 1 if config.image_data_format() == "channels_first" else 0
     rows, cols = input_shape[first], input_shape[first + 1]
@@ -109,29 +108,27 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
                           "not in [96, 128, 160, 192, 224]; the weights for 224x224 are "
                           "loaded", stacklevel=2)
             rows = 224
-    with application.weights_unfilled(weights):
-        img_input = application.image_input(owner, input_tensor, input_shape)
-        x = Conv2D(make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2),
-                   padding="same", use_bias=False, name="Conv1")(img_input)
-        x = ReLU(6.0, name="Conv1_relu")(_bn(x, "bn_Conv1"))
-        for block_id, (filters, stride, expansion) in enumerate(BLOCKS):
-            x = inverted_res_block(x, filters=filters, alpha=alpha, stride=stride,
-                                   expansion=expansion, block_id=block_id)
-        last = make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
-        x = Conv2D(last, kernel_size=1, use_bias=False, name="Conv_1")(x)
-        x = ReLU(6.0, name="out_relu")(_bn(x, "Conv_1_bn"))
-        if include_top:
-            x = application.pooled(x, "avg")
-            imagenet_utils.validate_activation(classifier_activation, weights, owner)
-            x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-        else:
-            x = application.pooled(x, pooling)
-        # Keras: "mobilenetv2_1.00_224"; layer names hold no "." here (torch module keys)
-        name = name if name is not None else f"mobilenetv2_{alpha:0.2f}_{rows}".replace(".", "_")
-        model = application.functional(input_tensor, img_input, x, name)
-    file_name = (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}"
-                 f"{'' if include_top else '_no_top'}.h5")
-    return application.load(model, owner, weights, (file_name, BASE_URL + file_name, None))
+    files = {top: ("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_"
+                   f"{float(alpha)}_{rows}{'' if top else '_no_top'}.h5") for top in (True, False)}
+    # Keras: "mobilenetv2_1.00_224"; layer names hold no "." here (torch module keys)
+    name = name if name is not None else f"mobilenetv2_{alpha:0.2f}_{rows}".replace(".", "_")
+    return application.create(
+        owner, lambda x: _network(x, alpha), include_top=include_top, weights=weights,
+        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, name=name, default_size=default_size,
+        min_size=32, files={top: (f, BASE_URL + f, None) for top, f in files.items()})
+
+
+def _network(img_input, alpha):
+    x = Conv2D(make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same",
+               use_bias=False, name="Conv1")(img_input)
+    x = ReLU(6.0, name="Conv1_relu")(_bn(x, "bn_Conv1"))
+    for block_id, (filters, stride, expansion) in enumerate(BLOCKS):
+        x = inverted_res_block(x, filters=filters, alpha=alpha, stride=stride,
+                               expansion=expansion, block_id=block_id)
+    last = make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    x = Conv2D(last, kernel_size=1, use_bias=False, name="Conv_1")(x)
+    return ReLU(6.0, name="out_relu")(_bn(x, "Conv_1_bn"))
 
 
 def preprocess_input(x, data_format=None):

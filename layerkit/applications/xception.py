@@ -6,17 +6,14 @@ Conv2D/BatchNormalization pairs added to the separable-convolution path), middle
 """
 
 from .. import config
-from ..layers import Activation, BatchNormalization, Conv2D, Dense, MaxPooling2D, \
-    SeparableConv2D, add
+from ..layers import Activation, BatchNormalization, Conv2D, MaxPooling2D, SeparableConv2D, add
 from . import application, imagenet_utils
 
 BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/xception/"
-PRETRAINED = {
-    True: ("xception_weights_tf_dim_ordering_tf_kernels.h5",
-           "0a58e3b7378bc2990ea3b43d5981f1f6"),
-    False: ("xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
-            "b0042744bf5b25fce3cb969f33bebb97"),
-}
+FILES = {top: (f"xception_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
+               f"{BASE_URL}xception_weights_tf_dim_ordering_tf_kernels{suffix}.h5", file_hash)
+         for top, suffix, file_hash in ((True, "", "0a58e3b7378bc2990ea3b43d5981f1f6"),
+                                        (False, "_notop", "b0042744bf5b25fce3cb969f33bebb97"))}
 
 
 def _axis():
@@ -72,43 +69,16 @@ def _network(img_input):
 
 def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
              pooling=None, classes=1000, classifier_activation="softmax", name="xception"):
-    """The Xception network (22,910,480 parameters with the top).
+    return application.create(
+        "Xception", _network, include_top=include_top, weights=weights,
+        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, name=name, default_size=299,
+        min_size=71, files=FILES, pool_names=("avg_pool", None, None))
 
-    Args:
-        include_top: include the classifier (`avg_pool`, `predictions`).
-        weights: None (random), 'imagenet' (Keras's file, cached in `~/.keras/models`) or
-            the path of a weights file.
-        input_tensor: optional symbolic tensor (from `Input`) to build the model on.
-        input_shape: (rows, cols, 3) without the top (sides >= 71); with the top and
-            ImageNet weights it must be (299, 299, 3).
-        pooling: without the top: None (4D features), 'avg' or 'max' (2D features).
-        classes: number of classes of the top (1000 with ImageNet weights).
-        classifier_activation: activation of `predictions` ('softmax'; None for logits).
-        name: the model's name.
 
-    Returns:
-        A Functional model.
-
-    Raises:
-        ValueError: for invalid arguments or a weights file that does not fit.
-        layerkit.utils.file_utils.DownloadError: ImageNet weights not cached and offline.
-    """
-    owner = "Xception"
-    application.check_arguments(owner, weights, include_top, classes, pooling)
-    input_shape = application.input_shape_for(owner, input_shape, 299, 71, include_top,
-                                              weights)
-    with application.weights_unfilled(weights):
-        img_input = application.image_input(owner, input_tensor, input_shape)
-        x = _network(img_input)
-        if include_top:
-            x = application.pooled(x, "avg", names=("avg_pool", None))
-            imagenet_utils.validate_activation(classifier_activation, weights, owner)
-            x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-        else:
-            x = application.pooled(x, pooling)
-        model = application.functional(input_tensor, img_input, x, name)
-    file_name, file_hash = PRETRAINED[bool(include_top)]
-    return application.load(model, owner, weights, (file_name, BASE_URL + file_name, file_hash))
+Xception.__doc__ = application.docstring(
+    "The Xception network (22,910,480 parameters with the top).", 299, 71,
+    "`avg_pool`, `predictions`")
 
 
 def preprocess_input(x, data_format=None):
