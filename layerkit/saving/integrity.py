@@ -1,30 +1,35 @@
 """Checksums in the files layerkit writes, checked whenever a file is read.
 
 Who owns what:
-- `Sealer` stamps an HDF5 file while layerkit writes it: every dataset gets the attribute
-  `layerkit_crc32` (the block size, then the CRC-32 of each block of its little-endian
-  bytes), and `close()` writes the root attribute `layerkit_integrity`: JSON with the
-  CRC-32 of every text attribute (`model_config`, `layer_names`, `weight_names`, ...) and
-  of the other members of a `.keras` zip (`config.json`). Keras reads neither attribute,
-  so the files stay ordinary Keras files.
+- `Sealer` records checksums while layerkit writes an HDF5 file: the CRC-32 of every
+  dataset (per 4 MiB block of its little-endian bytes), of every text attribute
+  (`model_config`, `layer_names`, `weight_names`, ...) and of the other members of a
+  `.keras` zip (`config.json`, `metadata.json`). `close()` stores them as JSON in the root
+  attribute `layerkit_integrity` and marks every top-level group with the attribute
+  `layerkit_sealed`, so that a damaged root attribute cannot pass the file off as one
+  without checksums. Keras reads neither, so the files stay ordinary Keras files.
 - `Verifier` (one per HDF5 file read, owned by `h5_format.Reader`) checks them. A file with
-  the root attribute must carry a checksum on every dataset and text attribute it is read
-  for; a file without it (written by Keras) must carry none: anything in between is damage.
+  the manifest must have a checksum for every dataset and text attribute it is read for; a
+  file without it (written by Keras) is validated in other ways (see `h5_format`).
 - Loading with `verify=False` skips all of it, to salvage what a damaged file still holds.
 
-CRC-32 (zlib) runs at about 3.5 GB/s per core and releases the GIL, so the blocks of large
-weights are checked on several threads.
+One manifest rather than an attribute per dataset: HDF5 needs ~60 us to open an
+attribute, which would make checksums the slowest part of loading many-layer models.
+CRC-32 (zlib) runs at about 3 GB/s per core and releases the GIL, so large weights are
+checked on a thread pool while the next ones are read.
 """
 
 import concurrent.futures
+import itertools
 import json
 import os
 import zlib
 
 import numpy as np
 
-DATASET_ATTR = "layerkit_crc32"
 MANIFEST_ATTR = "layerkit_integrity"
+MARKER_ATTR = "layerkit_sealed"
+MARKED = 8  # top-level members marked (a weights-only file may have 20,000)
 VERSION = 1
 BLOCK = 4 * 2 ** 20
 _THREADED = 2 * BLOCK  # buffers at least this large are checked on the thread pool
@@ -61,8 +66,8 @@ def block_crcs(array, block=BLOCK):
 
 
 def dataset_checksum(array):
-    """The `layerkit_crc32` attribute value of a dataset holding `array`."""
-    return np.array([BLOCK] + block_crcs(array), dtype=np.int64)
+    """The manifest's entry for a dataset holding `array`: block size, then block CRCs."""
+    return [BLOCK] + block_crcs(array)
 
 
 def texts(value):
@@ -91,7 +96,7 @@ def text_crc(strings):
 
 # ============================================================================== writing
 class Sealer:
-    """Writes datasets and text attributes with their checksums into an open HDF5 file.
+    """Writes datasets and text attributes into an open HDF5 file, recording checksums.
 
     Args:
         handle: an `h5py.File` open for writing.
@@ -105,14 +110,15 @@ class Sealer:
 
     def __init__(self, handle):
         self.handle = handle
+        self.datasets = {}
         self.attributes = {}
         self.members = {}
 
     def dataset(self, parent, name, data):
-        """Creates the dataset `name` in `parent` holding `data`, with its checksum."""
+        """Creates the dataset `name` in `parent` holding `data`; records its checksum."""
         array = np.asarray(data)
         created = parent.create_dataset(name, data=array)
-        created.attrs[DATASET_ATTR] = dataset_checksum(array)
+        self.datasets[created.name] = dataset_checksum(array)
         return created
 
     def text(self, obj, key, value):
@@ -125,27 +131,34 @@ class Sealer:
         self.members[name] = zlib.crc32(data)
 
     def adopt(self, group):
-        """Stamps what other code wrote into `group` with plain h5py (small groups only)."""
+        """Records what other code wrote into `group` with plain h5py (small groups only)."""
         import h5py
 
-        def stamp(_, obj):
-            self._stamp_texts(obj)
-            if isinstance(obj, h5py.Dataset) and DATASET_ATTR not in obj.attrs:
-                obj.attrs[DATASET_ATTR] = dataset_checksum(obj[()])
-        self._stamp_texts(group)
-        group.visititems(stamp)
+        def record(_, obj):
+            self._record_texts(obj)
+            if isinstance(obj, h5py.Dataset):
+                self.datasets[obj.name] = dataset_checksum(obj[()])
+        self._record_texts(group)
+        group.visititems(record)
 
-    def _stamp_texts(self, obj):
+    def _record_texts(self, obj):
         for key, value in obj.attrs.items():
-            strings = texts(value) if key != DATASET_ATTR else None
+            strings = texts(value)
             if strings is not None:
                 self.attributes[f"{obj.name}:{key}"] = text_crc(strings)
 
     def close(self):
-        """Writes the root manifest; call it last."""
+        """Writes the manifest and the markers; call it last."""
         self.handle.attrs[MANIFEST_ATTR] = json.dumps({
-            "version": VERSION, "algorithm": "crc32", "attributes": self.attributes,
-            "members": self.members})
+            "version": VERSION, "algorithm": "crc32", "datasets": self.datasets,
+            "attributes": self.attributes, "members": self.members})
+        for name in top_members(self.handle):
+            self.handle[name].attrs[MARKER_ATTR] = 1
+
+
+def top_members(handle):
+    """The first few top-level members (name order): those that carry the marker."""
+    return list(itertools.islice(handle, MARKED))
 
 
 # ============================================================================== reading
@@ -165,41 +178,63 @@ class Verifier:
         self.where = where
         self.enabled = bool(verify)
         self.sealed = manifest is not None
-        self.attributes, self.members = {}, {}
+        self.datasets, self.attributes, self.members = {}, {}, {}
+        self._pending = []
         if not (self.enabled and self.sealed):
             return
         try:
             record = json.loads(manifest)
-            self.attributes = dict(record["attributes"])
-            self.members = dict(record["members"])
             if record["version"] != VERSION or record["algorithm"] != "crc32":
                 raise ValueError(f"version {record['version']!r}")
+            self.datasets = dict(record["datasets"])
+            self.attributes = dict(record["attributes"])
+            self.members = dict(record["members"])
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{where}: the checksum record {MANIFEST_ATTR!r} is damaged "
-                             f"({error}); {_SALVAGE}") from None
+                             f"({error}); {SALVAGE}") from None
 
-    def dataset(self, stored, array, what):
-        """Checks `array` (what was read) against the dataset's `layerkit_crc32` value.
+    def dataset(self, path, array, what, later=False):
+        """Checks `array`, read from the dataset at `path`, against its recorded checksum.
 
         Args:
-            stored: the attribute's value, or None when the dataset has none.
+            path: the dataset's absolute path in the file.
             array: the data read, in the dataset's own dtype.
             what: 'layer ... weight ...', for messages.
+            later: a large array may be checked on the thread pool while the caller reads
+                on; `finish()` then reports the result.
         """
-        if not self.enabled or not self._present(stored is not None, what):
+        if not (self.enabled and self.sealed):
             return
-        stored = np.asarray(stored).reshape(-1)
-        if stored.size < 2 or stored.dtype.kind not in "iu" or stored[0] <= 0:
-            raise ValueError(f"{self.where}: {what}: malformed checksum; {_SALVAGE}")
-        found = block_crcs(array, int(stored[0]))
-        expected = [int(v) for v in stored[1:]]
+        stored = self.datasets.get(path)
+        if stored is None:
+            raise ValueError(f"{self.where}: {what} has no checksum although the file "
+                             f"carries checksums: the file is damaged. {SALVAGE}")
+        if not isinstance(stored, list) or len(stored) < 2 or not all(
+                isinstance(v, int) for v in stored) or stored[0] <= 0:
+            raise ValueError(f"{self.where}: {what}: malformed checksum; {SALVAGE}")
+        block = stored[0]
+        data = _bytes(array)
+        pieces = [data[i:i + block] for i in range(0, len(data), block)] or [data]
+        if later and len(data) >= _THREADED:
+            self._pending.append(([_pool().submit(zlib.crc32, p) for p in pieces],
+                                  stored, what))
+        else:
+            self._compare([zlib.crc32(p) for p in pieces], stored, what)
+
+    def finish(self):
+        """Waits for the checks `dataset(..., later=True)` started; raises on a mismatch."""
+        pending, self._pending = self._pending, []
+        for futures, stored, what in pending:
+            self._compare([f.result() for f in futures], stored, what)
+
+    def _compare(self, found, stored, what):
+        expected = stored[1:]
         if found != expected:
             block = next((i for i, (a, b) in enumerate(zip(found, expected)) if a != b),
                          min(len(found), len(expected)))
             raise ValueError(
-                f"{self.where}: {what}: checksum mismatch (bytes from "
-                f"{block * int(stored[0])} differ from what layerkit wrote): the file is "
-                f"damaged. {_SALVAGE}")
+                f"{self.where}: {what}: checksum mismatch (bytes from {block * stored[0]} on "
+                f"differ from what layerkit wrote): the file is damaged. {SALVAGE}")
 
     def text(self, key, strings, what):
         """Checks a text attribute (`key` is '<object path>:<attribute name>')."""
@@ -208,10 +243,10 @@ class Verifier:
         expected = self.attributes.get(key)
         if expected is None:
             raise ValueError(f"{self.where}: {what} has no checksum although the file "
-                             f"carries checksums: the file is damaged. {_SALVAGE}")
+                             f"carries checksums: the file is damaged. {SALVAGE}")
         if text_crc(strings) != expected:
             raise ValueError(f"{self.where}: {what}: checksum mismatch: the file is damaged. "
-                             f"{_SALVAGE}")
+                             f"{SALVAGE}")
 
     def member(self, name, data):
         """Checks another zip member's bytes (`config.json`) against the manifest."""
@@ -219,22 +254,11 @@ class Verifier:
             return
         if name not in self.members:
             raise ValueError(f"{self.where}: {name} has no checksum although the file "
-                             f"carries checksums: the file is damaged. {_SALVAGE}")
+                             f"carries checksums: the file is damaged. {SALVAGE}")
         if zlib.crc32(data) != self.members[name]:
             raise ValueError(f"{self.where}: {name}: checksum mismatch: the file is damaged. "
-                             f"{_SALVAGE}")
-
-    def _present(self, has_checksum, what):
-        """Whether a checksum is to be checked; raises when presence contradicts the file."""
-        if has_checksum == self.sealed:
-            return has_checksum
-        if self.sealed:
-            raise ValueError(f"{self.where}: {what} has no checksum although the file carries "
-                             f"checksums: the file is damaged. {_SALVAGE}")
-        raise ValueError(f"{self.where}: {what} carries a layerkit checksum but the file's "
-                         f"checksum record {MANIFEST_ATTR!r} is missing: the file is damaged. "
-                         f"{_SALVAGE}")
+                             f"{SALVAGE}")
 
 
-_SALVAGE = ("To salvage what it still holds, load it with verify=False (load_model(path, "
+SALVAGE = ("To salvage what it still holds, load it with verify=False (load_model(path, "
             "verify=False) / model.load_weights(path, verify=False))")

@@ -227,7 +227,7 @@ def read_weights(reader, model, skip_mismatch=False):
             for what, param, dataset in zip(whats, params, datasets):
                 reader.read_into(dataset, what, param)
                 loaded.append((what, param))
-    reader.report_non_finite(loaded)
+    reader.finish(loaded)
 
 
 def _read_optimizer(reader, model):

@@ -104,13 +104,39 @@ def compile_from_config(model, config, custom_objects=None, safe_mode=True):
     try:
         optimizer = optimizers.get(_optimizer_identifier(decode(opt), custom_objects),
                                    custom_objects)
+        metric_ids = _metric_identifiers(decode(config.get("metrics")))
+        weighted_ids = _metric_identifiers(decode(config.get("weighted_metrics")))
+        _check_metrics([metric_ids, weighted_ids], custom_objects)
         model.compile(optimizer=optimizer, loss=_loss_identifier(decode(config.get("loss"))),
-                      metrics=_single(model, _metric_identifiers(decode(config.get("metrics")))),
-                      weighted_metrics=_single(model, _metric_identifiers(
-                          decode(config.get("weighted_metrics")))),
+                      metrics=_single(model, metric_ids),
+                      weighted_metrics=_single(model, weighted_ids),
                       loss_weights=decode(config.get("loss_weights")))
     except (TypeError, KeyError, AttributeError) as error:
         raise ValueError(f"cannot compile the loaded model from its saved compile config: "
+                         f"{error}") from None
+
+
+def _check_metrics(value, custom_objects):
+    """Resolves every metric named in a saved compile config now, at load time, so a
+    record naming something else (`{"class_name": "Popen"}`) fails here, not at the first
+    `evaluate`.
+
+    Raises:
+        ValueError: naming the metric.
+    """
+    if value is None or callable(value) and not isinstance(value, (dict, str)):
+        return
+    if isinstance(value, list) or (isinstance(value, dict) and "class_name" not in value):
+        for item in (value.values() if isinstance(value, dict) else value):
+            _check_metrics(item, custom_objects)
+        return
+    if isinstance(value, str) and value.lower() in ("acc", "accuracy", "crossentropy", "ce"):
+        return  # resolved from the targets' shapes at the first batch, as in Keras
+    try:
+        metrics.get(value, custom_objects)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        name = value.get("class_name") if isinstance(value, dict) else value
+        raise ValueError(f"compile config: metric {str(name)[:100]!r} cannot be created: "
                          f"{error}") from None
 
 
