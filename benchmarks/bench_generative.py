@@ -7,7 +7,9 @@
    - layerkit bare: `model(x)` on a ready float32 tensor under `torch.no_grad()`;
    - torch: the same weights in `nn.LSTM` + `nn.Linear` + softmax (batch_first);
    - keras3 predict: Keras 3's `model.predict` on the torch backend, same weights.
-   Target: layerkit predict <= 1.5x layerkit bare.
+   Target: layerkit predict <= 1.5x layerkit bare. Run it with `--threads 1` on a shared
+   or small machine: a 60-step LSTM on one sample is too small to split across threads,
+   and on a busy machine the thread pool's waits dominate every system's time.
 2. style transfer: the book's `fetch_loss_and_grads([x])`: content, Gram-matrix style and
    total-variation losses over VGG19 run on [target, style, combination] and the gradient
    with respect to the combination image, as `K.function` on a `K.placeholder`; against
@@ -38,16 +40,19 @@ STYLE_LAYERS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1",
 CONTENT_LAYER = "block5_conv2"
 
 
-def timed_rounds(steps, rounds, calls):
+def timed_rounds(steps, rounds, calls, apart=()):
     """{name: ([wall s], [process CPU s])} per call, the systems alternated call by call
     (their order rotating each round) so that a busy moment of a shared machine falls on
-    all of them; medians of single calls are robust to such moments."""
+    all of them; medians of single calls are robust to such moments. Systems in `apart`
+    run in their own block each round: Keras 3's predict runs ~10 ms of Python, which
+    would evict the caches of whatever ran next and charge it to a neighbour."""
     times = {name: ([], []) for name in steps}
-    names = list(steps)
+    mixed = [name for name in steps if name not in apart]
     for r in range(rounds):
-        order = names[r % len(names):] + names[:r % len(names)]
-        for _ in range(calls):
-            for name in order:
+        order = mixed[r % len(mixed):] + mixed[:r % len(mixed)]
+        blocks = [order] * calls + [[name] for name in apart for _ in range(calls)]
+        for block in blocks:
+            for name in block:
                 wall, cpu = time.perf_counter(), time.process_time()
                 steps[name]()
                 times[name][1].append(time.process_time() - cpu)
@@ -128,7 +133,7 @@ def bench_predict(rounds, calls, with_keras):
         out = step()
         out = out.numpy()[0] if isinstance(out, torch.Tensor) else np.asarray(out)
         np.testing.assert_allclose(out, reference, rtol=1e-4, atol=1e-6, err_msg=name)
-    times = timed_rounds(steps, rounds, calls)
+    times = timed_rounds(steps, rounds, calls, apart=["keras3 predict"] if with_keras else ())
     print(f"\npredict on one sample: LSTM({UNITS}) over {MAXLEN}x{CHARS} + Dense softmax; "
           f"{rounds} rounds x {calls} calls")
     print(table(times, "layerkit bare model(x)"))

@@ -155,8 +155,10 @@ def _numerics(model):
     policy = config.flush_denormal()
     if policy == "auto":
         policy = any(getattr(m, "denormal_prone", False) for m in model.modules())
+    # one intra-op thread is the calling thread: no pool to reach (saves a pool call per
+    # predict in the text-generation loop)
     return config.denormals_flushed(bool(policy) and config.device().type == "cpu",
-                                    all_threads=True)
+                                    all_threads=torch.get_num_threads() > 1)
 
 
 def _callbacks(model, callbacks, verbose, epochs, steps, with_history):
