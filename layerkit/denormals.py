@@ -15,6 +15,7 @@ platform is not x86/ARM Linux, `available()` is False and only the calling threa
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
 import torch
@@ -23,15 +24,18 @@ _RUNTIME = {}  # "gomp", "fesetenv", "envs" once found; "missing" when not avail
 
 
 def _omp_library():
+    """The OpenMP runtime torch itself loaded (wheels bundle their own: scikit-learn's
+    libgomp may be loaded too, and a region on it would reach other threads)."""
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "libgomp" in line or "libomp" in line}
     except OSError:
         return None
-    for path in sorted(paths):
-        if path.endswith((".so", ".so.1", ".so.5")) or ".so." in path:
-            return path
-    return None
+    torch_dir = os.path.dirname(os.path.realpath(torch.__file__))
+    own = sorted(p for p in paths if os.path.realpath(p).startswith(torch_dir))
+    if own:
+        return own[0]
+    return paths.pop() if len(paths) == 1 else None  # a system runtime, if unambiguous
 
 
 def _load():

@@ -27,6 +27,8 @@ def two_threads():
 
 
 def test_pool_flush_reaches_every_thread(two_threads):
+    import sklearn.cluster  # noqa: F401  (loads scikit-learn's own libgomp beside torch's)
+
     assert flushed_fraction() == 0.0
     torch.set_flush_denormal(True)                   # torch's own call: this thread only
     assert flushed_fraction() < 1.0
