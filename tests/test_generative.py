@@ -370,3 +370,13 @@ def test_character_lstm_listing_generates_text():
                                    .detach().numpy()[0], rtol=1e-6)
         generated += chars[sample(preds, 0.5)]
     assert len(generated) == maxlen + 30 and set(generated) <= set(chars)
+
+
+def test_a_model_compiled_without_loss_saves_and_loads(tmp_path):
+    inp = Input((3,))
+    model = Model(inp, layers.Dense(2)(inp))
+    model.compile("rmsprop", loss=None)
+    for name in ("m.keras", "m.h5"):
+        model.save(tmp_path / name)
+        loaded = models.load_model(tmp_path / name)
+        assert loaded.compiled is not None and not loaded.compiled.needs_targets

@@ -59,7 +59,8 @@ def compile_config(model):
     weights = compiled.loss_weights
     return {
         "optimizer": _optimizer_record(model.optimizer),
-        "loss": _per_output(compiled.loss_fns, names, _serialize_loss),
+        "loss": _per_output(compiled.loss_fns, names, _serialize_loss)
+        if compiled.loss_fns else None,  # compile(loss=None): add_loss models
         "loss_weights": None if all(w == 1.0 for w in weights) else
         _per_output(weights, names, float),
         "metrics": _metric_lists(compiled._metric_ids, names),
