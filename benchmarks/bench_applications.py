@@ -13,7 +13,7 @@ Targets (issue 11):
            with libraries imported); rounds alternate the runners.
 
     python benchmarks/bench_applications.py                  # both parts
-    python benchmarks/bench_applications.py --part predict --rounds 7 --batch 2
+    python benchmarks/bench_applications.py --part predict --rounds 7 --batch 2 --threads 1
 """
 
 import argparse
@@ -281,12 +281,19 @@ def main():
     parser.add_argument("--models", nargs="*", default=["VGG16", "ResNet50"])
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads for the predict part (default: torch's choice); "
+                             "1 avoids OpenMP barrier waits when other processes hold cores")
     parser.add_argument("--load-child", nargs=2)
     args = parser.parse_args()
     if args.load_child:
         load_child(*args.load_child)
         return
     if args.part in ("predict", "both"):
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
         predict_part(args.models, args.batch, args.rounds)
     if args.part in ("load", "both"):
         load_part(args.rounds)
