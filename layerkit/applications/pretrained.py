@@ -40,7 +40,8 @@ class _ShapeOnlyArithmetic(TorchFunctionMode):
         tensors = [a for a in args if isinstance(a, torch.Tensor)]
         if func in self.OPS and tensors and all(t.is_meta for t in tensors) and \
                 all(isinstance(a, (torch.Tensor, int, float)) for a in args) and not kwargs:
-            shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))  # torch's imports sympy
+            # numpy's broadcast_shapes: torch's imports sympy (about 1 s) on first use
+            shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
             dtype = torch.result_type(*args[:2]) if len(args) == 2 else tensors[0].dtype
             return torch.empty(shape, dtype=dtype, device="meta")
         return func(*args, **kwargs)
@@ -51,6 +52,8 @@ def weights_unfilled(weights):
     """Inside the block, new weights get a shape but no memory when `weights` will be
     loaded (`weights` not None), so a pretrained model never spends time and memory
     drawing random values that the file replaces (VGG16: 553 MB). `load` allocates them.
+    The block sets `config`'s device to meta for its duration: build models from one
+    thread at a time.
     """
     if weights is None:
         yield
