@@ -60,6 +60,17 @@ def test_each_module_preprocesses_in_its_keras_mode(module):
     np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-5)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_preprocess_input_on_a_symbolic_input_becomes_a_model_step(mode):
+    from layerkit import Model
+
+    inputs = Input(shape=(5, 4, 3))
+    model = Model(inputs, imagenet_utils.preprocess_input(inputs, mode=mode))
+    x = _images((2, 5, 4, 3))
+    expected = keras_utils.preprocess_input(x.copy(), mode=mode)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-6, atol=1e-5)
+
+
 def test_preprocess_input_rejects_unknown_mode_and_format():
     with pytest.raises(ValueError, match="mode='bgr'.*'caffe', 'tf' or 'torch'"):
         imagenet_utils.preprocess_input(_images((1, 2, 2, 3)), mode="bgr")

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .. import activations, config
+from ..graph.symbolic import KerasTensor
 from ..utils.file_utils import get_file
 
 CLASS_INDEX_PATH = ("https://storage.googleapis.com/download.tensorflow.org/"
@@ -34,10 +35,12 @@ def preprocess_input(x, data_format=None, mode="caffe"):
 
     A floating-point numpy array is written over, as Keras does (pass `np.copy(x)` to keep
     it); other numpy dtypes are converted to floatx first. A torch tensor is never changed
-    in place (the result is a new tensor, so it also works on tensors requiring grad).
+    in place (the result is a new tensor, so it also works on tensors requiring grad). A
+    symbolic tensor (from `Input`) gets a Lambda layer doing the same in the model.
 
     Args:
-        x: numpy array or torch tensor, 3D (one image) or 4D (a batch), 3 colour channels.
+        x: numpy array, torch tensor or symbolic tensor, 3D (one image) or 4D (a batch),
+            3 colour channels.
         data_format: 'channels_last' or 'channels_first'; None means
             `config.image_data_format()`.
         mode: 'caffe', 'tf' or 'torch'.
@@ -58,7 +61,12 @@ def preprocess_input(x, data_format=None, mode="caffe"):
     if isinstance(x, np.ndarray):
         return _preprocess_numpy(x, data_format, mode)
     if isinstance(x, torch.Tensor):
-        return _preprocess_tensor(x, data_format, mode)
+        return preprocess_tensor(x, data_format, mode)
+    if isinstance(x, KerasTensor):  # a step of a model: Input -> preprocess -> network
+        from ..layers import Lambda
+
+        return Lambda(preprocess_tensor, output_shape=tuple(x.shape[1:]),
+                      arguments={"data_format": data_format, "mode": mode})(x)
     return _preprocess_numpy(np.asarray(x), data_format, mode)
 
 
@@ -101,7 +109,9 @@ def _preprocess_numpy(x, data_format, mode):
     return x
 
 
-def _preprocess_tensor(x, data_format, mode):
+def preprocess_tensor(x, data_format, mode):
+    """`preprocess_input` for a torch tensor (a new tensor; the body of the Lambda layer
+    a symbolic input gets)."""
     if not x.is_floating_point():
         x = x.to(config.floatx_dtype())
     if mode == "tf":
