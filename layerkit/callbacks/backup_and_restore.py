@@ -5,7 +5,8 @@ as a `training.resume.ResumePoint`, which `fit` reads as `model._resume_point` r
 `on_train_begin`.
 
 Files in `backup_dir` (each written atomically, in this order, so a process killed at any
-instant leaves a consistent backup):
+instant leaves a consistent backup; the temporary file it was writing is removed when
+training restarts):
 - `ckpt-<tag>.weights.h5`: weights and optimizer state in Keras 3's layout, plus the group
   `resume_state` (epoch, batches done, generator states and, inside an epoch, the
   epoch-start generators and the running loss/metric sums; plain numeric datasets);
@@ -66,6 +67,10 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs=None):
         """Restores the backup (weights, optimizer, generators), if any, and tells fit where
         to resume."""
+        from ..saving.atomic import remove_stale
+
+        if os.path.isdir(self.backup_dir):
+            remove_stale(self.backup_dir)  # what a killed run was writing
         metadata = self._read_metadata()
         if metadata is None:
             return

@@ -84,7 +84,12 @@ class ModelCheckpoint(MonitorCallback):
         return self._initial_best()
 
     def on_train_begin(self, logs=None):
+        from ..saving.atomic import remove_stale
+
         self._reset_monitor()
+        folder = os.path.dirname(os.path.abspath(self.filepath))
+        if os.path.isdir(folder):
+            remove_stale(folder)  # what a killed run was writing
         if self.load_weights_on_restart:
             path = latest_matching(self.filepath)
             if path is not None:
