@@ -105,7 +105,8 @@ def write_model(model, path, include_optimizer=True, extra=None):
             sealer.member(name, data)
         write_weights(handle, model, include_optimizer, sealer)
         sealer.close()
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w") as archive:  # stored, as Keras 3 writes it: weights
+        # barely compress, and deflating 500 MB costs half a minute
         archive.writestr("metadata.json", members.pop("metadata.json"))
         archive.writestr("config.json", members.pop("config.json"))
         archive.writestr("model.weights.h5", buffer.getvalue())
