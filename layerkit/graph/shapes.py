@@ -1,8 +1,10 @@
-"""Output-shape inference: run a layer on meta tensors, or on tiny zeros if meta fails.
+"""Output-shape inference: run a layer on small zeros, or on meta tensors when that is big.
 
 Shapes are Keras tuples whose entries may be None (unknown: always the batch, sometimes
-the spatial axes of a fully convolutional input or the time axis of a sequence). Meta
-tensors allocate nothing, so inferring the shape of a 10000-wide Dense costs no memory.
+the spatial axes of a fully convolutional input or the time axis of a sequence). A layer
+whose work on stand-in inputs is small (the notes' MLPs and small convnets) runs on real
+zeros; a big one (VGG16's convolutions) on meta tensors, which allocate and compute
+nothing; a kernel without a meta implementation falls back to real zeros.
 
 Unknown entries are stood in for by concrete sizes. When only the batch is unknown one run
 suffices and the output's first entry is the batch. Otherwise (or for an operation that may
@@ -60,19 +62,54 @@ def _batch_unknown(shapes):
     return any(shape and shape[0] is None for shape in _leaves(shapes))
 
 
+# Work below which a layer is run on real zeros instead of meta tensors: the first
+# element-wise op on meta tensors imports torch's Python reference kernels (and with them
+# torch._dynamo and sympy, 1.5-2.5 s per process), while a small layer on zeros takes
+# microseconds. About 20M multiply-adds stay under ~10 ms on one core.
+_REAL_RUN_BUDGET = 2e7
+
+
+def _numel(shape):
+    count = 1
+    for d in shape:
+        count *= d
+    return count
+
+
+def _cheap(layer, input_shape, stand_in):
+    """Whether running `layer` on real zeros costs about nothing (multiply-adds estimated
+    as weights x positions: exact for Dense and convolutions, generous for the rest)."""
+    if getattr(layer, "stateful", False):  # a real run would move its states
+        return False
+    shapes = [_concrete(s, stand_in) for s in _leaves(input_shape)]
+    elements = sum(_numel(s) for s in shapes)
+    channels = max(1, shapes[0][-1] if shapes and shapes[0] else 1)
+    weights = sum(p.numel() for p in layer.parameters())
+    return weights * elements / channels + elements < _REAL_RUN_BUDGET
+
+
+def _run_real(layer, input_shape, dtype, stand_in):
+    device = next((p.device for p in layer.parameters()), torch.device("cpu"))
+    with torch.no_grad():
+        return layer(_zeros(input_shape, dtype, device, stand_in), training=False)
+
+
 def _run_layer(layer, input_shape, dtype, stand_in):
+    if _cheap(layer, input_shape, stand_in):
+        return _run_real(layer, input_shape, dtype, stand_in)
     try:
         params = {k: torch.empty_like(v, device="meta") for k, v in layer.state_dict().items()}
         x = _zeros(input_shape, dtype, "meta", stand_in)
         with torch.no_grad():
             return torch.func.functional_call(layer, params, (x,), {"training": False})
     except Exception:  # some kernels have no meta implementation: run on real zeros
-        device = next((p.device for p in layer.parameters()), torch.device("cpu"))
-        with torch.no_grad():
-            return layer(_zeros(input_shape, dtype, device, stand_in), training=False)
+        return _run_real(layer, input_shape, dtype, stand_in)
 
 
 def _run_function(fn, input_shapes, dtypes, stand_in):
+    if sum(_numel(_concrete(s, stand_in)) for s in input_shapes) < _REAL_RUN_BUDGET / 10:
+        with torch.no_grad():
+            return fn(_zeros(input_shapes, dtypes, "cpu", stand_in))
     try:
         with torch.no_grad():
             return fn(_zeros(input_shapes, dtypes, "meta", stand_in))

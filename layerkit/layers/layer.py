@@ -118,7 +118,7 @@ class Layer(nn.Module):
 
     # ----------------------------------------------------------------- weights
     def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None,
-                   trainable=True, constraint=None, dtype=None):
+                   trainable=True, constraint=None, dtype=None, storage_order=None):
         """Creates a weight, fills it with `initializer` and registers it as `self.<name>`.
 
         Args:
@@ -126,12 +126,19 @@ class Layer(nn.Module):
             shape: tuple of ints, in the Keras layout.
             initializer / regularizer / constraint: names, objects or callables.
             trainable: False for statistics such as BatchNormalization's moving mean.
+            storage_order: optional permutation of the Keras axes giving the order in
+                memory: the weight keeps its Keras shape, but `weight.permute(order)` is
+                contiguous (a convolution kernel stored as torch's (out, in, k...) costs
+                no copy per call). Values and initializer draws do not change.
 
         Returns:
             The `nn.Parameter`.
         """
         init = initializers.get(initializer)
         value = init(tuple(shape), dtype=config.standardize_dtype(dtype or self.dtype))
+        if storage_order is not None:
+            inverse = sorted(range(len(storage_order)), key=lambda i: storage_order[i])
+            value = value.permute(*storage_order).contiguous().permute(*inverse)
         param = nn.Parameter(value.to(config.device()),
                              requires_grad=bool(trainable) and self._trainable)
         self.register_parameter(name, param)

@@ -173,14 +173,43 @@ class Conv(BaseConv):
         self.compute_output_shape(input_shape)  # rejects inputs smaller than the kernel
         self.add_weight("kernel", self.kernel_size + (channels // self.groups, self.filters),
                         self.kernel_initializer, self.kernel_regularizer,
-                        constraint=self.kernel_constraint)
+                        constraint=self.kernel_constraint, storage_order=self._memory_order())
         self._add_bias(self.filters)
         self.built = True
 
+    def _torch_order(self):
+        """Keras (k..., in, out) axes in torch's (out, in, k...) order."""
+        return (self.rank + 1, self.rank, *range(self.rank))
+
+    def _memory_order(self):
+        """The kernel's memory order: the layout torch's convolution asks of its weight for
+        this data format ((out, k..., in) next to channels_last data, (out, in, k...) next
+        to channels_first), so it is used as it is, never copied per call."""
+        if self.data_format == "channels_last":
+            return (self.rank + 1, *range(self.rank), self.rank)
+        return self._torch_order()
+
+    def call(self, inputs):
+        if self._pointwise and self.data_format == "channels_last":
+            # A 1x1 kernel on channels_last data is a matrix product over the channels of
+            # the (strided) positions: one GEMM, where torch's convolution would reorder
+            # both tensors first. Same sums, so the same numbers up to float32 rounding.
+            conv_utils.check_ndim(self, inputs.shape, self.rank)
+            x = inputs.to(self.torch_dtype)
+            x = x[(slice(None),) + tuple(slice(None, None, s) for s in self.strides)]
+            weight = self.kernel.permute(*self._torch_order()).flatten(1)  # (out, in)
+            return activate(self.activation, F.linear(x, weight, self.bias))
+        return super().call(inputs)
+
+    @property
+    def _pointwise(self):
+        return self.groups == 1 and all(k == 1 for k in self.kernel_size)
+
     def _convolve(self, x):
         x, padding = self._padded(x)
-        # (k..., in, out) -> torch's (out, in, k...): a view
-        kernel = self.kernel.permute(self.rank + 1, self.rank, *range(self.rank))
+        # (k..., in, out) -> torch's (out, in, k...): a view in the memory layout torch
+        # wants for this data format (see _memory_order)
+        kernel = self.kernel.permute(*self._torch_order())
         return CONV[self.rank](x, kernel, self.bias, self.strides, padding, self.dilation_rate,
                                self.groups)
 

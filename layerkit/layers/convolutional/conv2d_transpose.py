@@ -50,9 +50,15 @@ class Conv2DTranspose(Conv):
         channels = self._check_input(input_shape)
         self.add_weight("kernel", self.kernel_size + (self.filters, channels),
                         self.kernel_initializer, self.kernel_regularizer,
-                        constraint=self.kernel_constraint)
+                        constraint=self.kernel_constraint,
+                        storage_order=(3, 0, 1, 2) if self.data_format == "channels_last"
+                        else (3, 2, 0, 1))
         self._add_bias(self.filters)
         self.built = True
+
+    @property
+    def _pointwise(self):
+        return False  # a transposed 1x1 convolution spreads its input: no GEMM shortcut
 
     def _output_spatial(self, spatial):
         output_padding = self.output_padding or (None,) * self.rank
@@ -61,7 +67,8 @@ class Conv2DTranspose(Conv):
                          self.dilation_rate))
 
     def _convolve(self, x):
-        # (kh, kw, filters, in) -> torch's (in, filters, kh, kw): a view
+        # (kh, kw, filters, in) -> torch's (in, filters, kh, kw): a view laid out as torch
+        # wants it for this data format (build's storage_order)
         kernel = self.kernel.permute(3, 2, 0, 1)
         full = F.conv_transpose2d(x, kernel, None, self.strides, 0, 0, 1,
                                   self.dilation_rate)  # (B, filters, (n-1)s + k_eff, ...)
