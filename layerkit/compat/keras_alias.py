@@ -12,10 +12,9 @@ TensorFlow's top level serves only `tf.keras` and the Keras modules TensorFlow 2
 there (`tf.optimizers`, `tf.losses`, `tf.metrics`, `tf.initializers`); any other TensorFlow
 API raises an ImportError or AttributeError that says what the stand-in is.
 
-    from layerkit.compat import keras_alias
-    keras_alias.install()
-    import keras                       # layerkit
-    from tensorflow.keras.layers import Dense
+    >>> keras_alias.install()          # doctest: +SKIP
+    >>> import keras                   # now layerkit itself
+    >>> from tensorflow.keras.layers import Dense
 """
 
 import contextlib
