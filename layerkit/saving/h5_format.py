@@ -1,16 +1,20 @@
-"""The Keras 2 HDF5 layout (`.h5` / `.hdf5`) and safe HDF5 reading.
+"""The Keras 2 HDF5 layout (`.h5` / `.hdf5`) and safe, verified HDF5 reading.
 
 Who owns what:
 - `write_model(model, path, include_optimizer)` writes tf.keras 2.x's layout: root attrs
   `keras_version`, `backend`, `model_config` (JSON), `training_config` (JSON); group
   `model_weights` (attrs `layer_names`, `backend`, `keras_version`; one group per layer
   with attr `weight_names` and datasets `model_weights/<layer>/<layer>/kernel:0`);
-  group `optimizer_weights` in Keras 3's variable order.
-- `read_model` / `load_weights_into` read files written by layerkit, tf.keras 2.x and
-  Keras 3's legacy writer.
+  group `optimizer_weights` in Keras 3's variable order. Name lists longer than HDF5's
+  64 KB attribute limit are split into `layer_names0`, `layer_names1`, ... as tf.keras
+  does. Every write goes through an `integrity.Sealer` (checksums).
+- `read_model` / `load_weights` read files written by layerkit, tf.keras 2.x and Keras 3's
+  legacy writer.
 - `Reader` is the only way loaders touch HDF5: it follows hard links only (no external
-  files), reads numeric datasets only, and caps the bytes read at a multiple of the file's
-  size, so declared-but-absent data cannot make it allocate without bound.
+  files), resolves weight names only inside their own group (no absolute paths, no
+  '..'), reads numeric datasets only, caps the bytes read at a multiple of the file's
+  size (declared-but-absent data cannot make it allocate without bound), verifies
+  layerkit's checksums, and reports NaN / inf loaded from files without checksums.
 """
 
 import io

@@ -20,7 +20,6 @@ import os
 import zipfile
 
 import h5py
-import numpy as np
 
 from . import h5_format, integrity, training_state
 from .weights_layout import keras3_tree
