@@ -27,7 +27,7 @@ def strip_checksums(handle):
     """Removes layerkit's checksums from an open `h5py.File`, leaving the plain Keras file
     it would be had Keras written it (for tests of what loading checks in such files)."""
     def strip(_, obj):
-        obj.attrs.pop("layerkit_crc32", None)
+        obj.attrs.pop("layerkit_sealed", None)
 
     handle.attrs.pop("layerkit_integrity", None)
     handle.visititems(strip)

@@ -162,7 +162,9 @@ def _read_point(path):
     try:
         with handle:
             point = read_point(h5_format.Reader(handle, size, path), handle)
-    except (KeyError, OSError, TypeError, AttributeError) as error:
+    except ValueError:
+        raise
+    except Exception as error:  # h5py's own errors on a damaged file
         raise ValueError(f"{path}: cannot read the resume state ({type(error).__name__}: "
                          f"{error}); delete the backup folder to start over") from None
     if point is None:

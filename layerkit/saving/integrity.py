@@ -35,7 +35,8 @@ BLOCK = 4 * 2 ** 20
 _THREADED = 2 * BLOCK  # buffers at least this large are checked on the thread pool
 _POOL = []
 # A forked child inherits the pool object but not its threads: start a new one there.
-os.register_at_fork(after_in_child=_POOL.clear)
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_POOL.clear)
 
 
 def _pool():
