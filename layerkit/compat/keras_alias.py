@@ -119,7 +119,7 @@ class _TensorflowLoader(importlib.abc.Loader):
 
 def _tensorflow_getattr(name):
     if name == "keras":
-        return importlib.import_module("layerkit")
+        return sys.modules[__name__.partition(".")[0]]  # the package this module is in
     if name in TF_KERAS_REEXPORTS:
         return importlib.import_module("layerkit." + name)
     if name.startswith("__"):
