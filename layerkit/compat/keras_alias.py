@@ -24,6 +24,8 @@ import importlib.util
 import sys
 import warnings
 
+# The package the aliases point to (this module's own: no import of it from in here).
+PACKAGE = __name__.partition(".")[0]
 # tf.optimizers is tf.keras.optimizers in TensorFlow 2, and so on; notes import them so.
 TF_KERAS_REEXPORTS = ("optimizers", "losses", "metrics", "initializers")
 # The tf.keras 2.x surface layerkit follows, in a form version checks parse (PEP 440).
@@ -54,16 +56,16 @@ def _target(fullname):
     """
     top, _, rest = fullname.partition(".")
     if top == "keras":
-        return "layerkit" + fullname[len("keras"):]
+        return PACKAGE + fullname[len("keras"):]
     if top != "tensorflow":
         return None
     if not rest:
         return ""
     first, _, _ = rest.partition(".")
     if first == "keras":
-        return "layerkit" + rest[len("keras"):]
+        return PACKAGE + rest[len("keras"):]
     if first in TF_KERAS_REEXPORTS:
-        return "layerkit." + rest
+        return f"{PACKAGE}.{rest}"
     # no `name=`: `from tensorflow import random` would swallow an error naming the module
     raise ModuleNotFoundError(_unsupported_tf(f"'{fullname}'"))
 
@@ -121,7 +123,7 @@ def _tensorflow_getattr(name):
     if name == "keras":
         return sys.modules[__name__.partition(".")[0]]  # the package this module is in
     if name in TF_KERAS_REEXPORTS:
-        return importlib.import_module("layerkit." + name)
+        return importlib.import_module(f"{PACKAGE}.{name}")
     if name.startswith("__"):
         raise AttributeError(f"module 'tensorflow' has no attribute {name!r}")
     raise AttributeError(_unsupported_tf(f"tensorflow.{name}"))
@@ -153,7 +155,7 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
 
 def _is_alias(module):
     return getattr(module, "__layerkit_alias__", False) or (
-        getattr(module, "__name__", "").partition(".")[0] == "layerkit"
+        getattr(module, "__name__", "").partition(".")[0] == PACKAGE
     )
 
 
