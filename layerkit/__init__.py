@@ -28,6 +28,7 @@ from . import utils as utils
 from . import wrappers as wrappers
 from .compat.keras_alias import load_ipython_extension as load_ipython_extension
 from .compat.keras_alias import unload_ipython_extension as unload_ipython_extension
+from .backend.gradient_tape import GradientTape as GradientTape
 from .config import set_random_seed as set_random_seed
 from .layers import Input as Input
 from .models import Model as Model

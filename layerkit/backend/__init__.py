@@ -19,6 +19,7 @@ from ..config import image_data_format as image_data_format
 from ..config import set_epsilon as set_epsilon
 from ..config import set_floatx as set_floatx
 from ..config import set_image_data_format as set_image_data_format
+from .gradient_tape import GradientTape as GradientTape
 from .graph_functions import Function as Function
 from .graph_functions import batch_get_value as batch_get_value
 from .graph_functions import batch_set_value as batch_set_value

@@ -176,6 +176,11 @@ class Layer(nn.Module):
         return own + [w for sub in self._sublayers() for w in sub.trainable_weights]
 
     @property
+    def trainable_variables(self):
+        """tf.keras / Keras 3 spelling of `trainable_weights`."""
+        return self.trainable_weights
+
+    @property
     def non_trainable_weights(self):
         if not self._trainable:
             return [p for p, _, _, _ in self._all_records()]

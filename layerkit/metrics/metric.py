@@ -36,6 +36,38 @@ class Metric:
         setattr(self, name, torch.zeros(shape, dtype=self.dtype))
         self._state_names.append(name)
 
+    def add_weight(self, name=None, shape=(), initializer="zeros", dtype=None, **kwargs):
+        """Creates a state variable (tf.keras / Keras 3 spelling, for custom metrics).
+
+        The variable is a tensor with `assign`, `assign_add` and `assign_sub`; the base
+        `reset_state` zeroes it.
+
+        Args:
+            name: attribute-free name of the state (kept for messages and saving).
+            shape: the state's shape.
+            initializer: 'zeros', 'ones', or a number.
+            dtype: defaults to the metric's dtype.
+
+        Returns:
+            The new `StateVariable`.
+        """
+        fill = {"zeros": 0.0, "ones": 1.0}.get(initializer, initializer)
+        if not isinstance(fill, (int, float)):
+            raise ValueError(f"{type(self).__name__}.add_weight(initializer={initializer!r}): "
+                             "metric states start from 'zeros', 'ones' or a number")
+        value = torch.full(tuple(shape), float(fill), dtype=config.standardize_dtype(
+            dtype) if dtype is not None else self.dtype, device=config.device())
+        variable = StateVariable(value)
+        state = f"_state_{len(self._state_names)}_{name or 'variable'}"
+        setattr(self, state, variable)
+        self._state_names.append(state)
+        return variable
+
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
+                     name=None):
+        """Keras 3 spelling of `add_weight`."""
+        return self.add_weight(name=name, shape=shape, initializer=initializer, dtype=dtype)
+
     def add_constant(self, name, value):
         """Stores a fixed tensor (thresholds, weights) that follows the data's device."""
         setattr(self, name, torch.as_tensor(value, dtype=self.dtype))
@@ -94,6 +126,39 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+class StateVariable(torch.Tensor):
+    """A metric state created by `Metric.add_weight`: a tensor updated in place through the
+    TensorFlow-style `assign`, `assign_add` and `assign_sub` (math on it gives plain
+    tensors)."""
+
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    def __new__(cls, value):
+        return torch.Tensor._make_subclass(cls, value, False)
+
+    @torch.no_grad()
+    def assign(self, value):
+        self.copy_(torch.as_tensor(value, dtype=self.dtype, device=self.device).detach())
+        return self
+
+    @torch.no_grad()
+    def assign_add(self, value):
+        self.add_(torch.as_tensor(value, device=self.device).detach().to(self.dtype))
+        return self
+
+    @torch.no_grad()
+    def assign_sub(self, value):
+        self.sub_(torch.as_tensor(value, device=self.device).detach().to(self.dtype))
+        return self
+
+    @property
+    def value(self):
+        return self
+
+    def numpy(self):
+        return torch.Tensor.numpy(self.detach().cpu())
 
 
 def dtype_name(dtype):

@@ -12,7 +12,10 @@ import torch
 from .. import optimizers
 from ..layers.layer import Layer
 from ..training import trainer
-from ..training.compiled import Compiled
+from ..metrics.metric import Metric
+from ..training.compiled import (Compiled, CompiledLoss, CompiledMetrics, LatestLogs,
+                                 LossTracker, StepLogs, python_logs)
+from ..utils.data_tuples import unpack_x_y_sample_weight
 from ..utils.naming import unique_name
 
 
@@ -34,10 +37,25 @@ class Model(Layer):
             return super().__new__(Functional)
         return super().__new__(cls)
 
-    def __init__(self, name=None, trainable=True, **kwargs):
+    def __init__(self, *args, **kwargs):
+        from .functional import Functional
+
+        if isinstance(self, Functional) or not _functional_arguments(args, kwargs):
+            self._init_model(*args, **kwargs)
+            return
+        # A functional subclass (`class M(Model)` built with `super().__init__(inputs,
+        # outputs)`, Keras's way to give a functional model its own train_step): the
+        # instance becomes a subclass of both M and Functional, M's methods first.
+        self.__class__ = _functional_subclass(type(self), Functional)
+        Functional.__init__(self, *args, **kwargs)
+
+    def _init_model(self, name=None, trainable=True, **kwargs):
         super().__init__(name=name or unique_name(self._default_name()), trainable=trainable,
                          **kwargs)
         self.compiled = None
+        self._compiled_loss = self._compiled_metrics = self._step_logs = None
+        self._loss_tracker = None
+        self._latest = LatestLogs()
         self.optimizer = None
         self.stop_training = False
         self.history = None
@@ -119,6 +137,11 @@ class Model(Layer):
         self.compiled = Compiled(loss, metrics, weighted_metrics, loss_weights,
                                  output_names=self.output_names)
         self._jit_compile = bool(jit_compile)
+        self._loss_tracker = LossTracker(self.compiled)
+        self._compiled_loss = CompiledLoss(self.compiled)
+        self._compiled_metrics = CompiledMetrics(self.compiled)
+        self._step_logs = StepLogs(self.compiled)
+        self._latest = LatestLogs()
         self._params = None
         self._penalties = None
         self._compiled_forward = None
@@ -155,9 +178,13 @@ class Model(Layer):
             self._penalties = (weights, active)
         return self._penalties
 
-    def compute_loss(self, y, y_pred, sample_weight=None):
-        """Data loss of the batch plus every weight and activity penalty and the
-        `add_loss` terms of the forward pass that computed `y_pred` (each summed).
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras 3's `compute_loss`: the compiled loss of the batch plus every weight and
+        activity penalty and the `add_loss` terms of the forward pass that computed
+        `y_pred` (each summed). `x` and `training` are accepted for overrides.
+
+        Returns:
+            A 0-dim tensor.
 
         Raises:
             ValueError: compiled with loss=None and nothing was added with add_loss.
@@ -179,12 +206,21 @@ class Model(Layer):
             loss = loss + (term if term.dim() == 0 else term.sum())
         return loss
 
-    def train_step(self, x, y, sample_weight=None):
-        """One optimisation step on a batch; returns the batch loss (a tensor)."""
+    def train_step(self, data):
+        """One optimisation step on `data` (`(x,)`, `(x, y)` or `(x, y, sample_weight)`,
+        see `layerkit.utils.unpack_x_y_sample_weight`); returns the logs.
+
+        Override it to customise `fit` (Keras's "Customizing what happens in fit()"):
+        `self(x, training=True)`, `self.compute_loss(x, y, y_pred, sample_weight)`,
+        `self.zero_grad()`, `loss.backward()`, `self.optimizer.apply(grads, weights)`,
+        `metric.update_state(...)` for `metric in self.metrics`, and return
+        `{m.name: m.result() for m in self.metrics}`.
+        """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         params = self._params if self._params is not None else self._trainable_params()
         with _gradients_for(params, self._others):
             y_pred = self._forward(x, training=True)
-            loss = self.compute_loss(y, y_pred, sample_weight)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
             for p in params:
                 p.grad = None
             loss.backward()
@@ -193,7 +229,7 @@ class Model(Layer):
             self.apply_constraints()
         # Metrics update without gradients; y_pred keeps its cached logits (no detach).
         self.compiled.update(loss.detach(), y, y_pred, sample_weight)
-        return loss
+        return self._step_logs
 
     def _forward(self, x, training):
         if not self._jit_compile:
@@ -203,17 +239,59 @@ class Model(Layer):
             self._compiled_forward = torch.compile(self.forward)
         return self._compiled_forward(x, training=training)
 
-    def test_step(self, x, y, sample_weight=None):
+    def test_step(self, data):
+        """Evaluates one batch (see `train_step` for `data`); returns the logs."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self._forward(x, training=False)
-        loss = self.compute_loss(y, y_pred, sample_weight)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
         self.compiled.update(loss, y, y_pred, sample_weight)
-        return loss
+        return self._step_logs
 
-    def predict_step(self, x):
+    def predict_step(self, data):
+        """The outputs for one batch (`x` or `(x,)`)."""
+        x, _, _ = unpack_x_y_sample_weight(data)
         return self._forward(x, training=False)
 
+    # ------------------------------------------------------------------ step contract
+    @property
+    def metrics(self):
+        """The metrics a step updates and `fit` resets at each epoch (and `evaluate` at its
+        start): the loss tracker ('loss'), the compiled metrics (one `compile_metrics`
+        entry), then `Metric` objects set as attributes of the model (Keras 3's order)."""
+        found = []
+        if self.compiled is not None:
+            found.append(self._loss_tracker)
+            if self.compiled.has_metrics():
+                found.append(self._compiled_metrics)
+        found.extend(v for v in vars(self).values()
+                     if isinstance(v, Metric) and v is not self._loss_tracker)
+        return found
+
+    @property
+    def compiled_loss(self):
+        """tf.keras's `compiled_loss(y, y_pred, sample_weight, regularization_losses)`."""
+        return self._compiled_loss
+
+    @property
+    def compiled_metrics(self):
+        """tf.keras's `compiled_metrics.update_state(y, y_pred, sample_weight)`."""
+        return self._compiled_metrics
+
+    def reset_metrics(self):
+        """Resets every metric of `self.metrics` (and the compiled running means)."""
+        if self.compiled is not None:
+            self.compiled.reset()
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def get_metrics_result(self):
+        """{name: value} of `self.metrics` (compiled metrics flattened), as Keras 3."""
+        return python_logs({m.name: m.result() for m in self.metrics})
+
     def _running_logs(self):
-        return self.compiled.results()
+        """The logs of the latest step as floats (what the progress bar shows)."""
+        latest = self._latest.logs
+        return python_logs(self._step_logs if latest is None else latest)
 
     # ------------------------------------------------------------------ loops
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -325,6 +403,30 @@ class _gradients_for:
             p.requires_grad_(False)
         for p in self.disable:
             p.requires_grad_(True)
+
+
+def _functional_arguments(args, kwargs):
+    """Whether `Model.__init__` was given functional inputs and outputs."""
+    from ..graph.symbolic import KerasTensor
+
+    if {"inputs", "outputs", "input", "output"} & set(kwargs):
+        return True
+    first = args[0] if args else None
+    if isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    elif isinstance(first, dict) and first:
+        first = next(iter(first.values()))
+    return isinstance(first, KerasTensor)
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls, functional):
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, functional), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+    return _FUNCTIONAL_SUBCLASSES[cls]
 
 
 def _arguments(scope):

@@ -228,6 +228,20 @@ class Optimizer:
             )
         self._apply(self._params, [p.grad for p in self._params])
 
+    def apply(self, grads, trainable_variables=None):
+        """Keras 3's `apply(grads, trainable_variables)`: applies `grads` to the variables
+        (those of `build` when None), building on first use.
+
+        Returns:
+            The number of completed iterations.
+        """
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(f"{type(self).__name__}.apply(grads) without "
+                                 "trainable_variables needs a built optimizer")
+            trainable_variables = self._params
+        return self.apply_gradients(zip(grads, trainable_variables))
+
     @torch.no_grad()
     def apply_gradients(self, grads_and_vars):
         """Applies `(gradient, parameter)` pairs, building on first use (tf.keras API).
@@ -243,6 +257,11 @@ class Optimizer:
             return self._iterations
         grads, params = [g for g, _ in pairs], [p for _, p in pairs]
         self.build(params)
+        if len(params) == len(self._params) and all(
+                a is b for a, b in zip(params, self._params)):
+            params = self._params  # all of them, in build order: no slot gathering
+            self._apply(params, grads)
+            return self._iterations
         unknown = [i for i, p in enumerate(params) if id(p) not in self._index]
         if unknown:
             raise ValueError(

@@ -17,6 +17,7 @@ import torch
 from .. import config
 from .. import losses as losses_module
 from .. import metrics as metrics_module
+from ..metrics.metric import StateVariable
 
 
 class Compiled:
@@ -132,9 +133,11 @@ class Compiled:
 
     def update(self, loss, y_true, y_pred, sample_weight=None):
         """Adds one batch to the running means (no device synchronisation)."""
-        if self.metrics is None:
-            self.build(y_true, y_pred)
-        batch = _listed(y_pred)[0].shape[0]
+        self.track_loss(loss, _listed(y_pred)[0].shape[0])
+        self.update_metrics(y_true, y_pred, sample_weight)
+
+    def track_loss(self, loss, batch):
+        """Adds the batch's total loss (and per-output losses), weighted by `batch`."""
         if self._loss_sums is None:
             size = 1 + (len(self.output_names) if self.multi else 0)
             self._loss_sums = torch.zeros(size, dtype=torch.float64, device=loss.device)
@@ -144,16 +147,59 @@ class Compiled:
         else:
             self._loss_sums.add_(loss.detach(), alpha=batch)  # one op per step
         self._seen += batch
+
+    def update_metrics(self, y_true, y_pred, sample_weight=None):
+        """Updates the compiled metrics (built from the first batch's shapes)."""
+        if self.metrics is None:
+            self.build(y_true, y_pred)
         for entries, yt, yp in zip(self.metrics, _listed(y_true), _listed(y_pred)):
             for metric, weighted in entries:
                 metric.update_state(yt, yp, sample_weight=sample_weight if weighted else None)
 
-    def reset(self):
+    def add_to_loss_mean(self, value, weight=1):
+        """Adds `value` (the total loss) with `weight` to the running loss mean only (what
+        a custom step's `loss_tracker.update_state(loss)` does)."""
+        value = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+        if self._loss_sums is None:
+            size = 1 + (len(self.output_names) if self.multi else 0)
+            self._loss_sums = torch.zeros(size, dtype=torch.float64, device=value.device)
+        if isinstance(weight, torch.Tensor):
+            weight = weight.detach().to(torch.float64).sum()
+            self._loss_sums[:1].add_(value.to(torch.float64) * weight)
+        elif not self.multi:
+            self._loss_sums.add_(value, alpha=weight)  # shape (1,): one op
+        else:
+            self._loss_sums[:1].add_(value, alpha=weight)
+        self._seen = self._seen + weight
+
+    def mean_loss(self):
+        """The running mean of the total loss, a 0-dim tensor (0 before any batch)."""
+        if self._loss_sums is None or not isinstance(self._seen, torch.Tensor) and \
+                not self._seen:
+            return torch.zeros((), dtype=torch.float64)
+        return self._loss_sums[0] / self._seen
+
+    def reset_loss_mean(self):
         self._loss_sums = None
         self._seen = 0
+
+    def reset_metrics(self):
         for entries in self.metrics or []:
             for metric, _ in entries:
                 metric.reset_state()
+
+    def reset(self):
+        self.reset_loss_mean()
+        self.reset_metrics()
+
+    def has_metrics(self):
+        """Whether compile was given any metrics."""
+        return any(self._metric_ids + self._weighted_ids)
+
+    def metric_results(self):
+        """{name: 0-dim tensor} of the compiled metrics (no synchronisation)."""
+        return {self._key(i, metric.name): metric.result()
+                for i, entries in enumerate(self.metrics or []) for metric, _ in entries}
 
     def running_state(self):
         """The running sums as numpy arrays: what a resume in mid-epoch must restore.
@@ -163,7 +209,8 @@ class Compiled:
             output i's metrics resolved on, 'metric_<i>_<j>_<state>': accumulators}; only
             'seen' before the first batch.
         """
-        state = {"seen": np.asarray(self._seen, dtype=np.int64)}
+        state = {"seen": np.asarray(float(self._seen) if isinstance(self._seen, torch.Tensor)
+                                    else self._seen, dtype=np.int64)}
         if self._loss_sums is not None:
             state["loss_sums"] = self._loss_sums.cpu().numpy()
         for i, (true_shape, pred_shape) in enumerate(self._shapes or []):
@@ -216,7 +263,8 @@ class Compiled:
         keys = ["loss"] + ([f"{n}_loss" for n in self.output_names] if self.multi else [])
         if self._seen:
             sums = self._loss_sums.tolist()
-            logs = {k: s / self._seen for k, s in zip(keys, sums)}
+            seen = float(self._seen) if isinstance(self._seen, torch.Tensor) else self._seen
+            logs = {k: s / seen for k, s in zip(keys, sums)}
         else:
             logs = {k: 0.0 for k in keys}
         for i, entries in enumerate(self.metrics or []):
@@ -240,6 +288,9 @@ def _restore_accumulator(metric, name, value, device, where):
         raise ValueError(f"{where}: the running state of metric {metric.name!r} ({name}) is "
                          f"{'missing' if value is None else np.shape(value)}; expected shape "
                          f"{tuple(current.shape)}")
+    if isinstance(current, StateVariable):  # custom metrics hold on to their variables
+        current.assign(torch.as_tensor(value))
+        return
     setattr(metric, name, torch.as_tensor(value, dtype=current.dtype, device=device))
 
 
@@ -251,3 +302,107 @@ def _as_list(value):
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+# ---------------------------------------------------------------------------- step views
+class LossTracker(metrics_module.Metric):
+    """`Model.metrics[0]`, named 'loss': the running mean of the total loss. The built-in
+    steps weight each batch by its size; a custom step's `update_state(loss)` weights it
+    by one, as Keras 3's `Mean` does."""
+
+    def __init__(self, compiled):
+        super().__init__(name="loss")
+        self._compiled = compiled
+
+    def update_state(self, values, sample_weight=None):
+        self._compiled.add_to_loss_mean(values, 1 if sample_weight is None else sample_weight)
+
+    def result(self):
+        return self._compiled.mean_loss()
+
+    def reset_state(self):
+        self._compiled.reset_loss_mean()
+
+
+class CompiledMetrics:
+    """The metrics given to compile, as one metric (Keras 3's `compile_metrics`; tf.keras's
+    `model.compiled_metrics`): `update_state(y, y_pred, sample_weight)` builds them on the
+    first batch and updates each; `result()` is a dict by metric name."""
+
+    name = "compile_metrics"
+
+    def __init__(self, compiled):
+        self._compiled = compiled
+
+    @property
+    def metrics(self):
+        return [m for entries in self._compiled.metrics or [] for m, _ in entries]
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self._compiled.update_metrics(y_true, y_pred, sample_weight)
+
+    def result(self):
+        return self._compiled.metric_results()
+
+    def reset_state(self):
+        self._compiled.reset_metrics()
+
+    def reset_states(self):
+        self.reset_state()
+
+
+class CompiledLoss:
+    """tf.keras's `model.compiled_loss(y, y_pred, sample_weight, regularization_losses)`:
+    the compiled loss plus the given regularization losses; it adds the total to the
+    'loss' mean, weighted by the batch size (tf.keras's rule)."""
+
+    def __init__(self, compiled):
+        self._compiled = compiled
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        loss = self._compiled.loss(y_true, y_pred, sample_weight)
+        if loss is None:
+            loss = torch.zeros((), device=_listed(y_pred)[0].device)
+        for term in regularization_losses or ():
+            loss = loss + (term if term.dim() == 0 else term.sum())
+        self._compiled.track_loss(loss, _listed(y_pred)[0].shape[0])
+        return loss
+
+
+class StepLogs:
+    """What the built-in steps return: the running logs of a `Compiled`, read (one device
+    synchronisation) only when someone asks."""
+
+    __slots__ = ("compiled",)
+
+    def __init__(self, compiled):
+        self.compiled = compiled
+
+    def results(self):
+        return self.compiled.results()
+
+
+class LatestLogs:
+    """Where the trainer leaves each step's logs for the progress bar to read lazily."""
+
+    __slots__ = ("logs",)
+
+    def __init__(self):
+        self.logs = None
+
+
+def python_logs(logs):
+    """A step's logs as a flat dict of Python floats (nested dicts flattened, as Keras 3)."""
+    if type(logs) is StepLogs:
+        return logs.results()
+    result = {}
+    for key, value in (logs or {}).items():
+        if isinstance(value, dict):
+            result.update(python_logs(value))
+            continue
+        try:
+            value = float(value)
+        except (TypeError, ValueError, RuntimeError):
+            pass
+        result[key] = value
+    return result

@@ -2,8 +2,9 @@
 
 Who owns what: `fit`, `evaluate` and `predict` check and convert the data
 (`data_adapter`), check it against the model before any step runs (`preflight`), then loop
-over epochs and batches calling the model's `train_step` / `test_step` / `predict_step` and
-the callbacks in tf.keras order (ProgbarLogger first, user callbacks, History last).
+over epochs and batches calling the model's `train_step(data)` / `test_step(data)` /
+`predict_step(data)` (data: `(x,)`, `(x, y)` or `(x, y, sample_weight)`; a step returns
+its logs, the built-in ones lazily) and the callbacks in tf.keras order (ProgbarLogger first, user callbacks, History last).
 Running means live in the model's `Compiled`; numbers are pulled from the device only at
 epoch ends, when the progress bar redraws, or when a user callback asks for batch logs.
 """
@@ -19,7 +20,9 @@ from ..callbacks.callback_list import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
 from ..utils import keras1_args
+from ..utils.data_tuples import pack_x_y_sample_weight
 from . import data_adapter
+from .compiled import python_logs
 from .data_adapter import ArrayBatches, to_array, to_arrays
 from .generator_adapter import BatchSource, is_batch_source
 
@@ -138,8 +141,8 @@ def preflight(model, x, y=None):
     if not model.built:
         model._maybe_build(shape)
     model.check_input_shape(shape)
-    if y is None or model.compiled is None:
-        return
+    if y is None or model.compiled is None or not model.compiled.loss_fns:
+        return  # nothing to check targets against (custom steps read y themselves)
     out_shapes = model.compute_output_shape(shape)
     ys = y if isinstance(y, list) else [y]
     if len(ys) == 1:
@@ -319,16 +322,18 @@ def _should_validate(epoch, validation_freq):
 
 
 def _train_epoch(model, epoch, stream, cbs, hooks, class_weight=None, point=None):
-    model.compiled.reset()
+    model.reset_metrics()
     cbs.on_epoch_begin(epoch)
     batches, first = _epoch_batches(model, stream, point)
+    train_step, latest = model.train_step, model._latest  # the step: one lookup per epoch
+    latest.logs = logs = None
     for step, (xb, yb, swb) in enumerate(batches, first):
         if class_weight is not None:
             swb = _class_weights(yb, class_weight, swb, check=False)
         if hooks.train_begin:
             cbs.on_train_batch_begin(step, {})
-        model.train_step(xb, yb, swb)
-        cbs.on_train_batch_end(step, model._running_logs() if hooks.train_end else {})
+        latest.logs = logs = train_step(pack_x_y_sample_weight(xb, yb, swb))
+        cbs.on_train_batch_end(step, python_logs(logs) if hooks.train_end else {})
         if model.stop_training:
             break
     return model._running_logs()
@@ -347,17 +352,19 @@ def _epoch_batches(model, stream, point):
 
 
 def _test_loop(model, source, cbs, hooks, steps=None):
-    model.compiled.reset()
+    model.reset_metrics()
     cbs.on_test_begin()
     batches = source.epoch()
     if steps is not None and isinstance(source, ArrayBatches):
         batches = itertools.islice(batches, steps)
+    test_step, latest = model.test_step, model._latest
+    latest.logs = None
     with torch.no_grad():
         for step, (xb, yb, swb) in enumerate(batches):
             if hooks.test_begin:
                 cbs.on_test_batch_begin(step, {})
-            model.test_step(xb, yb, swb)
-            cbs.on_test_batch_end(step, model._running_logs() if hooks.test_end else {})
+            latest.logs = logs = test_step(pack_x_y_sample_weight(xb, yb, swb))
+            cbs.on_test_batch_end(step, python_logs(logs) if hooks.test_end else {})
     logs = model._running_logs()
     cbs.on_test_end(logs)
     return logs
@@ -403,10 +410,11 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
     cbs, _, _ = _callbacks(model, callbacks, _verbosity(verbose, 0), 1, n_steps, False)
     outputs = []
     cbs.on_predict_begin()
+    predict_step = model.predict_step
     with _numerics(model), torch.no_grad():
         for step, (xb, _, _) in enumerate(batches):
             cbs.on_predict_batch_begin(step, {})
-            outputs.append(model.predict_step(xb))
+            outputs.append(predict_step(pack_x_y_sample_weight(xb)))
             cbs.on_predict_batch_end(step, {})
     cbs.on_predict_end()
     if isinstance(outputs[0], (list, tuple)):
@@ -428,7 +436,8 @@ def _predict_one_batch(model, x):
     xb = data_adapter.to_array(x, "x", lazy=True).rows(0, len(x))
     preflight(model, xb)
     with _numerics(model), torch.no_grad():
-        return _to_numpy(model.predict_step(xb.to(config.device(), non_blocking=True)))
+        return _to_numpy(model.predict_step(
+            pack_x_y_sample_weight(xb.to(config.device(), non_blocking=True))))
 
 
 def _to_numpy(outputs):
@@ -448,10 +457,10 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None,
     sample_weight = _class_weights(y, table, sample_weight)
     xb, yb, swb = _whole_batch(x, y, sample_weight)
     if reset_metrics:
-        model.compiled.reset()
+        model.reset_metrics()
     with _numerics(model):
-        model.train_step(xb, yb, swb)
-    return _format_logs(model._running_logs(), return_dict)
+        logs = model.train_step(pack_x_y_sample_weight(xb, yb, swb))
+    return _format_logs(python_logs(logs), return_dict)
 
 
 def test_on_batch(model, x, y=None, sample_weight=None, reset_metrics=True,
@@ -462,10 +471,10 @@ def test_on_batch(model, x, y=None, sample_weight=None, reset_metrics=True,
     preflight(model, x, y)
     xb, yb, swb = _whole_batch(x, y, sample_weight)
     if reset_metrics:
-        model.compiled.reset()
+        model.reset_metrics()
     with _numerics(model), torch.no_grad():
-        model.test_step(xb, yb, swb)
-    return _format_logs(model._running_logs(), return_dict)
+        logs = model.test_step(pack_x_y_sample_weight(xb, yb, swb))
+    return _format_logs(python_logs(logs), return_dict)
 
 
 def _whole_batch(x, y=None, sample_weight=None):
@@ -480,4 +489,4 @@ def predict_on_batch(model, x):
     preflight(model, x)
     xb, _, _ = _whole_batch(x)
     with torch.no_grad():
-        return _to_numpy(model.predict_step(xb))
+        return _to_numpy(model.predict_step(pack_x_y_sample_weight(xb)))

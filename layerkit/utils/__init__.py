@@ -5,6 +5,8 @@ from .numerical import normalize as normalize
 from .numerical import to_categorical as to_categorical
 from .progbar import Progbar as Progbar
 from .sequence import Sequence as Sequence
+from .data_tuples import pack_x_y_sample_weight as pack_x_y_sample_weight
+from .data_tuples import unpack_x_y_sample_weight as unpack_x_y_sample_weight
 from .file_utils import get_file as get_file
 from . import data_utils as data_utils  # noqa: E402 (Keras 2 module paths)
 from . import generic_utils as generic_utils  # noqa: E402
