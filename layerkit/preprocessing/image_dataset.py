@@ -19,7 +19,6 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image as pil_image
 
 from ..utils.sequence import Sequence
 from .image_iterators import sorted_walk
@@ -145,7 +144,9 @@ def load_image(path, image_size, color_mode="rgb", interpolation="bilinear",
     Returns:
         float32 array `(height, width, channels)` (or channels first).
     """
-    with pil_image.open(path) as img:
+    from PIL import Image  # Pillow loads on first use
+
+    with Image.open(path) as img:
         x = np.array(convert_color(img, color_mode)).astype("float32")
     if x.ndim == 2:
         x = x[:, :, None]

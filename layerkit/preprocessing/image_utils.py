@@ -18,19 +18,22 @@ import secrets
 import warnings
 
 import numpy as np
-from PIL import Image as pil_image
 
 from .. import config
 
-PIL_INTERPOLATION_METHODS = {
-    "nearest": pil_image.Resampling.NEAREST,
-    "bilinear": pil_image.Resampling.BILINEAR,
-    "bicubic": pil_image.Resampling.BICUBIC,
-    "hamming": pil_image.Resampling.HAMMING,
-    "box": pil_image.Resampling.BOX,
-    "lanczos": pil_image.Resampling.LANCZOS,
-}
+# Pillow's resampling filters by Keras's names (Pillow itself loads on first use)
+PIL_INTERPOLATION_METHODS = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
 COLOR_MODES = ("rgb", "rgba", "grayscale")
+
+
+def _pil():
+    """`PIL.Image`, imported when an image is first read or written."""
+    try:
+        from PIL import Image
+    except ImportError as e:
+        raise ImportError("Reading and writing images needs Pillow: pip install Pillow "
+                          "(or layerkit[data])") from e
+    return Image
 DATA_FORMATS = ("channels_last", "channels_first")
 
 
@@ -64,14 +67,14 @@ def check_interpolation(interpolation, where):
 
 def _open(path):
     if isinstance(path, io.BytesIO):
-        return pil_image.open(path)
+        return _pil().open(path)
     if isinstance(path, pathlib.Path):
         path = str(path.resolve())
     with open(path, "rb") as f:
         data = f.read()
     try:
-        return pil_image.open(io.BytesIO(data))
-    except pil_image.UnidentifiedImageError:
+        return _pil().open(io.BytesIO(data))
+    except _pil().UnidentifiedImageError:
         raise ValueError(
             f"load_img: {path!r} ({len(data)} bytes) is not an image Pillow can read; "
             "remove it from the folder, or convert it to png/jpg"
@@ -133,7 +136,7 @@ def load_img(path, grayscale=False, color_mode="rgb", target_size=None,
     width_height = (target_size[1], target_size[0])
     if img.size == width_height:
         return img
-    resample = PIL_INTERPOLATION_METHODS[interpolation]
+    resample = getattr(_pil().Resampling, interpolation.upper())
     if keep_aspect_ratio:
         return img.resize(width_height, resample, box=_aspect_crop_box(img.size, width_height))
     return img.resize(width_height, resample)
@@ -198,11 +201,11 @@ def array_to_img(x, data_format=None, scale=True, dtype=None):
         x *= 255
     channels = x.shape[2]
     if channels in (3, 4):
-        return pil_image.fromarray(x.astype("uint8"), "RGBA" if channels == 4 else "RGB")
+        return _pil().fromarray(x.astype("uint8"), "RGBA" if channels == 4 else "RGB")
     if channels == 1:
         if np.max(x) > 255:  # a 32-bit signed integer grayscale image
-            return pil_image.fromarray(x[:, :, 0].astype("int32"), "I")
-        return pil_image.fromarray(x[:, :, 0].astype("uint8"), "L")
+            return _pil().fromarray(x[:, :, 0].astype("int32"), "I")
+        return _pil().fromarray(x[:, :, 0].astype("uint8"), "L")
     raise ValueError(f"array_to_img: expected 1, 3 or 4 channels, received {channels} "
                      f"(array shape {x.shape}, data_format={data_format!r})")
 
@@ -215,7 +218,7 @@ def _pil_format(path, file_format):
         raise ValueError("save_img: pass file_format (e.g. 'png') when saving to a file "
                          "object")
     extension = os.path.splitext(os.fspath(path))[1].lower()
-    name = pil_image.registered_extensions().get(extension)
+    name = _pil().registered_extensions().get(extension)
     if name is None:
         raise ValueError(f"save_img: cannot tell the image format from the file name "
                          f"{os.fspath(path)!r}; use an extension such as .png or .jpg, or "
