@@ -419,6 +419,9 @@ def _custom_classes(lib, ops_sum):
                 torch.as_tensor(y_true).to(torch.int64).reshape(-1), 3).to(y_pred.dtype)
             return self.factor * torch.mean((y_true - torch.softmax(y_pred, -1)) ** 2, dim=-1)
 
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
     return CategoricalTruePositives, ScaledMSE
 
 
@@ -440,3 +443,20 @@ def test_custom_metric_and_loss_in_compile_match_keras():
     got = ours.evaluate(x, y, verbose=0, return_dict=True)
     want = theirs.evaluate(x, y, verbose=0, return_dict=True)
     _close_history({k: [v] for k, v in got.items()}, {k: [v] for k, v in want.items()})
+
+
+@pytest.mark.parametrize("extension", ["h5", "keras"])
+def test_custom_metric_and_loss_round_trip_through_saving(tmp_path, extension):
+    metric_cls, loss_cls = _custom_classes(lk, torch.sum)
+    rng = np.random.RandomState(6)
+    x = rng.rand(20, 8).astype("float32")
+    y = rng.randint(0, 3, size=(20, 1)).astype("float32")
+    model = lk.Sequential([layers.Dense(3, input_shape=(8,))])
+    model.compile(optimizer="sgd", loss=loss_cls(factor=3.0), metrics=[metric_cls()])
+    model.fit(x, y, epochs=1, verbose=0)
+    expected = model.evaluate(x, y, verbose=0, return_dict=True)
+    model.save(tmp_path / f"m.{extension}")
+    objects = {"CategoricalTruePositives": metric_cls, "ScaledMSE": loss_cls}
+    loaded = lk.models.load_model(tmp_path / f"m.{extension}", custom_objects=objects)
+    assert loaded.evaluate(x, y, verbose=0, return_dict=True) == pytest.approx(expected)
+    assert loaded.compiled.loss_fns[0].factor == 3.0
