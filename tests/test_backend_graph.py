@@ -397,3 +397,14 @@ def test_set_value_on_the_optimizer_learning_rate_takes_effect():
     x, y = np.ones((1, 1), "float32"), np.ones((1, 1), "float32")
     model.train_on_batch(x, y)                      # w -= 0.5 * 2 * (0 - 1) -> 1.0
     np.testing.assert_allclose(model.get_weights()[0], [[1.0]])
+
+
+def test_shape_inference_survives_functions_that_zeros_upset():
+    # small layers infer shapes on real zeros (cheap, no meta-kernel imports); a function
+    # that fails on zeros (a singular matrix) falls back to meta tensors, which hold no values
+    inp = Input((3, 3))
+    out = layers.Lambda(lambda t: torch.linalg.inv(t))(inp)
+    assert out.shape == (None, 3, 3)
+    assert K.int_shape(K.sum(out, axis=1)) == (None, 3)
+    eye = np.tile(np.eye(3, dtype="float32") * 2, (2, 1, 1))
+    np.testing.assert_allclose(Model(inp, out).predict(eye, verbose=0), eye / 4)
