@@ -18,6 +18,7 @@ within a round, because the machine may be shared. Not part of the tests; run by
 """
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -37,6 +38,7 @@ def _median_times(variants, repeat):
     names = list(variants)
     for round_index in range(repeat):
         for name in names[round_index % len(names):] + names[:round_index % len(names)]:
+            gc.collect()  # the previous run's garbage (20,000 layers) is not this run's cost
             start = time.perf_counter()
             variants[name]()
             times[name].append(time.perf_counter() - start)
