@@ -72,6 +72,10 @@ class BackupAndRestore(Callback):
         if os.path.isdir(self.backup_dir):
             remove_stale(self.backup_dir)  # what a killed run was writing
         metadata = self._read_metadata()
+        if os.path.isdir(self.backup_dir):
+            # a run killed between writing a backup and removing the one before leaves a
+            # file the metadata does not name: debris, whichever of the two it is
+            self._remove_weights(keep=metadata["file"] if metadata else None)
         if metadata is None:
             return
         from ..saving import load_weights
