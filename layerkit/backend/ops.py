@@ -91,8 +91,7 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
 def prod(x, axis=None, keepdims=False):
     x = tensor(x)
     if axis is None:
-        out = torch.prod(x)
-        return out.reshape([1] * x.dim()) if keepdims else out
+        return _reduce(torch.prod, x, None, keepdims)
     for a in sorted((_axis(axis) if isinstance(axis, (tuple, list)) else (axis,)),
                     key=lambda a: a % x.dim(), reverse=True):
         x = torch.prod(x, dim=a, keepdim=keepdims)
@@ -102,9 +101,7 @@ def prod(x, axis=None, keepdims=False):
 @op
 def var(x, axis=None, keepdims=False):
     """Population variance (divides by n, as tf.math.reduce_variance)."""
-    x = _float(x)
-    return torch.var(x, dim=_axis(axis), keepdim=keepdims, correction=0) \
-        if axis is not None else _reduce(lambda t: torch.var(t, correction=0), x, None, keepdims)
+    return _reduce(functools.partial(torch.var, correction=0), _float(x), axis, keepdims)
 
 
 @op

@@ -88,40 +88,45 @@ def _cheap(layer, input_shape, stand_in):
     return weights * elements / channels + elements < _REAL_RUN_BUDGET
 
 
-def _run_real(layer, input_shape, dtype, stand_in):
-    device = next((p.device for p in layer.parameters()), torch.device("cpu"))
-    with torch.no_grad():
-        return layer(_zeros(input_shape, dtype, device, stand_in), training=False)
+def _either(real, meta, real_first):
+    """Runs `real` (real zeros) and `meta` (meta tensors) in the order `real_first` says
+    until one works: meta kernels may be missing, and values may upset a function (a
+    matrix inverse of zeros). When both fail, the real run's error is raised: meta errors
+    are the more cryptic."""
+    runs = (real, meta) if real_first else (meta, real)
+    try:
+        return runs[0]()
+    except Exception as error:
+        first_error = error
+    try:
+        return runs[1]()
+    except Exception as error:
+        raise first_error if real_first else error
 
 
 def _run_layer(layer, input_shape, dtype, stand_in):
-    if _cheap(layer, input_shape, stand_in):
-        try:
-            return _run_real(layer, input_shape, dtype, stand_in)
-        except Exception:  # a function that zeros upset (a matrix inverse): meta has no values
-            pass
-    try:
-        params = {k: torch.empty_like(v, device="meta") for k, v in layer.state_dict().items()}
-        x = _zeros(input_shape, dtype, "meta", stand_in)
+    def real():
+        device = next((p.device for p in layer.parameters()), torch.device("cpu"))
         with torch.no_grad():
-            return torch.func.functional_call(layer, params, (x,), {"training": False})
-    except Exception:  # some kernels have no meta implementation: run on real zeros
-        return _run_real(layer, input_shape, dtype, stand_in)
+            return layer(_zeros(input_shape, dtype, device, stand_in), training=False)
+
+    def meta():
+        params = {k: torch.empty_like(v, device="meta") for k, v in layer.state_dict().items()}
+        with torch.no_grad():
+            return torch.func.functional_call(
+                layer, params, (_zeros(input_shape, dtype, "meta", stand_in),),
+                {"training": False})
+
+    return _either(real, meta, _cheap(layer, input_shape, stand_in))
 
 
 def _run_function(fn, input_shapes, dtypes, stand_in):
-    if sum(_numel(_concrete(s, stand_in)) for s in input_shapes) < _REAL_RUN_BUDGET / 10:
-        try:
-            with torch.no_grad():
-                return fn(_zeros(input_shapes, dtypes, "cpu", stand_in))
-        except Exception:  # see _run_layer
-            pass
-    try:
+    def on(device):
         with torch.no_grad():
-            return fn(_zeros(input_shapes, dtypes, "meta", stand_in))
-    except Exception:  # no meta kernel, or a function that reads values: real zeros
-        with torch.no_grad():
-            return fn(_zeros(input_shapes, dtypes, "cpu", stand_in))
+            return fn(_zeros(input_shapes, dtypes, device, stand_in))
+
+    small = sum(_numel(_concrete(s, stand_in)) for s in input_shapes) < _REAL_RUN_BUDGET / 10
+    return _either(lambda: on("cpu"), lambda: on("meta"), small)
 
 
 def _outputs(out):
