@@ -6,8 +6,14 @@ from ..layers import InputLayer
 from ..models import Model
 
 
-def _channel_axis(layer):
-    return 1 if getattr(layer, "data_format", "channels_last") == "channels_first" else -1
+def channels_first(layer):
+    """Whether `layer` lays its feature maps out channels first (its `data_format`)."""
+    return getattr(layer, "data_format", None) == "channels_first"
+
+
+def channel_count(layer):
+    """The number of channels (filters) of `layer`'s symbolic output."""
+    return layer.output.shape[1 if channels_first(layer) else -1]
 
 
 def layer_activations(model, image, layer_names=None):
@@ -38,7 +44,7 @@ def layer_activations(model, image, layer_names=None):
             )
     outputs = Model(model.input, [layer.output for layer in chosen]).predict(image, verbose=0)
     outputs = outputs if isinstance(outputs, list) else [outputs]
-    return {layer.name: (np.moveaxis(out, 1, -1) if _channel_axis(layer) == 1 else out)
+    return {layer.name: (np.moveaxis(out, 1, -1) if channels_first(layer) else out)
             for layer, out in zip(chosen, outputs)}
 
 

@@ -8,6 +8,7 @@ gradient ascent from a grey image with noise.
 import numpy as np
 
 from .. import backend as K
+from .activations import channel_count, channels_first
 
 
 def deprocess_image(x):
@@ -23,17 +24,17 @@ def deprocess_image(x):
 
 
 def _iterate(model, layer_name, filter_index):
-    output = model.get_layer(layer_name).output
-    channels_first = getattr(model.get_layer(layer_name), "data_format", None) == \
-        "channels_first"
+    layer = model.get_layer(layer_name)
+    output = layer.output
     if len(output.shape) != 4:
         raise ValueError(f"filter_pattern: layer '{layer_name}' outputs {output.shape}; "
                          "filters exist for 4-D conv outputs")
-    channels = output.shape[1 if channels_first else -1]
+    channels = channel_count(layer)
     if not 0 <= filter_index < channels:
         raise ValueError(f"filter_pattern: layer '{layer_name}' has {channels} filters, "
                          f"received filter_index={filter_index}")
-    selected = output[:, filter_index] if channels_first else output[:, :, :, filter_index]
+    selected = output[:, filter_index] if channels_first(layer) \
+        else output[:, :, :, filter_index]
     loss = K.mean(selected)
     grads = K.gradients(loss, model.input)[0]
     grads /= (K.sqrt(K.mean(K.square(grads))) + 1e-5)
@@ -61,9 +62,8 @@ def filter_pattern(model, layer_name, filter_index, size=150, steps=40, step=1.0
         the list of losses when `return_losses`.
     """
     shape = list(model.input.shape)
-    channels_first = getattr(model.get_layer(layer_name), "data_format", None) == \
-        "channels_first"
-    spatial = (2, 3) if channels_first else (1, 2)
+    first = channels_first(model.get_layer(layer_name))
+    spatial = (2, 3) if first else (1, 2)
     shape[0] = 1
     for axis in spatial:
         shape[axis] = shape[axis] or size
@@ -78,7 +78,7 @@ def filter_pattern(model, layer_name, filter_index, size=150, steps=40, step=1.0
         losses.append(float(loss_value))
         image += grads_value * step * scale
     pattern = image[0]
-    if channels_first:
+    if first:
         pattern = np.moveaxis(pattern, 0, -1)
     pattern = deprocess_image(pattern)
     return (pattern, losses) if return_losses else pattern
@@ -92,9 +92,6 @@ def filter_patterns(model, layer_name, filter_indices=None, size=64, steps=40, s
         A list of uint8 images, one per filter index.
     """
     if filter_indices is None:
-        layer = model.get_layer(layer_name)
-        channels_first = getattr(layer, "data_format", None) == "channels_first"
-        count = layer.output.shape[1 if channels_first else -1]
-        filter_indices = range(min(count, 64))
+        filter_indices = range(min(channel_count(model.get_layer(layer_name)), 64))
     return [filter_pattern(model, layer_name, i, size=size, steps=steps, step=step,
                            value_range=value_range, seed=seed) for i in filter_indices]

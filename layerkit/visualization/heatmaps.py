@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import backend as K
+from .activations import channels_first
 
 
 def grad_cam(model, images, layer_name, class_index=None):
@@ -49,12 +50,12 @@ def grad_cam(model, images, layer_name, class_index=None):
     selector = K.placeholder(shape=(None, classes))      # one-hot rows: the class per image
     score = K.sum(model.output * selector)
     grads = K.gradients(score, feature_maps)[0]
-    channels_first = getattr(layer, "data_format", None) == "channels_first"
-    spatial = (2, 3) if channels_first else (1, 2)
+    first = channels_first(layer)
+    spatial = (2, 3) if first else (1, 2)
     weights = K.mean(grads, axis=spatial)                 # (N, channels)
     run = K.function([model.input, selector], [feature_maps, weights])
     maps, channel_weights = run([images, np.eye(classes, dtype="float32")[indices]])
-    if channels_first:
+    if first:
         maps = np.moveaxis(maps, 1, -1)
     cams = np.maximum(np.einsum("nhwc,nc->nhw", maps, channel_weights), 0)
     peak = cams.max(axis=(1, 2), keepdims=True)
