@@ -22,6 +22,7 @@ from ..graph.node import flatten
 from ..graph.symbolic import KerasTensor
 from ..layers.core.input_layer import Input
 from ..layers.core.tensor_op import TensorOp
+from ..training import convert
 from ..utils.naming import reset_names
 from . import state
 
@@ -212,8 +213,9 @@ class Function:
             if array.dtype.kind not in "fiub":
                 raise TypeError(f"K.function: the value for {tensor.name!r} must be numeric, "
                                 f"received dtype {array.dtype}")
-            if any(stride < 0 for stride in array.strides):  # torch refuses reversed views,
-                array = array.copy()  # such as preprocess_input's RGB->BGR x[..., ::-1]
+            if not convert.torch_can_view(array):  # reversed views (preprocess_input's
+                # RGB->BGR x[..., ::-1]), big-endian data: torch refuses them, so one copy
+                array = np.array(array, dtype=array.dtype.newbyteorder("="), order="C")
             out = torch.as_tensor(array).to(dtype)
         expected = tensor.shape
         if len(expected) != out.dim() or any(

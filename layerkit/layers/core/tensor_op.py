@@ -41,7 +41,7 @@ class TensorOp(Layer):
         output_spec: (shapes, dtypes, several) when it cannot be inferred by running `fn`
             on stand-in tensors (gradients).
 
-    Call it with no arguments to record the node: `outputs = TensorOp(...)()`.
+    `TensorOp(...).record()` records the node and returns the symbolic output(s).
     """
 
     def __init__(self, fn, args, kwargs, name="op", output_spec=None):
