@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from .. import activations, config, constraints, initializers, regularizers
-from ..graph import evaluate
+from ..graph import evaluate, tensor_info
 from ..graph.node import Node, flatten, is_symbolic, map_structure
 from ..graph.shapes import infer_output_shape, is_shape, to_shape_tuple
 from ..graph.symbolic import KerasTensor
@@ -366,7 +366,7 @@ class Layer(nn.Module):
         if training is None:
             training = self.training
         if mask is None:
-            mask = _mask_of(inputs)
+            mask = tensor_info.get_mask(inputs)  # the previous layer's output mask
         if mask is not None and _accepts(type(self), "mask"):
             kwargs["mask"] = mask
         if not _CALLS.depth:  # the outermost call: a fresh list of added losses
@@ -391,7 +391,7 @@ class Layer(nn.Module):
             masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask]
             for tensor, m in zip(outputs if first is not outputs else [outputs], masks):
                 if m is not None and isinstance(tensor, torch.Tensor):
-                    tensor._keras_mask = m
+                    tensor_info.set_mask(tensor, m)
         return outputs
 
     def _symbolic_call(self, inputs, args, kwargs):
@@ -490,17 +490,14 @@ class Layer(nn.Module):
 
 
 def activate(activation, z):
-    """Applies `activation` to pre-activations `z`, remembering `z` for the losses.
-
-    tf.keras computes crossentropy on sigmoid/softmax outputs from the logits (exact, no
-    1e-7 clipping); the losses read them from `_keras_logits` and check
-    `_keras_activation` so that softmax logits never feed a sigmoid crossentropy.
-    """
+    """Applies `activation` to pre-activations `z`, recording `z` as the output's logits
+    when the activation is sigmoid or softmax (crossentropy then computes from them
+    exactly; see `layerkit.graph.tensor_info`)."""
     out = activation(z)
     if activation is activations.sigmoid:
-        out._keras_logits, out._keras_activation = z, "sigmoid"
+        tensor_info.set_logits(out, z, "sigmoid")
     elif activation is activations.softmax:
-        out._keras_logits, out._keras_activation = z, "softmax"
+        tensor_info.set_logits(out, z, "softmax")
     return out
 
 
@@ -558,14 +555,6 @@ def _shape_of(inputs):
     if isinstance(inputs, (list, tuple)):
         return [_shape_of(t) for t in inputs]
     return (None,) + tuple(inputs.shape[1:])
-
-
-def _mask_of(inputs):
-    """The `_keras_mask` a previous layer attached (a list for several inputs)."""
-    if isinstance(inputs, (list, tuple)):
-        masks = [getattr(t, "_keras_mask", None) for t in inputs]
-        return masks if any(m is not None for m in masks) else None
-    return getattr(inputs, "_keras_mask", None)
 
 
 def _incompatible_input_error(layer, inputs, error):
