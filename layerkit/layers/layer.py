@@ -27,7 +27,7 @@ from ..graph import evaluate, tensor_info
 from ..graph.node import Node, flatten, is_symbolic, map_structure
 from ..graph.shapes import infer_output_shape, is_shape, to_shape_tuple
 from ..graph.symbolic import KerasTensor
-from ..utils import keras1_args
+from ..utils import keras1_args, registry
 from ..utils.naming import to_snake_case, unique_name
 
 _KERAS_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
@@ -74,6 +74,8 @@ class Layer(nn.Module):
             cls.build = _marks_built(cls.__dict__["build"])
         if "__init__" in cls.__dict__:
             cls.__init__ = _rejects_keras1_args(cls.__dict__["__init__"], cls.__name__)
+        if cls.__module__.startswith("layerkit.") and not cls.__name__.startswith("_"):
+            registry.register("layers", cls)  # user classes come through custom_objects
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None,
                  **kwargs):
@@ -215,7 +217,7 @@ class Layer(nn.Module):
 
     def get_weights(self):
         """Returns the weights as numpy arrays in Keras layouts and Keras order."""
-        return [p.detach().cpu().numpy().copy() for p in self._ordered_weights()]
+        return [p.detach().cpu().numpy().copy() for p in self.ordered_weights()]
 
     def set_weights(self, weights):
         """Sets the weights from numpy arrays in Keras layouts and Keras order.
@@ -223,7 +225,7 @@ class Layer(nn.Module):
         Raises:
             ValueError: when the number of arrays or a shape does not match.
         """
-        params = self._ordered_weights()
+        params = self.ordered_weights()
         if len(weights) != len(params):
             raise ValueError(
                 f"Layer '{self.name}' ({type(self).__name__}): set_weights expected a list of "
@@ -242,8 +244,9 @@ class Layer(nn.Module):
             for p, w in zip(params, weights):
                 p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
 
-    def _ordered_weights(self):
-        """Weights in creation order (Keras 3 order: `get_weights` stays stable on freeze)."""
+    def ordered_weights(self):
+        """Weights in creation order, sub-layers' included: the order of `get_weights`,
+        `set_weights` and Keras files (Keras 3's: stable when a layer is frozen)."""
         return [p for p, _, _, _ in self._all_records()]
 
     def _param_name(self, param):
@@ -259,7 +262,7 @@ class Layer(nn.Module):
                 f"Layer '{self.name}' is not built yet, so its weights do not exist: call it "
                 "on data, or give the first layer an input_shape"
             )
-        return sum(p.numel() for p in self._ordered_weights())
+        return sum(p.numel() for p in self.ordered_weights())
 
     # ----------------------------------------------------------------- losses
     def regularization_losses(self):
@@ -440,6 +443,28 @@ class Layer(nn.Module):
     def output(self):
         """The symbolic output(s) of the layer's first call in a graph."""
         return self._first_node().outputs
+
+    @property
+    def inbound_nodes(self):
+        """The graph Nodes of this layer's calls on symbolic tensors, in call order (the
+        list itself: `graph.node.Node` appends each new call)."""
+        return self._inbound_nodes
+
+    def get_build_config(self):
+        """Keras 3's `{'input_shape': ...}` this layer was built for (None if unknown)."""
+        if not self.built or self._build_input_shape is None:
+            return None
+        return {"input_shape": self._build_input_shape}
+
+    @property
+    def seed_generator(self):
+        """The torch.Generator a seeded noise layer draws from (None before its first draw,
+        and for layers without a seed)."""
+        return getattr(self, "_generator", None)
+
+    @seed_generator.setter
+    def seed_generator(self, generator):
+        self._generator = generator
 
     def _first_node(self):
         if not self._inbound_nodes:

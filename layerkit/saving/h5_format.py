@@ -407,7 +407,7 @@ def _load_optimizer(reader, handle, model):
 
 def _weight_params(reader, root, model):
     """`{weight name in the file: layerkit parameter}`, paired as `load_weight_groups` does."""
-    layers = [layer for layer in model.layers if layer._ordered_weights()]
+    layers = [layer for layer in model.layers if layer.ordered_weights()]
     saved = []
     for name in reader.strings(root, "layer_names"):
         weight_names = reader.strings(reader.group(root, name), "weight_names", required=False)
@@ -415,7 +415,7 @@ def _weight_params(reader, root, model):
             saved.append(weight_names)
     pairs = {}
     for layer, weight_names in zip(layers, saved):
-        pairs.update(zip(weight_names, layer._ordered_weights()))
+        pairs.update(zip(weight_names, layer.ordered_weights()))
     return pairs
 
 
@@ -459,7 +459,7 @@ def load_weight_groups(reader, root, model, by_name=False, skip_mismatch=False, 
             naming the layer; for checksum mismatches, naming the layer and weight.
     """
     saved = _saved_layers(reader, root) if saved is None else saved
-    layers = [layer for layer in model.layers if layer._ordered_weights()]
+    layers = [layer for layer in model.layers if layer.ordered_weights()]
     if by_name:
         by = {layer.name: layer for layer in model.layers}
         pairs = [(by[name], datasets, name) for name, datasets in saved if name in by]
@@ -472,10 +472,10 @@ def load_weight_groups(reader, root, model, by_name=False, skip_mismatch=False, 
     checked = []
     for layer, datasets, name in pairs:
         datasets = _paired(layer, datasets)
-        if check_shapes(layer._ordered_weights(), [d for _, d in datasets],
+        if check_shapes(layer.ordered_weights(), [d for _, d in datasets],
                         f"layer {layer.name!r}", skip_mismatch, reader.where,
                         f"the file's layer {name!r}"):
-            checked.append((name, layer._ordered_weights(), datasets))
+            checked.append((name, layer.ordered_weights(), datasets))
     loaded = []
     for layer_name, params, datasets in checked:
         for param, (weight_name, dataset) in zip(params, datasets):
@@ -492,7 +492,7 @@ def _paired(layer, datasets):
     names in another order (a gamma/beta swap), they are paired by name instead, so
     swapped names can never swap weights.
     """
-    params = layer._ordered_weights()
+    params = layer.ordered_weights()
     names = {id(p): n.rsplit(".", 1)[-1] for n, p in layer.named_parameters()}
     expected = [names.get(id(p)) for p in params]
     found = [n.rsplit("/", 1)[-1].split(":", 1)[0] for n, _ in datasets]

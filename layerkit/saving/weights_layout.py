@@ -59,7 +59,7 @@ def _walk(layer, path, tree, owners):
     kind = _kind(layer)
     owners[path] = layer
     if kind == "plain":
-        tree[path] = layer._ordered_weights()
+        tree[path] = layer.ordered_weights()
         return
     tree[path] = []
     if kind == "model":
@@ -71,7 +71,7 @@ def _walk(layer, path, tree, owners):
             name = base if count is None else f"{base}_{count + 1}"
             _walk(child, _join(_join(path, "layers"), name), tree, owners)
     elif kind == "rnn":
-        tree[_join(path, "cell")] = layer._ordered_weights()
+        tree[_join(path, "cell")] = layer.ordered_weights()
         owners[_join(path, "cell")] = layer
     elif kind == "bidirectional":
         _walk(layer.backward_layer, _join(path, "backward_layer"), tree, owners)
@@ -90,7 +90,7 @@ def legacy_layers(model):
     for layer in model.layers:
         names = {id(p): n for n, p in layer.named_parameters()}
         weights = [(f"{layer.name}/{names.get(id(p), 'weight').replace('.', '/')}:0", p)
-                   for p in layer._ordered_weights()]
+                   for p in layer.ordered_weights()]
         out.append((layer.name, weights))
     return out
 
