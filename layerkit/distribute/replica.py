@@ -1,0 +1,113 @@
+"""A model bound to DistributedDataParallel for one `fit`, without changing the model.
+
+Who owns what: the model keeps its own `train_step` (built-in or overridden) and its class;
+`Replica` only adds
+- a DDP instance over the model's parameters (it broadcasts rank 0's weights when created and
+  all-reduces gradients during backward, `find_unused_parameters=False`): a forward hook on
+  the model hands each training forward's outputs through DDP, which prepares DDP's reducer
+  for the coming backward exactly as `DDP(model)(x)` would, so `self(x)` inside any step
+  takes part;
+- one gradient hook per trainable weight that scales the gradient by the shard's factor
+  before DDP averages it (`sharding.gradient_factor`: uneven batches stay exact);
+- the ghost step: a rank with no sample in a batch runs the step on a stand-in sample with
+  factor 0 and puts its metrics and non-trainable weights (BatchNormalization statistics)
+  back as they were.
+Rebuild the replica when the set of trainable weights changes (freeze + recompile).
+"""
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from . import collectives, reduction
+
+
+class _Outputs(nn.Module):
+    """What DDP wraps: the model's weights, and a forward that returns its argument."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, outputs):
+        return outputs
+
+
+class Replica:
+    """Binds `model` to the process group for data-parallel training steps.
+
+    Args:
+        model: a built layerkit model (its weights exist).
+        device: this rank's device (`Strategy.device`).
+
+    Example:
+        >>> replica = Replica(model, strategy.device)
+        >>> logs = replica.train_step(data, shard)   # shard from strategy.epoch_shards
+        >>> replica.close()
+    """
+
+    def __init__(self, model, device):
+        self.model = model
+        self._factor = 1.0
+        self._in_step = False
+        self._ddp = DistributedDataParallel(
+            _Outputs(model), device_ids=[device] if device.type == "cuda" else None,
+            find_unused_parameters=False, broadcast_buffers=False)
+        self._handles = [model.register_forward_hook(self._through_ddp)]
+        self._handles += [w.register_hook(self._scaled) for w in model.trainable_weights]
+
+    def _through_ddp(self, module, args, outputs):
+        if self._in_step and torch.is_grad_enabled():
+            return self._ddp(outputs)
+        return None
+
+    def _scaled(self, grad):
+        return None if self._factor == 1.0 else grad * self._factor
+
+    def train_step(self, data, shard):
+        """Runs `model.train_step(data)` on this rank's shard; returns the step's logs.
+
+        Args:
+            data: the shard's batch, as the model's step takes it.
+            shard: the `sharding.Shard` that `data` was cut from (its factor, ghost flag).
+        """
+        saved = self._snapshot() if shard.ghost else None
+        self._factor, self._in_step = shard.factor, True
+        try:
+            logs = self.model.train_step(data)
+        finally:
+            self._factor, self._in_step = 1.0, False
+        if saved is not None:
+            self._restore(saved)
+        return logs
+
+    def _snapshot(self):
+        tensors = list(self.model.non_trainable_weights)
+        for metric in self.model.metrics:  # the compiled ones are in the running state
+            tensors.extend(getattr(metric, "variables", None) or ())
+        compiled = getattr(self.model, "compiled", None)
+        running = None if compiled is None else {  # copies, not views of live accumulators
+            key: np.array(value) for key, value in compiled.running_state().items()}
+        return tensors, [t.detach().clone() for t in tensors], running
+
+    def _restore(self, saved):
+        tensors, values, running = saved
+        with torch.no_grad():
+            for tensor, value in zip(tensors, values):
+                tensor.copy_(value)
+        if running is not None:
+            self.model.compiled.restore_running_state(running)
+
+    def average_statistics(self):
+        """Averages the non-trainable floating weights (BatchNormalization moving mean and
+        variance) across ranks: call at each epoch's end."""
+        weights = [w for w in self.model.non_trainable_weights if w.is_floating_point()]
+        reduction.average_(weights, what="BatchNormalization statistics")
+
+    def close(self):
+        """Removes the hooks; the model is exactly as before."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        collectives.barrier("the end of training")

@@ -1,0 +1,111 @@
+"""Functions the distributed tests run on each rank (a module of its own: spawned workers
+import it by name, without pytest's fixtures). Every worker uses one thread."""
+
+import numpy as np
+import torch
+
+N_FEATURES = 5
+
+
+def dataset(n, seed=3):
+    """A float64 binary task: x `(n, 5)`, y `(n, 1)`, weights `(n,)`."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, N_FEATURES))
+    y = (x[:, :1] + 0.3 * rng.normal(size=(n, 1)) > 0).astype("float64")
+    weights = rng.uniform(0.5, 2.0, size=(n,))
+    return x, y, weights
+
+
+def build_model(optimizer="sgd"):
+    """A small float64 MLP with fixed initial weights, compiled with AUC and Precision."""
+    from layerkit import layers, metrics, models, optimizers
+
+    torch.manual_seed(7)
+    model = models.Sequential([layers.Dense(4, activation="tanh", input_shape=(N_FEATURES,),
+                                            dtype="float64"),
+                               layers.Dense(1, activation="sigmoid", dtype="float64")])
+    opt = optimizers.SGD(0.1) if optimizer == "sgd" else optimizers.Adam(0.01)
+    model.compile(opt, "binary_crossentropy",
+                  metrics=[metrics.AUC(num_thresholds=50, dtype="float64"),
+                           metrics.Precision(dtype="float64")])
+    return model
+
+
+def train_manually(model, x, y, weights, epochs, batch_size, strategy=None):
+    """Epochs of sharded steps through a `Replica` (the fit seam, driven by hand).
+
+    Returns:
+        (per-epoch logs, final weights).
+    """
+    from layerkit.distribute import replica, reduction, sharding
+
+    world, rank = (strategy.num_replicas_in_sync, strategy.rank) if strategy else (1, 0)
+    bound = replica.Replica(model, strategy.device) if strategy else None
+    history = []
+    for _ in range(epochs):
+        model.reset_metrics()
+        order = sharding.epoch_order(len(x))
+        for shard in sharding.epoch_shards(order, batch_size, world, rank):
+            i = shard.indices
+            data = (torch.as_tensor(x[i]), torch.as_tensor(y[i]), torch.as_tensor(weights[i]))
+            if bound is not None:
+                bound.train_step(data, shard)
+            else:
+                model.train_step(data)
+        if bound is not None:
+            reduction.all_reduce_running_state(model.compiled)
+        history.append(model.compiled.results())
+    if bound is not None:
+        bound.close()
+    return history, model.get_weights()
+
+
+def equivalence_checks(sizes, epochs, batch_size):
+    """On each rank: the sharded runs for every N and optimizer, plus the stop flag."""
+    torch.set_num_threads(1)
+    from layerkit import config, distribute
+
+    config.set_floatx("float64")
+    strategy = distribute.MirroredStrategy(timeout=60)
+    runs = {}
+    for n in sizes:
+        for optimizer in ("sgd", "adam"):
+            x, y, w = dataset(n)
+            runs[(n, optimizer)] = train_manually(build_model(optimizer), x, y, w, epochs,
+                                                  batch_size, strategy)
+    stops = (distribute.should_stop(strategy.rank == 1), distribute.should_stop(False))
+    return {"runs": runs, "stops": stops, "rank": strategy.rank,
+            "replicas": strategy.num_replicas_in_sync}
+
+
+def raise_on_rank_one():
+    """Rank 1 raises while rank 0 waits for it in a collective."""
+    torch.set_num_threads(1)
+    from layerkit import distribute
+
+    strategy = distribute.MirroredStrategy(timeout=60)
+    if strategy.rank == 1:
+        raise ValueError("rank one cannot go on: bad batch 17")
+    distribute.should_stop(False)
+    return "rank 0 should not get here"
+
+
+def skip_collective_on_rank_one():
+    """Rank 0 waits in a collective that rank 1 never joins: a timeout with a clear message."""
+    torch.set_num_threads(1)
+    import time
+
+    from layerkit import distribute
+
+    strategy = distribute.MirroredStrategy(timeout=1)
+    if strategy.rank == 0:
+        distribute.should_stop(True)
+    else:
+        time.sleep(3)
+    return strategy.rank
+
+
+def sleep_forever():
+    import time
+
+    time.sleep(600)

@@ -1,0 +1,72 @@
+"""Data parallelism on 2 CPU processes (gloo, one thread each) against one process.
+
+One `launch` runs every equivalence check (spawning torch costs seconds per process); the
+failure tests each need their own. Every launch has a hard timeout, so nothing hangs.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import distribute_workers as workers
+from layerkit import config, distribute
+
+SIZES, EPOCHS, BATCH = (64, 65, 70), 3, 32
+
+
+@pytest.fixture(scope="module")
+def two_ranks():
+    return distribute.launch(workers.equivalence_checks, 2, args=(SIZES, EPOCHS, BATCH),
+                             timeout=240)
+
+
+@pytest.fixture
+def float64():
+    previous = config.floatx()
+    config.set_floatx("float64")
+    yield
+    config.set_floatx(previous)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("n", SIZES)
+def test_two_ranks_equal_one_process(two_ranks, float64, n, optimizer):
+    """2 ranks x global batch 32 == 1 process x batch 32 (3 epochs, float64, sample
+    weights, uneven tails): weights, loss, AUC and Precision."""
+    torch.set_num_threads(1)
+    x, y, w = workers.dataset(n)
+    history, weights = workers.train_manually(workers.build_model(optimizer), x, y, w,
+                                              EPOCHS, BATCH)
+    for result in two_ranks:
+        ranked_history, ranked_weights = result["runs"][(n, optimizer)]
+        for a, b in zip(ranked_weights, weights):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        for epoch, (ranked, single) in enumerate(zip(ranked_history, history)):
+            # the same numbers under the same metric order (names carry unique suffixes)
+            np.testing.assert_allclose(list(ranked.values()), list(single.values()),
+                                       rtol=1e-10, err_msg=f"epoch {epoch}: {ranked}")
+
+
+def test_stop_flag_is_or_reduced(two_ranks):
+    assert [r["stops"] for r in two_ranks] == [(True, False), (True, False)]
+    assert [(r["rank"], r["replicas"]) for r in two_ranks] == [(0, 2), (1, 2)]
+
+
+def test_exception_on_rank_one_ends_both_with_its_message():
+    with pytest.raises(distribute.WorkerError, match="rank 1 failed: ValueError: rank one "
+                                                     "cannot go on: bad batch 17") as info:
+        distribute.launch(workers.raise_on_rank_one, 2, timeout=60)
+    assert info.value.rank == 1
+    assert "in raise_on_rank_one" in info.value.remote_traceback
+
+
+def test_collective_timeout_names_rank_and_operation():
+    with pytest.raises(distribute.WorkerError, match=r"rank 0 failed: .*CollectiveError: "
+                                                     r"rank 0 of 2: synchronising "
+                                                     r"stop_training failed or timed out"):
+        distribute.launch(workers.skip_collective_on_rank_one, 2, timeout=60)
+
+
+def test_launch_stops_workers_after_its_timeout():
+    with pytest.raises(TimeoutError, match=r"ranks \[0\] did not finish within 3 s"):
+        distribute.launch(workers.sleep_forever, 1, timeout=3)
