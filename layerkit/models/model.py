@@ -148,6 +148,19 @@ class Model(Layer):
         if self.built:
             self._trainable_params()
 
+    def build_from_shape(self, input_shape):
+        """Builds the model for inputs of `input_shape` (batch entry None; a list for several
+        inputs) unless it is built: what `fit`, `evaluate` and `predict` do with the data's
+        shape before the first step."""
+        self._maybe_build(input_shape)
+
+    def trainable_weights_at_compile(self):
+        """The weights the built-in `train_step` trains: the trainable weights as of
+        `compile` (as in Keras, a later change of `trainable` needs a new compile). The first
+        call builds the optimizer's slots for them; `fit` calls it before `on_train_begin`,
+        so a callback can load optimizer state."""
+        return self._trainable_params()
+
     def _trainable_params(self):
         """Trainable weights as of `compile` (Keras: a later freeze needs a new compile)."""
         if self._params is None:
@@ -288,6 +301,12 @@ class Model(Layer):
         """{name: value} of `self.metrics` (compiled metrics flattened), as Keras 3."""
         return python_logs({m.name: m.result() for m in self.metrics})
 
+    @property
+    def step_logs(self):
+        """What the built-in steps return: the compiled running loss and metric means, read
+        (one device synchronisation) only when someone asks (`training.compiled.StepLogs`)."""
+        return self._step_logs
+
     def _running_logs(self):
         """The logs of the latest step as floats (what the progress bar shows)."""
         latest = self._latest.logs
@@ -297,28 +316,48 @@ class Model(Layer):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1, **kwargs):
-        """Trains the model; returns a `History`. Arguments as in tf.keras."""
-        return trainer.fit(self, **_arguments(locals()))
+            validation_batch_size=None, validation_freq=1, max_queue_size=10, workers=1,
+            use_multiprocessing=False, **kwargs):
+        """Trains the model; returns a `History`. Arguments as in tf.keras (`max_queue_size`
+        is accepted and unused: DataLoaders prefetch on their own)."""
+        return trainer.fit(
+            self, x=x, y=y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+            callbacks=callbacks, validation_split=validation_split,
+            validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
+            sample_weight=sample_weight, initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size, validation_freq=validation_freq,
+            workers=workers, use_multiprocessing=use_multiprocessing, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False, **kwargs):
+                 steps=None, callbacks=None, return_dict=False, max_queue_size=10, workers=1,
+                 use_multiprocessing=False, **kwargs):
         """Returns the loss (and metrics) on the data: a scalar, a list or a dict."""
-        return trainer.evaluate(self, **_arguments(locals()))
+        return trainer.evaluate(
+            self, x=x, y=y, batch_size=batch_size, verbose=verbose,
+            sample_weight=sample_weight, steps=steps, callbacks=callbacks,
+            return_dict=return_dict, workers=workers, use_multiprocessing=use_multiprocessing,
+            **kwargs)
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None,
+                max_queue_size=10, workers=1, use_multiprocessing=False, **kwargs):
         """Returns the model's outputs for `x` as a numpy array, computed in batches."""
-        return trainer.predict(self, **_arguments(locals()))
+        return trainer.predict(self, x=x, batch_size=batch_size, verbose=verbose, steps=steps,
+                               callbacks=callbacks, workers=workers,
+                               use_multiprocessing=use_multiprocessing, **kwargs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):
         """One step on one batch; returns the loss (and metrics) like `evaluate`."""
-        return trainer.train_on_batch(self, **_arguments(locals()))
+        return trainer.train_on_batch(self, x=x, y=y, sample_weight=sample_weight,
+                                      class_weight=class_weight, reset_metrics=reset_metrics,
+                                      return_dict=return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
                       return_dict=False):
         """Evaluates one batch; returns the loss (and metrics) like `evaluate`."""
-        return trainer.test_on_batch(self, **_arguments(locals()))
+        return trainer.test_on_batch(self, x=x, y=y, sample_weight=sample_weight,
+                                     reset_metrics=reset_metrics, return_dict=return_dict)
 
     def predict_on_batch(self, x):
         """Returns the outputs for one batch as numpy."""
@@ -427,12 +466,3 @@ def _functional_subclass(cls, functional):
         _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, functional), {
             "__module__": cls.__module__, "__qualname__": cls.__qualname__})
     return _FUNCTIONAL_SUBCLASSES[cls]
-
-
-def _arguments(scope):
-    scope = dict(scope)
-    scope.pop("self")
-    scope.pop("__class__", None)
-    scope.update(scope.pop("kwargs", {}))
-    return scope
-
