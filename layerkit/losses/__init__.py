@@ -1,7 +1,6 @@
 """Losses: per-sample functions, `Loss` classes, lookup by name, one-time target checks."""
 
 from .base import Loss as Loss
-from .base import LossFunctionWrapper as LossFunctionWrapper
 from .base import reduce_weighted_values as reduce_weighted_values
 from .base import squeeze_or_expand_to_same_rank as squeeze_or_expand_to_same_rank
 from .crossentropy import BinaryCrossentropy as BinaryCrossentropy
@@ -10,6 +9,7 @@ from .crossentropy import SparseCategoricalCrossentropy as SparseCategoricalCros
 from .crossentropy import binary_crossentropy as binary_crossentropy
 from .crossentropy import categorical_crossentropy as categorical_crossentropy
 from .crossentropy import sparse_categorical_crossentropy as sparse_categorical_crossentropy
+from .function_wrapper import LossFunctionWrapper as LossFunctionWrapper
 from .hinges import CategoricalHinge as CategoricalHinge
 from .hinges import Hinge as Hinge
 from .hinges import SquaredHinge as SquaredHinge

@@ -2,12 +2,14 @@
 
 Who owns what: the functions in the family modules compute per-sample values (mean over the
 last axis); `Loss.__call__` converts inputs, aligns ranks, applies sample weights and masks
-and reduces; `LossFunctionWrapper` turns any `fn(y_true, y_pred)` into a `Loss`.
+and reduces; `FunctionLoss` turns a per-sample `fn(y_true, y_pred)` into a `Loss`. Nothing
+here looks names up: `function_wrapper` and `lookup` sit above the families and do.
 """
 
 import torch
 
 from layerkit import config
+from layerkit.graph import tensor_info
 from layerkit.utils.naming import to_snake_case
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
@@ -56,20 +58,10 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
     return x1, x2
 
 
-def carry_logits(new, old):
-    """Copies `old`'s cached logits (and which activation made them) onto `new`, a reshaped
-    or cast `old`, matching its shape."""
-    logits = getattr(old, "_keras_logits", None)
-    if logits is not None and new is not old:
-        new._keras_logits = logits.reshape(new.shape)
-        new._keras_activation = old._keras_activation
-    return new
-
-
 def align(y_true, y_pred):
-    """Rank-aligns `y_true` with `y_pred`, keeping any cached logits on `y_pred`."""
+    """Rank-aligns `y_true` with `y_pred`, keeping the logits `y_pred` was computed from."""
     new_true, new_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
-    return new_true, carry_logits(new_pred, y_pred)
+    return new_true, tensor_info.carry_logits(new_pred, y_pred)
 
 
 def as_pair(y_true, y_pred, true_dtype=None):
@@ -168,20 +160,20 @@ class Loss:
 
         Args:
             y_true: targets, shape `(batch, ...)`.
-            y_pred: predictions, shape `(batch, ...)`; may carry `_keras_logits` and
-                `_keras_mask` attributes set by layers.
+            y_pred: predictions, shape `(batch, ...)`; a mask or sigmoid/softmax logits
+                it carries (see `layerkit.graph.tensor_info`) are used.
             sample_weight: optional weights, shape `(batch,)` or like the per-sample values.
 
         Returns:
             A 0-dim tensor (or per-sample values for reduction `'none'`).
         """
-        in_mask = getattr(y_pred, "_keras_mask", None)
+        in_mask = tensor_info.get_mask(y_pred)
         if isinstance(y_pred, torch.Tensor) and y_pred.dtype != config.floatx_dtype():
-            y_pred = carry_logits(y_pred.to(config.floatx_dtype()), y_pred)
+            y_pred = tensor_info.carry_logits(y_pred.to(config.floatx_dtype()), y_pred)
         true_dtype = torch.long if self.integer_targets else None
         y_true, y_pred = as_pair(y_true, y_pred, true_dtype)
         values = self.call(y_true, y_pred)
-        out_mask = getattr(values, "_keras_mask", None)
+        out_mask = tensor_info.get_mask(values)
         mask = _merge_masks(in_mask, out_mask)
         return reduce_weighted_values(values, sample_weight, mask, self.reduction)
 
@@ -210,8 +202,11 @@ def _merge_masks(a, b):
     return a.bool() & b.bool()
 
 
-class LossFunctionWrapper(Loss):
-    """Turns `fn(y_true, y_pred, **kwargs)` (per-sample values) into a `Loss`.
+class FunctionLoss(Loss):
+    """A `Loss` computed by a per-sample function `fn(y_true, y_pred, **kwargs)`.
+
+    The base of the built-in losses (`FixedFunctionLoss`) and of `LossFunctionWrapper`
+    (in `function_wrapper`, which also rebuilds a function named in a config).
 
     Args:
         fn: the per-sample loss function.
@@ -237,22 +232,13 @@ class LossFunctionWrapper(Loss):
         config.update(self._fn_kwargs)
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        """Rebuilds the wrapper; `fn` given by name is looked up among the built-in losses."""
-        config = dict(config)
-        if isinstance(config.get("fn"), str):
-            from layerkit.losses.lookup import get_function
-
-            config["fn"] = get_function(config["fn"])
-        return cls(**config)
-
     def __repr__(self):
-        return f"<LossFunctionWrapper({getattr(self.fn, '__name__', self.fn)}, name={self.name!r})>"
+        return f"<{type(self).__name__}({getattr(self.fn, '__name__', self.fn)}, " \
+               f"name={self.name!r})>"
 
 
-class FixedFunctionLoss(LossFunctionWrapper):
-    """A `LossFunctionWrapper` whose function the subclass fixes (`function = staticmethod(f)`).
+class FixedFunctionLoss(FunctionLoss):
+    """A `FunctionLoss` whose function the subclass fixes (`function = staticmethod(f)`).
 
     Its config is the name, the reduction and the function's options: exactly the
     subclass's constructor arguments.

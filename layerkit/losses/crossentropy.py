@@ -1,13 +1,13 @@
-"""Crossentropy losses, with tf.keras's exact-logits shortcut.
+"""Crossentropy losses, with the exact-logits shortcut of Keras 3's TensorFlow backend.
 
 Probabilities follow Keras 3's torch backend: clip to [eps, 1-eps] then log (categorical
-renormalizes by the sum first). tf.keras instead reads the pre-activation logits that a
-sigmoid/softmax layer caches on its output (`out._keras_logits = z`) and computes the loss from
-them exactly, so a saturated sigmoid (z=40, y=0) costs 40, not -log(1e-7) ≈ 16.1. We keep that
-choice, but only for the matching activation (`_keras_activation`): tf.keras ≥2.5 also fed
-softmax logits to a sigmoid crossentropy (`Dense(2, activation='softmax')` +
-`'binary_crossentropy'`), which we do not copy. With logits the loss is computed from them
-alone, so the shortcut costs nothing extra.
+renormalizes by the sum first). A probability tensor that a sigmoid/softmax activation
+produced carries its logits (`layerkit.graph.tensor_info.get_logits`); the loss is then
+computed from them exactly, as Keras 3's TensorFlow backend and tf.keras do, so a saturated
+sigmoid (z=40, y=0) costs 40, not -log(1e-7) ≈ 16.1. Only the matching activation's logits
+count: tf.keras ≥2.5 also fed softmax logits to a sigmoid crossentropy
+(`Dense(2, activation='softmax')` + `'binary_crossentropy'`), which we do not copy. With
+logits the loss is computed from them alone, so the shortcut costs nothing extra.
 """
 
 import warnings
@@ -16,15 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from layerkit import config
+from layerkit.graph.tensor_info import get_logits, set_mask
 from layerkit.losses.base import FixedFunctionLoss, align, as_pair
-
-
-def _cached_logits(y_pred, activation):
-    """The logits a `activation` ('sigmoid' / 'softmax') layer cached on `y_pred`, or None."""
-    if getattr(y_pred, "_keras_activation", None) != activation:
-        return None
-    logits = getattr(y_pred, "_keras_logits", None)
-    return None if logits is None else logits.to(y_pred.dtype)
 
 
 def _clip(p):
@@ -51,7 +44,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     if from_logits:
         values = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
         return values.mean(dim=axis)
-    logits = _cached_logits(y_pred, "sigmoid")
+    logits = get_logits(y_pred, "sigmoid")
     if logits is not None:
         values = F.binary_cross_entropy_with_logits(logits, y_true, reduction="none")
     else:
@@ -84,7 +77,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
     if from_logits:
         return -(y_true * F.log_softmax(y_pred, dim=axis)).sum(dim=axis)
-    logits = _cached_logits(y_pred, "softmax") if axis in (-1, y_pred.dim() - 1) else None
+    logits = get_logits(y_pred, "softmax") if axis in (-1, y_pred.dim() - 1) else None
     if logits is not None:
         return -(y_true * F.log_softmax(logits, dim=axis)).sum(dim=axis)
     probs = _clip(y_pred / y_pred.sum(dim=axis, keepdim=True))
@@ -100,7 +93,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         y_pred: probabilities (or logits), shape `(batch, ..., classes)`.
         from_logits: whether `y_pred` holds logits.
         ignore_class: a label whose entries get loss 0 and are left out of the mean
-            (the result carries them as `_keras_mask`).
+            (the result carries them as its mask, `tensor_info.get_mask`).
         axis: the class axis of `y_pred`.
 
     Returns:
@@ -109,7 +102,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     y_true, y_pred = as_pair(y_true, y_pred, torch.long)
     if y_true.dim() == y_pred.dim() and y_true.shape[axis] == 1:
         y_true = y_true.squeeze(axis)
-    logits = _cached_logits(y_pred, "softmax") if axis in (-1, y_pred.dim() - 1) else None
+    logits = get_logits(y_pred, "softmax") if axis in (-1, y_pred.dim() - 1) else None
     if axis not in (-1, y_pred.dim() - 1):
         y_pred = y_pred.movedim(axis, -1)  # (batch, ..., classes)
     valid = None
@@ -124,7 +117,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         values = _sparse_from_probs(y_true, y_pred)
     if valid is not None:
         values = torch.where(valid, values, 0.0)
-        values._keras_mask = valid
+        set_mask(values, valid)
     return values
 
 

@@ -1,49 +1,13 @@
 """Names → losses: `get`, `serialize`, `deserialize`, and the shape rule for 'crossentropy'."""
 
 from layerkit.losses import crossentropy, hinges, probabilistic, regression
-from layerkit.losses.base import Loss, LossFunctionWrapper
+from layerkit.losses.base import Loss
+from layerkit.losses.function_wrapper import ALIASES as ALIASES
+from layerkit.losses.function_wrapper import FUNCTIONS as FUNCTIONS
+from layerkit.losses.function_wrapper import LossFunctionWrapper
+from layerkit.losses.function_wrapper import get_function as get_function
 from layerkit.utils.naming import to_snake_case
 from layerkit.utils.registry import resolve as _registry_resolve
-
-FUNCTIONS = {
-    fn.__name__: fn
-    for fn in (
-        crossentropy.binary_crossentropy,
-        crossentropy.categorical_crossentropy,
-        crossentropy.sparse_categorical_crossentropy,
-        regression.mean_squared_error,
-        regression.mean_absolute_error,
-        regression.mean_absolute_percentage_error,
-        regression.mean_squared_logarithmic_error,
-        regression.huber,
-        regression.log_cosh,
-        regression.cosine_similarity,
-        hinges.hinge,
-        hinges.squared_hinge,
-        hinges.categorical_hinge,
-        probabilistic.kl_divergence,
-        probabilistic.poisson,
-    )
-}
-
-ALIASES = {
-    "mse": regression.mean_squared_error,
-    "MSE": regression.mean_squared_error,
-    "mae": regression.mean_absolute_error,
-    "MAE": regression.mean_absolute_error,
-    "mape": regression.mean_absolute_percentage_error,
-    "MAPE": regression.mean_absolute_percentage_error,
-    "msle": regression.mean_squared_logarithmic_error,
-    "MSLE": regression.mean_squared_logarithmic_error,
-    "kld": probabilistic.kl_divergence,
-    "KLD": probabilistic.kl_divergence,
-    "kullback_leibler_divergence": probabilistic.kl_divergence,
-    "logcosh": regression.log_cosh,
-    "bce": crossentropy.binary_crossentropy,
-    "BCE": crossentropy.binary_crossentropy,
-    "cosine_proximity": regression.cosine_similarity,  # Keras 2.2's name, same sign
-    "cosine": regression.cosine_similarity,
-}
 
 CLASSES = {
     cls.__name__: cls
@@ -71,12 +35,6 @@ CLASSES = {
 TABLE = {**FUNCTIONS, **ALIASES, **CLASSES}
 
 _CROSSENTROPY_STRINGS = ("crossentropy", "ce")
-
-
-def get_function(name, custom_objects=None):
-    """Returns the per-sample loss function called `name` (or an alias such as `'mse'`)."""
-    return _registry_resolve(name, {**FUNCTIONS, **ALIASES}, "loss function", custom_objects,
-                             instantiate=False)
 
 
 def get(identifier, custom_objects=None):

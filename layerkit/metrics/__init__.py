@@ -30,12 +30,12 @@ from .accuracy_metrics import top_k_categorical_accuracy as top_k_categorical_ac
 from .auc import AUC as AUC
 from .confusion import Precision as Precision
 from .confusion import Recall as Recall
+from .function_wrapper import MeanMetricWrapper as MeanMetricWrapper
 from .lookup import deserialize as deserialize
 from .lookup import get as get
 from .lookup import resolve as resolve
 from .lookup import serialize as serialize
 from .metric import Mean as Mean
-from .metric import MeanMetricWrapper as MeanMetricWrapper
 from .metric import Metric as Metric
 from .metric import Sum as Sum
 from .probabilistic import BinaryCrossentropy as BinaryCrossentropy

@@ -42,12 +42,12 @@ def _filter_top_k(x, k):
 
 def prepare(metric, y_true, y_pred, sample_weight, top_k=None, class_id=None):
     """Converts, aligns, filters; returns `(labels, preds, weights-or-None)` in float."""
-    y_pred = metric._tensor(y_pred)
-    y_true = metric._tensor(y_true, y_pred.device)
-    metric._follow(y_pred.device)
+    y_pred = metric.convert(y_pred)
+    y_true = metric.convert(y_true, y_pred.device)
+    metric.follow(y_pred.device)
     y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
     if sample_weight is not None:
-        sample_weight = metric._tensor(sample_weight, y_pred.device).unsqueeze(-1)
+        sample_weight = metric.convert(sample_weight, y_pred.device).unsqueeze(-1)
         _, sample_weight = squeeze_or_expand_to_same_rank(y_true, sample_weight,
                                                           expand_rank_1=False)
     if top_k is not None:

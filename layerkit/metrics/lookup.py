@@ -1,16 +1,14 @@
 """Names → metrics: `get`, `serialize`, `deserialize`, and `resolve` (the compile-time rule
 that turns 'accuracy'/'acc'/'crossentropy'/'ce' into a concrete metric from the shapes)."""
 
-from layerkit.losses import crossentropy as ce_losses
-from layerkit.losses import hinges as hinge_losses
-from layerkit.losses import probabilistic as prob_losses
-from layerkit.losses import regression as reg_losses
 from layerkit.losses.lookup import classify_targets, get_object, serialize_object
 from layerkit.metrics import accuracy_metrics as accuracy
 from layerkit.metrics import auc, confusion, probabilistic, regression
-from layerkit.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
+from layerkit.metrics.function_wrapper import FUNCTIONS as FUNCTIONS
+from layerkit.metrics.function_wrapper import MeanMetricWrapper
+from layerkit.metrics.function_wrapper import get_function as get_function
+from layerkit.metrics.metric import Mean, Metric, Sum
 from layerkit.utils.naming import to_snake_case
-from layerkit.utils.registry import resolve as _registry_resolve
 
 _CLASS_LIST = (
     Metric, Mean, Sum, MeanMetricWrapper,
@@ -44,31 +42,10 @@ CLASSES.update({
     "logcosh": regression.LogCoshError, "log_cosh": regression.LogCoshError,
 })
 
-FUNCTIONS = {
-    fn.__name__: fn
-    for fn in (
-        accuracy.accuracy, accuracy.binary_accuracy, accuracy.categorical_accuracy,
-        accuracy.sparse_categorical_accuracy, accuracy.top_k_categorical_accuracy,
-        accuracy.sparse_top_k_categorical_accuracy,
-        ce_losses.binary_crossentropy, ce_losses.categorical_crossentropy,
-        ce_losses.sparse_categorical_crossentropy,
-        reg_losses.mean_squared_error, reg_losses.mean_absolute_error,
-        reg_losses.mean_absolute_percentage_error, reg_losses.mean_squared_logarithmic_error,
-        reg_losses.log_cosh, reg_losses.huber, hinge_losses.hinge, hinge_losses.squared_hinge,
-        hinge_losses.categorical_hinge, prob_losses.kl_divergence, prob_losses.poisson,
-    )
-}
-
 TABLE = {**FUNCTIONS, **CLASSES}
 
 _ACCURACY_STRINGS = ("accuracy", "acc")
 _CROSSENTROPY_STRINGS = ("crossentropy", "ce")
-
-
-def get_function(name, custom_objects=None):
-    """Returns the per-sample metric function called `name`."""
-    return _registry_resolve(name, FUNCTIONS, "metric function", custom_objects,
-                             instantiate=False)
 
 
 def get(identifier, custom_objects=None):

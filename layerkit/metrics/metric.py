@@ -9,6 +9,7 @@ mean (Σv·w / Σw); `MeanMetricWrapper` averages a per-sample function with it.
 import torch
 
 from layerkit import config
+from layerkit.graph.tensor_info import get_mask, set_mask
 from layerkit.losses.base import squeeze_or_expand_to_same_rank
 from layerkit.utils.naming import to_snake_case, unique_name
 
@@ -73,24 +74,30 @@ class Metric:
         setattr(self, name, torch.as_tensor(value, dtype=self.dtype))
         self._constant_names.append(name)
 
-    def _follow(self, device):
+    def state_names(self):
+        """Names of the attributes holding the accumulators (what `reset_state` zeroes and
+        a resume restores), in creation order."""
+        return list(self._state_names)
+
+    def follow(self, device):
         """Moves accumulators and constants to `device` (a no-op once they live there)."""
         for name in self._state_names + self._constant_names:
             state = getattr(self, name)
             if state.device != device:
                 setattr(self, name, state.to(device))
 
-    def _tensor(self, x, device=None, dtype=None):
-        """Converts `x` to a detached tensor of this metric's dtype (or `dtype`)."""
+    def convert(self, x, device=None, dtype=None):
+        """Converts `x` to a detached tensor of this metric's dtype (or `dtype`), on `device`
+        when given (for `update_state` implementations)."""
         t = torch.as_tensor(x, device=device)
         return t.detach().to(dtype or self.dtype)
 
-    def _values_and_weights(self, values, sample_weight):
+    def values_and_weights(self, values, sample_weight):
         """Converts a batch of values and optional weights; brings the state to their device."""
-        values = self._tensor(values)
-        self._follow(values.device)
+        values = self.convert(values)
+        self.follow(values.device)
         if sample_weight is not None:
-            sample_weight = self._tensor(sample_weight, values.device)
+            sample_weight = self.convert(sample_weight, values.device)
         return values, sample_weight
 
     def update_state(self, *args, **kwargs):
@@ -195,8 +202,7 @@ def reduce_to_samplewise(values, sample_weight, reduce_fn):
         `(values, sample_weight)`, both reduced to per-sample shape.
     """
     if sample_weight is not None:
-        sample_weight = _apply_mask(sample_weight, getattr(values, "_keras_mask", None),
-                                    values.dtype)
+        sample_weight = _apply_mask(sample_weight, get_mask(values), values.dtype)
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         weight_ndim, values_ndim = sample_weight.dim(), values.dim()
         if values_ndim > weight_ndim:
@@ -224,7 +230,7 @@ class Sum(Metric):
     @torch.no_grad()
     def update_state(self, values, sample_weight=None):
         """Adds `Σ values·sample_weight`."""
-        values, sample_weight = self._values_and_weights(values, sample_weight)
+        values, sample_weight = self.values_and_weights(values, sample_weight)
         values, _ = reduce_to_samplewise(values, sample_weight, torch.sum)
         self.total += values.sum()
 
@@ -251,7 +257,7 @@ class Mean(Metric):
     @torch.no_grad()
     def update_state(self, values, sample_weight=None):
         """Accumulates one batch of values (shape `(batch, ...)`, reduced per sample)."""
-        self._accumulate(*self._values_and_weights(values, sample_weight))
+        self._accumulate(*self.values_and_weights(values, sample_weight))
 
     def _accumulate(self, values, sample_weight):
         values, sample_weight = reduce_to_samplewise(values, sample_weight, torch.mean)
@@ -265,8 +271,11 @@ class Mean(Metric):
         return divide_no_nan(self.total, self.count)
 
 
-class MeanMetricWrapper(Mean):
+class FunctionMean(Mean):
     """Averages a per-sample function `fn(y_true, y_pred, **kwargs)` over all samples seen.
+
+    The base of the built-in metrics (`FixedFunctionMean`) and of `MeanMetricWrapper` (in
+    `function_wrapper`, which also rebuilds a function named in a config).
 
     Args:
         fn: the function; returns values of shape `(batch, ...)`.
@@ -286,16 +295,15 @@ class MeanMetricWrapper(Mean):
 
         Args:
             y_true: targets `(batch, ...)`.
-            y_pred: predictions `(batch, ...)`; a `_keras_mask` attribute masks samples.
+            y_pred: predictions `(batch, ...)`; a mask it carries masks samples.
             sample_weight: optional weights `(batch,)`.
         """
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        keras_mask = getattr(values, "_keras_mask", None)  # e.g. from ignore_class
-        values, sample_weight = self._values_and_weights(values, sample_weight)
-        if keras_mask is not None:
-            values._keras_mask = keras_mask
-        sample_weight = _apply_mask(sample_weight, getattr(y_pred, "_keras_mask", None),
-                                    self.dtype)
+        values_mask = get_mask(values)  # e.g. from ignore_class
+        values, sample_weight = self.values_and_weights(values, sample_weight)
+        if values_mask is not None:
+            set_mask(values, values_mask)
+        sample_weight = _apply_mask(sample_weight, get_mask(y_pred), self.dtype)
         self._accumulate(values, sample_weight)
 
     def get_config(self):
@@ -304,18 +312,9 @@ class MeanMetricWrapper(Mean):
         config.update(self._fn_kwargs)
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("fn"), str):
-            from layerkit.metrics.lookup import get_function
 
-            config["fn"] = get_function(config["fn"])
-        return cls(**config)
-
-
-class FixedFunctionMean(MeanMetricWrapper):
-    """A `MeanMetricWrapper` whose function the subclass fixes (`function = staticmethod(f)`).
+class FixedFunctionMean(FunctionMean):
+    """A `FunctionMean` whose function the subclass fixes (`function = staticmethod(f)`).
 
     Its config is the name, the dtype and the function's options: exactly the subclass's
     constructor arguments.

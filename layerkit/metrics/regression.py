@@ -75,8 +75,8 @@ class RootMeanSquaredError(Mean):
     @torch.no_grad()
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Accumulates squared errors of one batch (shapes `(batch, ...)`)."""
-        y_pred = self._tensor(y_pred)
-        y_true = self._tensor(y_true, y_pred.device)
+        y_pred = self.convert(y_pred)
+        y_true = self.convert(y_true, y_pred.device)
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         super().update_state((y_pred - y_true).square(), sample_weight=sample_weight)
 

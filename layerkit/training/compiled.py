@@ -218,7 +218,7 @@ class Compiled:
             state[f"shape_pred_{i}"] = np.asarray(pred_shape, dtype=np.int64)
         for i, entries in enumerate(self.metrics or []):
             for j, (metric, _) in enumerate(entries):
-                for name in metric._state_names:
+                for name in metric.state_names():
                     state[f"metric_{i}_{j}_{name}"] = getattr(metric, name).cpu().numpy()
         return state
 
@@ -245,7 +245,7 @@ class Compiled:
                 for i in range(len(self.output_names))])
         for i, entries in enumerate(self.metrics or []):
             for j, (metric, _) in enumerate(entries):
-                for name in metric._state_names:
+                for name in metric.state_names():
                     _restore_accumulator(metric, name, state.get(f"metric_{i}_{j}_{name}"),
                                          device, where)
 
