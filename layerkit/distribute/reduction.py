@@ -14,19 +14,23 @@ from . import collectives
 
 
 def metric_variables(metric):
-    """The state variables of `metric` (Keras 3's public `Metric.variables`).
+    """The tensors `metric` accumulates into: Keras 3's `metric.variables` where the metric
+    has it, else the attributes its public `state_names()` lists (layerkit's `Metric`).
 
     Raises:
-        TypeError: when the metric does not expose its state variables.
+        TypeError: when the metric exposes neither.
     """
     variables = getattr(metric, "variables", None)
-    if variables is None:
+    if variables is not None:
+        return list(variables)
+    names = getattr(metric, "state_names", None)
+    if names is None:
         raise TypeError(
             f"{type(metric).__name__} (metric '{getattr(metric, 'name', '?')}') does not "
-            "expose its state: data-parallel training needs `metric.variables`, the list of "
-            "tensors that update_state accumulates (sums, counts, confusion counts)"
+            "expose its state: data-parallel training needs `metric.variables` or "
+            "`metric.state_names()`, the tensors update_state accumulates into"
         )
-    return list(variables)
+    return [getattr(metric, name) for name in names()]
 
 
 def all_reduce_metrics(metrics):

@@ -85,7 +85,8 @@ class Replica:
     def _snapshot(self):
         tensors = list(self.model.non_trainable_weights)
         for metric in self.model.metrics:  # the compiled ones are in the running state
-            tensors.extend(getattr(metric, "variables", None) or ())
+            if hasattr(metric, "variables") or hasattr(metric, "state_names"):
+                tensors.extend(reduction.metric_variables(metric))
         compiled = getattr(self.model, "compiled", None)
         running = None if compiled is None else {  # copies, not views of live accumulators
             key: np.array(value) for key, value in compiled.running_state().items()}
