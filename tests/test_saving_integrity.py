@@ -94,7 +94,7 @@ def test_files_layerkit_writes_carry_checksums_and_load_in_keras3(model, files):
     for name in ("m.h5", "w.weights.h5", "w.h5"):
         with h5py.File(files[name], "r") as handle:
             manifest = json.loads(handle.attrs["layerkit_integrity"])
-            assert manifest["algorithm"] == "crc32" and len(manifest["datasets"]) >= 8
+            assert manifest["algorithm"] == "crc32+sum64" and len(manifest["datasets"]) >= 8
     with zipfile.ZipFile(files["m.keras"]) as archive:
         with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as handle:
             members = json.loads(handle.attrs["layerkit_integrity"])["members"]

@@ -85,8 +85,8 @@ class Reader:
         """Reads the numeric dataset `name` straight into the tensor `param`, in place.
 
         A contiguous CPU tensor of the dataset's dtype receives the bytes directly, so
-        loading a model's weights never holds a second copy of them; the checksum is then
-        computed over the tensor's memory.
+        loading a model's weights never holds a second copy of them; the checksum is
+        computed over the tensor's memory as it fills (`integrity.Verifier.read_into`).
         """
         self._charge(dataset, name)
         target = param.detach()
@@ -96,9 +96,7 @@ class Reader:
                              "does not belong to this model or is damaged")
         memory = target.numpy() if target.device.type == "cpu" else None
         if memory is not None and memory.flags.c_contiguous and dataset.dtype == memory.dtype:
-            if memory.size:
-                dataset.id.read(h5py.h5s.ALL, h5py.h5s.ALL, memory)
-            self.verifier.dataset(dataset.name, memory, name, later=True)
+            self.verifier.read_into(dataset, memory, name)
             return
         array = self.read(dataset, name)
         with torch.no_grad():
