@@ -49,7 +49,7 @@ def _child(name):
 
     import layerkit
     from layerkit import layers, models
-    from layerkit.training import data_adapter
+    from layerkit.training.data_adapters import arrays as data_adapter
 
     torch.set_num_threads(2)
     layerkit.utils.set_random_seed(0)

@@ -13,7 +13,7 @@ import torch
 
 from layerkit import layers, models
 from layerkit.callbacks.backup_and_restore import BackupAndRestore
-from layerkit.callbacks.callback import Callback
+from layerkit.callbacks import Callback
 from layerkit.callbacks.model_checkpoint import ModelCheckpoint
 from layerkit.saving import checkpoint as checkpoint_module
 from layerkit.saving import load_model

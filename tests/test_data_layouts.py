@@ -9,7 +9,7 @@ import torch
 
 import layerkit
 from layerkit import layers, models, utils
-from layerkit.training import data_adapter
+from layerkit.training.data_adapters import arrays as data_adapter
 
 N, STEPS, FEATURES = 24, 6, 3
 RNG = np.random.RandomState(0)

@@ -16,10 +16,10 @@ import torch
 
 from layerkit import layers, models
 from layerkit.callbacks.backup_and_restore import BackupAndRestore
-from layerkit.callbacks.callback import Callback
+from layerkit.callbacks import Callback
 from layerkit.callbacks.model_checkpoint import ModelCheckpoint, latest_matching
-from layerkit.saving import h5_format
-from layerkit.training.resume import ResumePoint, read_point
+from layerkit.saving import checkpoint, h5_format
+from layerkit.training.state import TrainingState
 
 from helpers import strip_checksums
 
@@ -162,31 +162,31 @@ def test_checkpoint_files_with_resume_state_load_in_keras3(tmp_path):
                                    rtol=1e-6, atol=1e-6)
 
 
-def test_resume_point_round_trip_and_running_sums(tmp_path):
+def test_snapshot_round_trip_and_running_sums(tmp_path):
     import h5py
 
     model = _model()
     model.fit(XS, YS, epochs=1, batch_size=8, verbose=0)
-    from layerkit.saving import rng_state
-
-    start = rng_state.capture(model)
-    point = ResumePoint.capture(model, 4, 3, start)
-    assert int(point.running["seen"]) == 40  # samples of the epoch above
+    state = TrainingState(model)
+    state.begin_epoch(4)
+    state.step = 3
+    snapshot = state.snapshot()
+    assert int(snapshot.running["seen"]) == 40  # samples of the epoch above
     with h5py.File(tmp_path / "p.h5", "w") as handle:
-        point.write(handle.create_group("resume_state"))
+        checkpoint.write_snapshot(handle.create_group("resume_state"), snapshot)
     handle, size = h5_format.open_file(str(tmp_path / "p.h5"), "p.h5")
     with handle:
-        back = read_point(h5_format.Reader(handle, size, "p.h5"), handle)
+        back = checkpoint.read_snapshot(h5_format.Reader(handle, size, "p.h5"), handle)
     assert (back.epoch, back.step) == (4, 3)
     fresh = _model()
-    back.continue_epoch(fresh)
+    TrainingState(fresh).continue_epoch(back)
     assert fresh.compiled.results() == model.compiled.results()
     with pytest.raises(ValueError, match="step.*non-negative integer"):
         with h5py.File(tmp_path / "p.h5", "r+") as handle:
             handle["resume_state"].attrs["step"] = -1
         handle, size = h5_format.open_file(str(tmp_path / "p.h5"), "p.h5")
         with handle:
-            read_point(h5_format.Reader(handle, size, "p.h5"), handle)
+            checkpoint.read_snapshot(h5_format.Reader(handle, size, "p.h5"), handle)
 
 
 def _fit_sequence(callbacks=()):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from layerkit import callbacks, layers, models
-from layerkit.callbacks.history_dict import HistoryDict, other_spellings
+from layerkit.training.history import HistoryDict, other_spellings
 
 
 def _fit(metrics, loss="binary_crossentropy", **kwargs):

@@ -1,8 +1,9 @@
 """BackupAndRestore: resume an interrupted `fit` exactly where its last backup stands.
 
-Who owns what: this callback writes and reads the backup; the place in training travels
-as a `training.resume.ResumePoint`, which `fit` reads as `model._resume_point` right after
-`on_train_begin`.
+Who owns what: this callback writes and reads the backup; the place in training is the
+trainer's `TrainingState`: the callback saves `training_state.snapshot()` and, on restart,
+hands the saved snapshot back with `training_state.restore(snapshot)` in `on_train_begin`;
+`saving.checkpoint` owns the snapshot's file layout.
 
 Files in `backup_dir` (each written atomically, in this order, so a process killed at any
 instant leaves a consistent backup; the temporary file it was writing is removed when
@@ -16,7 +17,7 @@ training restarts):
 
 Exactness: on CPU a resumed run ends bitwise identical to an uninterrupted one, for
 backups at epoch ends and every N batches (`save_freq=N`) alike, when the data are arrays
-or a Sequence (see `training.resume`). Other callbacks' own state (EarlyStopping's
+or a Sequence (see `training.state`). Other callbacks' own state (EarlyStopping's
 patience counter, ReduceLROnPlateau's wait) is not part of the backup, as in Keras.
 """
 
@@ -24,7 +25,7 @@ import json
 import numbers
 import os
 
-from .callback import Callback
+from ..training.callback import Callback
 
 METADATA = "training_metadata.json"
 
@@ -54,9 +55,7 @@ class BackupAndRestore(Callback):
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.delete_checkpoint = bool(delete_checkpoint)
-        self._current_epoch = 0
         self._batches = 0
-        self._epoch_rng = None
         if save_freq != "epoch":
             self.on_train_batch_end = self._count_batch
 
@@ -78,13 +77,11 @@ class BackupAndRestore(Callback):
             self._remove_weights(keep=metadata["file"] if metadata else None)
         if metadata is None:
             return
-        from ..saving import load_weights
+        from ..saving import checkpoint, load_weights
 
         path = os.path.join(self.backup_dir, metadata["file"])
         load_weights(self.model, path)
-        point = _read_point(path)
-        point.start(self.model, path)
-        self.model._resume_point = point
+        self.training_state.restore(checkpoint.read_backup(path), path)
 
     def _read_metadata(self):
         if not os.path.exists(self._metadata_path):
@@ -102,37 +99,26 @@ class BackupAndRestore(Callback):
                              f"{metadata!r}. Delete the backup folder to start over")
         return metadata
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._current_epoch = epoch
-        if self.save_freq != "epoch":  # the generators that this epoch's shuffle draws from
-            from ..saving import rng_state
-
-            self._epoch_rng = rng_state.capture(self.model)
-
     def on_epoch_end(self, epoch, logs=None):
-        from ..training.resume import ResumePoint
-
-        self._backup(ResumePoint.capture(self.model, epoch + 1), f"{epoch + 1}")
+        self._backup(self.training_state.snapshot())
 
     def _count_batch(self, batch, logs=None):
-        from ..training.resume import ResumePoint
-
         self._batches += 1
         if self._batches >= self.save_freq:
             self._batches = 0
-            point = ResumePoint.capture(self.model, self._current_epoch, batch + 1,
-                                        self._epoch_rng)
-            self._backup(point, f"{self._current_epoch}-{batch + 1}")
+            self._backup(self.training_state.snapshot())
 
-    def _backup(self, point, tag):
+    def _backup(self, snapshot):
+        from ..saving import checkpoint
         from ..saving.atomic import atomic_write
 
         os.makedirs(self.backup_dir, exist_ok=True)
+        tag = f"{snapshot.epoch}-{snapshot.step}" if snapshot.step else f"{snapshot.epoch}"
         name = f"ckpt-{tag}.weights.h5"
         with atomic_write(os.path.join(self.backup_dir, name)) as tmp:
-            _write_backup(self.model, tmp, point)
+            checkpoint.save_backup(self.model, tmp, snapshot)
         with atomic_write(self._metadata_path, "w") as handle:
-            json.dump({"epoch": point.epoch, "step": point.step, "file": name}, handle)
+            json.dump({"epoch": snapshot.epoch, "step": snapshot.step, "file": name}, handle)
         self._remove_weights(keep=name)
 
     def _remove_weights(self, keep=None):
@@ -147,31 +133,3 @@ class BackupAndRestore(Callback):
         if os.path.exists(self._metadata_path):
             os.remove(self._metadata_path)
         self._remove_weights()
-
-
-def _write_backup(model, path, point):
-    """Writes weights, optimizer state and the resume point (the group `resume_state`, as
-    `training.resume.GROUP` names it) to the HDF5 file `path`, with checksums."""
-    from ..saving import keras_zip
-
-    keras_zip.write_weights_file(model, path, write_state=point.write)
-
-
-def _read_point(path):
-    """The resume point saved in the backup `path`."""
-    from ..saving import h5_format
-    from ..training.resume import GROUP, read_point
-
-    handle, size = h5_format.open_file(path, path)
-    try:
-        with handle:
-            point = read_point(h5_format.Reader(handle, size, path), handle)
-    except ValueError:
-        raise
-    except Exception as error:  # h5py's own errors on a damaged file
-        raise ValueError(f"{path}: cannot read the resume state ({type(error).__name__}: "
-                         f"{error}); delete the backup folder to start over") from None
-    if point is None:
-        raise ValueError(f"{path}: the backup has no '{GROUP}' group (written by another "
-                         "program?); delete the backup folder to start over")
-    return point

@@ -5,7 +5,7 @@ import csv
 import io
 import os
 
-from .callback import Callback
+from ..training.callback import Callback
 
 
 class CSVLogger(Callback):

@@ -1,6 +1,6 @@
 """LambdaCallback: a callback built from plain functions."""
 
-from .callback import Callback
+from ..training.callback import Callback
 
 
 class LambdaCallback(Callback):

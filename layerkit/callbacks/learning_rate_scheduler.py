@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 import torch
 
-from .callback import Callback
+from ..training.callback import Callback
 
 
 class LearningRateScheduler(Callback):

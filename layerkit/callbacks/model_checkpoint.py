@@ -1,8 +1,9 @@
 """ModelCheckpoint: save the model (or its weights) every epoch, every N batches, or when best.
 
-Full-model files also carry where training stood (`training.resume`: epoch, batches done,
-generator states, running sums) in a group Keras ignores, so that
-`load_weights_on_restart=True` resumes an interrupted `fit` exactly from the newest file.
+Full-model files also carry where training stood (the trainer's
+`training_state.snapshot()`: epoch, batches done, generator states, running sums) in a
+group Keras ignores, so that `load_weights_on_restart=True` resumes an interrupted `fit`
+exactly from the newest file (through `training_state.restore(snapshot)`).
 """
 
 import numbers
@@ -74,7 +75,6 @@ class ModelCheckpoint(MonitorCallback):
         self._epochs_since_save = 0
         self._batches_since_save = 0
         self._current_epoch = 0
-        self._epoch_rng = None
         if save_freq != "epoch":  # only then does fit need batch logs (they cost a sync)
             self.on_train_batch_end = self._count_batch
 
@@ -101,19 +101,13 @@ class ModelCheckpoint(MonitorCallback):
             self.model.load_weights(path)
             return
         from ..saving import checkpoint
-        from ..training.resume import read_point
 
-        point = checkpoint.restore(self.model, path, read_point)
-        if point is not None:
-            point.start(self.model, path)
-            self.model._resume_point = point
+        snapshot = checkpoint.restore(self.model, path)
+        if snapshot is not None:
+            self.training_state.restore(snapshot, path)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
-        if self.save_freq != "epoch" and not self.save_weights_only:
-            from ..saving import rng_state  # the generators this epoch's shuffle draws from
-
-            self._epoch_rng = rng_state.capture(self.model)
 
     def _count_batch(self, batch, logs=None):
         self._batches_since_save += 1
@@ -146,13 +140,10 @@ class ModelCheckpoint(MonitorCallback):
             self.model.save_weights(filepath, overwrite=True)
             return
         from ..saving import checkpoint
-        from ..training.resume import ResumePoint
 
-        if batch is None:
-            point = ResumePoint.capture(self.model, epoch + 1)
-        else:
-            point = ResumePoint.capture(self.model, epoch, batch + 1, self._epoch_rng)
-        checkpoint.save(self.model, filepath, point.write)
+        snapshot = self.training_state.snapshot()
+        checkpoint.save(self.model, filepath,
+                        lambda group: checkpoint.write_snapshot(group, snapshot))
 
     def _say(self, message):
         if self.verbose > 0:

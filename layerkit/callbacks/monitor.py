@@ -9,7 +9,7 @@ import math
 import numbers
 import warnings
 
-from .callback import Callback
+from ..training.callback import Callback
 
 # mode='auto' maximises a monitored name containing one of these (tf.keras 2.x looked for
 # 'acc' only, so 'val_auc' was minimised; Keras 3 asks the metric for its direction).

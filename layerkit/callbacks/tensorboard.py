@@ -3,7 +3,7 @@
 import os
 import warnings
 
-from .callback import Callback
+from ..training.callback import Callback
 
 # tf.keras arguments for features layerkit does not write (no TF graph, profiler or
 # projector); passing them with a value that asks for the feature warns, the rest is written.

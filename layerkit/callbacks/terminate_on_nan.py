@@ -2,7 +2,7 @@
 
 import math
 
-from .callback import Callback
+from ..training.callback import Callback
 
 
 class TerminateOnNaN(Callback):

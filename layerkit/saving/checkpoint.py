@@ -1,6 +1,10 @@
 """Full-model checkpoints that also carry where training stood (exact resume).
 
-Who owns what: `ModelCheckpoint` saves through `save(model, path, write_state)`: the file
+Who owns what: the trainer's `TrainingState` makes a `Snapshot` (epoch, step, generator
+states, running sums); this module owns its file layout, an HDF5 group `resume_state`
+(`write_snapshot` / `read_snapshot`; attributes and plain numeric datasets, no pickle).
+`BackupAndRestore` writes it into its weights file; `ModelCheckpoint` saves through
+`save(model, path, write_state)`: the file
 `save_model` writes (`.keras` or Keras 2 `.h5`), plus an HDF5 group `resume_state` that
 `write_state(group)` fills. In an `.h5` file it is a root group beside `model_weights`; in
 a `.keras` zip it is the member `resume_state.h5`. Keras 3 and tf.keras ignore both, so
@@ -11,10 +15,82 @@ any full-model file Keras wrote) into an existing compiled model: weights, optim
 state, and whatever `read_state(reader, handle)` makes of the group (None without one).
 """
 
-from . import _detect, _path, h5_format, keras_zip, naming_file
+from ..training.state import Snapshot
+from . import _detect, _path, h5_format, keras_zip, naming_file, rng_state
 from .atomic import atomic_write
 
 MEMBER = "resume_state.h5"
+GROUP = "resume_state"
+
+
+def write_snapshot(group, snapshot):
+    """Stores a training `Snapshot` in the (empty) HDF5 group `resume_state`: attributes
+    and numeric datasets."""
+    group.attrs["epoch"] = snapshot.epoch
+    group.attrs["step"] = snapshot.step
+    rng_state.write(group.create_group("rng"), snapshot.rng)
+    if snapshot.step:
+        rng_state.write(group.create_group("epoch_rng"), snapshot.epoch_rng)
+        running = group.create_group("running")
+        for name, value in snapshot.running.items():
+            running.create_dataset(name, data=value)
+
+
+def read_snapshot(reader, handle):
+    """The `resume_state` group of an open HDF5 file as a `Snapshot`, or None without one.
+
+    Raises:
+        ValueError: for missing or malformed fields, naming them.
+    """
+    group = reader.group(handle, GROUP, required=False)
+    if group is None:
+        return None
+    epoch, step = (_attr_count(group, name, reader.where) for name in ("epoch", "step"))
+    rng = rng_state.read(reader, reader.group(group, "rng"))
+    if not step:
+        return Snapshot(epoch, 0, rng)
+    epoch_rng = rng_state.read(reader, reader.group(group, "epoch_rng"))
+    running_group = reader.group(group, "running")
+    running = {name: reader.dataset(running_group, name) for name in running_group}
+    if "seen" not in running:
+        raise ValueError(f"{reader.where}: {GROUP}/running has no 'seen' dataset")
+    return Snapshot(epoch, step, rng, epoch_rng, running)
+
+
+def _attr_count(group, name, where):
+    value = rng_state.attr_int(group, name, where)
+    if value < 0:
+        raise ValueError(f"{where}: {group.name} attribute {name!r} must be a non-negative "
+                         f"integer, received {value!r}")
+    return value
+
+
+def read_backup(path):
+    """The `Snapshot` in a weights file written with `write_snapshot` (BackupAndRestore).
+
+    Raises:
+        ValueError: naming the file, when it cannot be read or has no resume state.
+    """
+    handle, size = h5_format.open_file(path, path)
+    try:
+        with handle:
+            snapshot = read_snapshot(h5_format.Reader(handle, size, path), handle)
+    except ValueError:
+        raise
+    except Exception as error:  # h5py's own errors on a damaged file
+        raise ValueError(f"{path}: cannot read the resume state ({type(error).__name__}: "
+                         f"{error}); delete the backup folder to start over") from None
+    if snapshot is None:
+        raise ValueError(f"{path}: the backup has no '{GROUP}' group (written by another "
+                         "program?); delete the backup folder to start over")
+    return snapshot
+
+
+def save_backup(model, path, snapshot):
+    """Writes weights, optimizer state and `snapshot` to the HDF5 file `path` (Keras 3's
+    `.weights.h5` layout plus the group `resume_state`), with checksums."""
+    keras_zip.write_weights_file(model, path,
+                                 write_state=lambda group: write_snapshot(group, snapshot))
 
 
 def save(model, filepath, write_state):
@@ -23,7 +99,8 @@ def save(model, filepath, write_state):
     Args:
         model: the compiled model.
         filepath: `.keras`, `.h5` or `.hdf5`.
-        write_state: callable filling an empty HDF5 group.
+        write_state: callable filling an empty HDF5 group (e.g. `lambda group:
+            write_snapshot(group, snapshot)`).
     """
     path = _path(filepath, "ModelCheckpoint")
     if not path.lower().endswith(".keras"):
@@ -35,13 +112,14 @@ def save(model, filepath, write_state):
         keras_zip.write_model(model, tmp, extra=extra)
 
 
-def restore(model, filepath, read_state, verify=True):
+def restore(model, filepath, read_state=read_snapshot, verify=True):
     """Loads weights and optimizer state of a full-model file into `model`.
 
     Args:
         model: a compiled model of the file's architecture.
         filepath: a `.keras` or `.h5` full-model file (layerkit's, Keras 3's or tf.keras's).
-        read_state: `read_state(reader, handle)` -> the resume state, or None.
+        read_state: `read_state(reader, handle)` -> the resume state, or None (default:
+            the `Snapshot` of `read_snapshot`).
         verify: check the file's checksums.
 
     Returns:

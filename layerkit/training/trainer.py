@@ -1,30 +1,35 @@
 """The training engine: the only place that runs loops and orders callbacks.
 
-Who owns what: `fit`, `evaluate` and `predict` check and convert the data
-(`data_adapter`), check it against the model before any step runs (`preflight`), then loop
-over epochs and batches calling the model's `train_step(data)` / `test_step(data)` /
-`predict_step(data)` (data: `(x,)`, `(x, y)` or `(x, y, sample_weight)`; a step returns
-its logs, the built-in ones lazily) and the callbacks in tf.keras order (ProgbarLogger first, user callbacks, History last).
-Running means live in the model's `Compiled`; numbers are pulled from the device only at
-epoch ends, when the progress bar redraws, or when a user callback asks for batch logs.
-"""
+Who owns what:
+- `fit`, `evaluate` and `predict` (here) check their own arguments, turn each data argument
+  into one `EpochIterator` before the first step, then loop over epochs and batches calling
+  the model's `train_step(data)` / `test_step(data)` / `predict_step(data)` (`data`: what
+  the iterator yields, `(x,)`, `(x, y)` or `(x, y, sample_weight)`; a step returns its
+  logs, the built-in ones lazily) and the callbacks in tf.keras order (ProgbarLogger
+  first, user callbacks, History last).
+- The `EpochIterator` owns the data: its form, checks, steps, shuffling, class and sample
+  weights, the validation split and skipping the batches a resumed epoch already trained.
+- A `TrainingState` (one per call) says where training stands; the trainer keeps it
+  current and hands it to the callbacks, which checkpoint and resume through its public
+  `snapshot()` / `restore()`.
+- The model owns its step, its running means (numbers are pulled from the device only at
+  epoch ends, when the progress bar redraws, or when a user callback asks for batch logs).
 
-import itertools
+The trainer works on any compiled model with the step contract; it imports nothing from
+`models`, `callbacks` or `saving`.
+"""
 
 import numpy as np
 import torch
 
 from .. import config
-from .. import losses as losses_module
-from ..callbacks.callback_list import CallbackList
-from ..callbacks.history import History
-from ..callbacks.progbar_logger import ProgbarLogger
 from ..utils import keras1_args
-from ..utils.data_tuples import pack_x_y_sample_weight
-from . import data_adapter
+from .callback import CallbackList
 from .compiled import python_logs
-from .data_adapter import ArrayBatches, to_array, to_arrays
-from .generator_adapter import BatchSource, is_batch_source
+from .epoch_iterator import EpochIterator, one_array_batch, one_batch
+from .history import History
+from .progbar_logger import ProgbarLogger
+from .state import TrainingState
 
 _IGNORED_FIT_KWARGS = {"max_queue_size"}  # tf.keras queue size: DataLoader prefetches
 
@@ -56,101 +61,22 @@ def _check_batch_size(batch_size, what="batch_size"):
     return int(batch_size)
 
 
+def _check_epochs(epochs, initial_epoch):
+    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, received {epochs!r}")
+    if not isinstance(initial_epoch, (int, np.integer)) or not 0 <= initial_epoch <= epochs:
+        raise ValueError(
+            f"initial_epoch must be an integer between 0 and epochs={epochs}, received "
+            f"{initial_epoch!r}"
+        )
+
+
 def _verbosity(verbose, default=1):
     if verbose == "auto":
         return default
     if verbose not in (0, 1, 2, True, False):
         raise ValueError(f"verbose must be 0, 1, 2 or 'auto', received {verbose!r}")
     return int(verbose)
-
-
-_ARGUMENTS = ("x", "y", "sample_weight")
-_VALIDATION = ("validation_data[0]", "validation_data[1]", "validation_data[2]")
-
-
-def _convert(model, x, y=None, sample_weight=None, lazy=False, names=_ARGUMENTS):
-    """Converts and checks x, y (one array, or a list / dict for several inputs / outputs)
-    and weights, calling them `names` in messages; with `lazy` (a single pass: evaluate,
-    predict), numpy x is converted and checked batch by batch (data_adapter.HostRows)."""
-    x_name, y_name, sw_name = names
-    x = data_adapter.expand_rank1(to_arrays(x, model.input_names, x_name, lazy),
-                                  _input_shapes(model))
-    y = None if y is None else to_arrays(y, model.output_names, y_name)
-    sample_weight = None if sample_weight is None else to_array(sample_weight, sw_name)
-    flat_x = x if isinstance(x, list) else [x]
-    n = flat_x[0].shape[0]
-    named = [(f"{x_name}[{i}]", a) for i, a in enumerate(flat_x[1:], 1)]
-    named += [(y_name, a) for a in (y if isinstance(y, list) else [y]) if a is not None]
-    named += [(sw_name, sample_weight)] if sample_weight is not None else []
-    for name, array in named:
-        if array.shape[0] != n:
-            raise ValueError(
-                f"Data cardinality is ambiguous: {x_name} has {n} samples but {name} has "
-                f"{array.shape[0]}. Make sure all arrays contain the same number of samples"
-            )
-    if sample_weight is not None:
-        sample_weight = data_adapter.per_sample_weights(sample_weight, n, sw_name)
-    return x, y, sample_weight
-
-
-def _input_shapes(model):
-    """The model's input shapes, when it has symbolic inputs (None for a model not yet
-    built or a subclassed model)."""
-    if not model.built:
-        return None
-    try:
-        return [tuple(t.shape) for t in model.inputs]
-    except AttributeError:
-        return None
-
-
-def _class_table(model, x_shape, class_weight):
-    """The checked `class_weight` table (None without one), for a single-output model
-    whose number of classes is its output's last dimension (2 for one unit)."""
-    if class_weight is None or (isinstance(class_weight, dict) and not class_weight):
-        return None
-    if len(model.output_names) > 1:
-        raise ValueError(
-            "class_weight works for single-output models; for several outputs pass "
-            "sample_weight instead"
-        )
-    units = model.compute_output_shape(x_shape)[-1]
-    num_classes = None if units is None else max(int(units), 2)
-    return data_adapter.class_weight_table(class_weight, num_classes)
-
-
-def _class_weights(y, table, sample_weight, check=True):
-    """Per-sample weights from the class table (times `sample_weight`); `check`: raise
-    when they leave no sample with weight (arrays; a stream's batch may be all padding)."""
-    if table is None:
-        return sample_weight
-    weights = data_adapter.weights_from_classes(y, table, sample_weight)
-    if check:
-        data_adapter.check_weights(
-            weights, "class_weight" if sample_weight is None else "sample_weight x class_weight")
-    return weights
-
-
-def preflight(model, x, y=None):
-    """Builds the model from `x` if needed and checks x and y against it, before any step.
-
-    Raises:
-        ValueError: naming the layer, the expected shape and the received one.
-    """
-    shape = data_adapter.shape_of(x)
-    if not model.built:
-        model._maybe_build(shape)
-    model.check_input_shape(shape)
-    if y is None or model.compiled is None or not model.compiled.loss_fns:
-        return  # nothing to check targets against (custom steps read y themselves)
-    out_shapes = model.compute_output_shape(shape)
-    ys = y if isinstance(y, list) else [y]
-    if len(ys) == 1:
-        out_shapes = [out_shapes]
-    for loss_fn, target, out_shape, name in zip(model.compiled.loss_fns, ys, out_shapes,
-                                                model.output_names):
-        target = target.numpy() if isinstance(target, torch.Tensor) else np.asarray(target)
-        losses_module.check_targets(loss_fn, target, out_shape, output_name=name)
 
 
 def _numerics(model):
@@ -164,14 +90,15 @@ def _numerics(model):
                                     all_threads=torch.get_num_threads() > 1)
 
 
-def _callbacks(model, callbacks, verbose, epochs, steps, with_history):
+def _callbacks(model, callbacks, verbose, epochs, steps, state, with_history):
     user = list(callbacks or [])
     progbar = [ProgbarLogger()] if verbose and not any(isinstance(c, ProgbarLogger)
                                                        for c in user) else []
     history = History() if with_history else None
     all_cbs = progbar + user + ([history] if history else [])
     cbs = CallbackList(all_cbs, model=model,
-                       params={"verbose": verbose, "epochs": epochs, "steps": steps})
+                       params={"verbose": verbose, "epochs": epochs, "steps": steps},
+                       training_state=state)
     return cbs, CallbackList(user), history
 
 
@@ -187,47 +114,6 @@ class _Hooks:
         self.test_end = user_cbs.wants_batch_hooks("on_test_batch_end")
 
 
-# ---------------------------------------------------------------------------- sources
-def _source(model, x, y, sample_weight, batch_size, shuffle=False, steps=None,
-            class_weight=None, workers=1, use_multiprocessing=False, needs_y=None,
-            converted=False, once=False, names=_ARGUMENTS):
-    """Checks the data against the model and returns a batch source (arrays or stream).
-
-    Targets are needed (`needs_y` None) when the model was compiled with a loss. `once`:
-    the data is read in one pass (evaluate, predict), so numpy x is converted and checked
-    per batch."""
-    if needs_y is None:
-        needs_y = model.compiled is None or model.compiled.needs_targets
-    if is_batch_source(x):
-        if y is not None or sample_weight is not None:
-            raise ValueError(
-                f"y and sample_weight must be None when x is a {type(x).__name__}: its "
-                "batches carry the targets (and weights)"
-            )
-        source = BatchSource(x, batch_size, shuffle, steps, workers, use_multiprocessing,
-                             input_shapes=_input_shapes(model))
-        xb, yb, _ = source.peek()
-        if needs_y and yb is None:
-            raise ValueError(f"{source.name} yields batches without targets; expected (x, y)")
-        preflight(model, xb, yb)
-        source.class_weight = _class_table(model, data_adapter.shape_of(xb), class_weight)
-        return source
-    if needs_y and y is None:
-        raise ValueError("y (the targets) is required for array data")
-    if not converted:  # arrays cut by validation_split were converted (and checked) already
-        x, y, sample_weight = _convert(model, x, y, sample_weight, lazy=once, names=names)
-    preflight(model, x, y)
-    table = _class_table(model, data_adapter.shape_of(x), class_weight)
-    sample_weight = _class_weights(y, table, sample_weight)
-    return ArrayBatches(x, y, sample_weight, batch_size, shuffle)
-
-
-def _split_arrays(model, x, y, sample_weight, validation_split):
-    """Converts the training arrays and cuts the last `validation_split` off."""
-    x, y, sample_weight = _convert(model, x, y, sample_weight)
-    return data_adapter.train_validation_split((x, y, sample_weight), validation_split)
-
-
 # ---------------------------------------------------------------------------- fit
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
@@ -238,54 +124,37 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     _check_kwargs(kwargs, "fit")
     _require_compiled(model, "training")
     batch_size = _check_batch_size(batch_size)
-    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, received {epochs!r}")
-    if not isinstance(initial_epoch, (int, np.integer)) or not 0 <= initial_epoch <= epochs:
-        raise ValueError(
-            f"initial_epoch must be an integer between 0 and epochs={epochs}, received "
-            f"{initial_epoch!r}"
-        )
+    _check_epochs(epochs, initial_epoch)
     verbose = _verbosity(verbose)
-    streaming = {"workers": workers, "use_multiprocessing": use_multiprocessing}
-    split = bool(validation_split) and validation_data is None
-    if split:
-        if is_batch_source(x):
-            raise ValueError(
-                "validation_split works on arrays only; for a generator or Sequence pass "
-                "validation_data=... instead"
-            )
-        if y is None and model.compiled.needs_targets:
-            raise ValueError("y (the targets) is required for array data")
-        (x, y, sample_weight), validation_data = _split_arrays(
-            model, x, y, sample_weight, validation_split)
-    train = _source(model, x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
-                    class_weight, converted=split, **streaming)
-    val = None
-    if validation_data is not None:
-        val = _source(model, *_unpack_validation(validation_data),
-                      _check_batch_size(validation_batch_size or batch_size),
-                      steps=validation_steps, converted=split, names=_VALIDATION, **streaming)
-    steps = len(train) if steps_per_epoch is None else steps_per_epoch
-    cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs, steps, True)
+    train = EpochIterator(
+        model, x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch,
+        shuffle=shuffle, class_weight=class_weight,
+        validation_split=validation_split if validation_data is None else 0.0,
+        workers=workers, use_multiprocessing=use_multiprocessing)
+    val = train.validation_iterator(
+        validation_data, _check_batch_size(validation_batch_size or batch_size),
+        validation_steps)
+    state = TrainingState(model)
+    cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs,
+                                        train.num_batches, state, True)
     hooks = _Hooks(user_cbs)
-    model._trainable_params()
-    stream = _batch_stream(train, steps_per_epoch)
+    model.trainable_weights_at_compile()  # builds the optimizer before callbacks restore it
     model.stop_training = False
     with _numerics(model):
         cbs.on_train_begin()
-        # A callback that restored a checkpoint says where to resume (see training.resume).
-        point = getattr(model, "_resume_point", None)
-        if point is not None:
-            initial_epoch, model._resume_point = point.epoch, None
+        resumed = state.take_restored()  # a checkpointing callback restored a snapshot
+        if resumed is not None:
+            initial_epoch = resumed.epoch
         logs = {}
         for epoch in range(initial_epoch, epochs):
-            logs = _train_epoch(model, epoch, stream, cbs, hooks,
-                                getattr(train, "class_weight", None),
-                                point if epoch == initial_epoch else None)
+            logs = _train_epoch(model, epoch, train, cbs, hooks, state,
+                                resumed if resumed is not None and epoch == resumed.epoch
+                                else None)
             train.on_epoch_end()
             if val is not None and _should_validate(epoch, validation_freq):
-                val_logs = _test_loop(model, val, cbs, hooks, validation_steps)
+                val_logs = _test_loop(model, val, cbs, hooks, state)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
+            state.end_epoch()
             cbs.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
@@ -295,77 +164,52 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     return history
 
 
-def _unpack_validation(validation_data):
-    """(x, y, sample_weight) from validation_data: a tuple or a batch source."""
-    if is_batch_source(validation_data):
-        return validation_data, None, None
-    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
-        return (tuple(validation_data) + (None,))[:3]
-    raise ValueError(
-        "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
-        f"a generator or a Sequence, received {type(validation_data).__name__}"
-    )
-
-
-def _batch_stream(source, steps_per_epoch):
-    """Per-epoch batch iterables; arrays with steps_per_epoch continue across epochs."""
-    if steps_per_epoch is None or not isinstance(source, ArrayBatches):
-        return source.epoch
-    endless = itertools.chain.from_iterable(source.epoch() for _ in itertools.count())
-    return lambda: itertools.islice(endless, steps_per_epoch)
-
-
 def _should_validate(epoch, validation_freq):
     if isinstance(validation_freq, int):
         return (epoch + 1) % validation_freq == 0
     return (epoch + 1) in validation_freq
 
 
-def _train_epoch(model, epoch, stream, cbs, hooks, class_weight=None, point=None):
+def _train_epoch(model, epoch, iterator, cbs, hooks, state, resumed=None):
+    """One epoch of training steps; returns its logs. In the epoch a snapshot `resumed`
+    points into, the batches it already trained are skipped."""
     model.reset_metrics()
+    state.begin_epoch(epoch)
     cbs.on_epoch_begin(epoch)
-    batches, first = _epoch_batches(model, stream, point)
-    train_step, latest = model.train_step, model._latest  # the step: one lookup per epoch
-    latest.logs = logs = None
-    for step, (xb, yb, swb) in enumerate(batches, first):
-        if class_weight is not None:
-            swb = _class_weights(yb, class_weight, swb, check=False)
+    batches = iterator.enumerate_epoch(skip=resumed.step if resumed is not None else 0)
+    if resumed is not None and resumed.step:
+        state.continue_epoch(resumed)
+    train_step = model.train_step  # the step: one lookup per epoch
+    for step, data in batches:
         if hooks.train_begin:
             cbs.on_train_batch_begin(step, {})
-        latest.logs = logs = train_step(pack_x_y_sample_weight(xb, yb, swb))
+        state.latest_logs = logs = train_step(data)
+        state.step = step + 1
         cbs.on_train_batch_end(step, python_logs(logs) if hooks.train_end else {})
         if model.stop_training:
             break
-    return model._running_logs()
+    return _epoch_logs(model, state)
 
 
-def _epoch_batches(model, stream, point):
-    """(batches, index of the first): all of the epoch's, or in an epoch resumed at
-    `point.step`, the rest, after the shuffle and the skipped batches drew what they draw."""
-    batches = iter(stream())
-    if point is None or not point.step:
-        return batches, 0
-    for _ in itertools.islice(batches, point.step):
-        pass
-    point.continue_epoch(model)
-    return batches, point.step
+def _epoch_logs(model, state):
+    """The latest step's logs as floats; without a step (an epoch resumed at its end), the
+    built-in step's running means."""
+    return python_logs(state.latest_logs if state.latest_logs is not None
+                       else model.step_logs)
 
 
-def _test_loop(model, source, cbs, hooks, steps=None):
+def _test_loop(model, iterator, cbs, hooks, state):
     model.reset_metrics()
     cbs.on_test_begin()
-    batches = source.epoch()
-    if steps is not None and isinstance(source, ArrayBatches):
-        batches = itertools.islice(batches, steps)
-    test_step, latest = model.test_step, model._latest
-    latest.logs = None
+    test_step = model.test_step
+    state.latest_logs = None
     with torch.no_grad():
-        for step, (xb, yb, swb) in enumerate(batches):
+        for step, data in iterator.enumerate_epoch():
             if hooks.test_begin:
                 cbs.on_test_batch_begin(step, {})
-            latest.logs = logs = test_step(pack_x_y_sample_weight(xb, yb, swb))
+            state.latest_logs = logs = test_step(data)
             cbs.on_test_batch_end(step, python_logs(logs) if hooks.test_end else {})
-    logs = model._running_logs()
+    logs = _epoch_logs(model, state)
     cbs.on_test_end(logs)
     return logs
 
@@ -377,12 +221,14 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     """Evaluates `model` (see `Model.evaluate`)."""
     _check_kwargs(kwargs, "evaluate")
     _require_compiled(model, "evaluating")
-    source = _source(model, x, y, sample_weight, _check_batch_size(batch_size), steps=steps,
-                     workers=workers, use_multiprocessing=use_multiprocessing, once=True)
-    n_steps = min(steps, len(source)) if steps and len(source) else (steps or len(source))
-    cbs, user_cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1, n_steps, False)
+    iterator = EpochIterator(model, x, y, sample_weight, batch_size=_check_batch_size(batch_size),
+                             steps=steps, continues=False, lazy=True, workers=workers,
+                             use_multiprocessing=use_multiprocessing)
+    state = TrainingState(model)
+    cbs, user_cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1,
+                                  iterator.num_batches, state, False)
     with _numerics(model):
-        logs = _test_loop(model, source, cbs, _Hooks(user_cbs), steps)
+        logs = _test_loop(model, iterator, cbs, _Hooks(user_cbs), state)
     return _format_logs(logs, return_dict)
 
 
@@ -398,23 +244,22 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
             use_multiprocessing=False, **kwargs):
     """Returns the outputs of `model` on `x` as numpy, computed in batches."""
     _check_kwargs(kwargs, "predict")
-    if _one_quiet_batch(model, x, _check_batch_size(batch_size), steps, callbacks, verbose):
+    batch_size = _check_batch_size(batch_size)
+    if _one_quiet_batch(model, x, batch_size, steps, callbacks, verbose):
         return _predict_one_batch(model, x)
-    source = _source(model, x, None, None, _check_batch_size(batch_size), steps=steps,
-                     workers=workers, use_multiprocessing=use_multiprocessing, needs_y=False,
-                     once=True)
-    batches = source.epoch()
-    if steps is not None and isinstance(source, ArrayBatches):
-        batches = itertools.islice(batches, steps)
-    n_steps = min(steps, len(source)) if steps and len(source) else (steps or len(source))
-    cbs, _, _ = _callbacks(model, callbacks, _verbosity(verbose, 0), 1, n_steps, False)
+    iterator = EpochIterator(model, x, batch_size=batch_size, steps=steps, continues=False,
+                             lazy=True, inputs_only=True, workers=workers,
+                             use_multiprocessing=use_multiprocessing)
+    state = TrainingState(model)
+    cbs, _, _ = _callbacks(model, callbacks, _verbosity(verbose, 0), 1, iterator.num_batches,
+                           state, False)
     outputs = []
     cbs.on_predict_begin()
     predict_step = model.predict_step
     with _numerics(model), torch.no_grad():
-        for step, (xb, _, _) in enumerate(batches):
+        for step, data in iterator.enumerate_epoch():
             cbs.on_predict_batch_begin(step, {})
-            outputs.append(predict_step(pack_x_y_sample_weight(xb)))
+            outputs.append(predict_step(data))
             cbs.on_predict_batch_end(step, {})
     cbs.on_predict_end()
     if isinstance(outputs[0], (list, tuple)):
@@ -431,13 +276,11 @@ def _one_quiet_batch(model, x, batch_size, steps, callbacks, verbose):
 
 
 def _predict_one_batch(model, x):
-    """`predict` without a batch source and callbacks (half of its cost on one sample);
+    """`predict` without an epoch iterator and callbacks (half of its cost on one sample);
     the same conversion, checks and numerics, so the same numbers."""
-    xb = data_adapter.to_array(x, "x", lazy=True).rows(0, len(x))
-    preflight(model, xb)
+    data = one_array_batch(model, x)
     with _numerics(model), torch.no_grad():
-        return _to_numpy(model.predict_step(
-            pack_x_y_sample_weight(xb.to(config.device(), non_blocking=True))))
+        return _to_numpy(model.predict_step(data))
 
 
 def _to_numpy(outputs):
@@ -451,15 +294,11 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None,
                    reset_metrics=True, return_dict=False):
     """One training step on one batch (see `Model.train_on_batch`)."""
     _require_compiled(model, "training")
-    x, y, sample_weight = _convert(model, x, y, sample_weight)
-    preflight(model, x, y)
-    table = _class_table(model, data_adapter.shape_of(x), class_weight)
-    sample_weight = _class_weights(y, table, sample_weight)
-    xb, yb, swb = _whole_batch(x, y, sample_weight)
+    data = one_batch(model, x, y, sample_weight, class_weight)
     if reset_metrics:
         model.reset_metrics()
     with _numerics(model):
-        logs = model.train_step(pack_x_y_sample_weight(xb, yb, swb))
+        logs = model.train_step(data)
     return _format_logs(python_logs(logs), return_dict)
 
 
@@ -467,26 +306,16 @@ def test_on_batch(model, x, y=None, sample_weight=None, reset_metrics=True,
                   return_dict=False):
     """Evaluates one batch (see `Model.test_on_batch`)."""
     _require_compiled(model, "evaluating")
-    x, y, sample_weight = _convert(model, x, y, sample_weight)
-    preflight(model, x, y)
-    xb, yb, swb = _whole_batch(x, y, sample_weight)
+    data = one_batch(model, x, y, sample_weight)
     if reset_metrics:
         model.reset_metrics()
     with _numerics(model), torch.no_grad():
-        logs = model.test_step(pack_x_y_sample_weight(xb, yb, swb))
+        logs = model.test_step(data)
     return _format_logs(python_logs(logs), return_dict)
-
-
-def _whole_batch(x, y=None, sample_weight=None):
-    """The converted arrays as one device batch."""
-    n = data_adapter.num_samples(x[0] if isinstance(x, list) else x)
-    return next(iter(ArrayBatches(x, y, sample_weight, batch_size=n)))
 
 
 def predict_on_batch(model, x):
     """Outputs for one batch as numpy."""
-    x = data_adapter.expand_rank1(to_arrays(x, model.input_names, "x"), _input_shapes(model))
-    preflight(model, x)
-    xb, _, _ = _whole_batch(x)
+    data = one_batch(model, x)
     with torch.no_grad():
-        return _to_numpy(model.predict_step(pack_x_y_sample_weight(xb)))
+        return _to_numpy(model.predict_step(data))

@@ -9,7 +9,7 @@ from .callback import Callback
 class ProgbarLogger(Callback):
     """Added by `fit`/`evaluate`/`predict` when verbose > 0.
 
-    Batch values are read lazily (`model._running_logs()`) only when the bar redraws, so a
+    Batch values are read lazily (`training_state.logs()`) only when the bar redraws, so a
     progress bar costs no device synchronisation per batch.
     """
 
@@ -65,7 +65,8 @@ class ProgbarLogger(Callback):
         if self.bar.target is not None and current >= self.bar.target:
             return  # the final line is drawn at epoch end, with validation values
         if self.bar.wants_update(current):
-            values = self.model._running_logs() if self.model is not None else {}
+            state = self.training_state
+            values = state.logs() if state is not None else {}
             self.bar.update(current, list(values.items()))
 
     def on_epoch_end(self, epoch, logs=None):

@@ -1,13 +1,11 @@
-"""Turns user data (numpy, lists, pandas, torch tensors, scipy.sparse) into device batches.
+"""One user array (or a list / dict of them) in, checked CPU arrays out; weights checked.
 
-Who owns what: `convert` reads and checks one array; this module applies it to a call's
-x / y / sample_weight, splits off validation data and yields batches; it knows nothing
-about models. `fit` converts (and checks) its arrays once per call, before training starts,
-so batches are sliced from tensors on the device with one `torch.randperm` per epoch when
-shuffling, like Keras 3's torch backend. `evaluate` and `predict` pass over x once, so they
-convert and check it batch by batch as it is drawn (`HostRows`): no copy of the whole
-array, no pass before the first batch. A scipy.sparse x stays sparse: each batch becomes a
-torch sparse CSR tensor that the first Dense layer multiplies directly.
+Who owns what: `convert` reads and checks a single array; this module applies it to a
+call's x / y / sample_weight (`to_arrays`), checks sample and class weights, expands rank-1
+inputs, splits off validation data and packs batch parts. It knows nothing about models or
+batches: `array_adapter` batches what it returns, `epoch_iterator` decides when. A numpy x
+read once (evaluate, predict) stays on the host as `HostRows`, converted and checked batch by
+batch; a scipy.sparse x stays sparse (each batch becomes a torch sparse CSR tensor).
 """
 
 import warnings
@@ -15,9 +13,9 @@ import warnings
 import numpy as np
 import torch
 
-from .. import config
-from . import convert
-from .convert import is_pandas as is_pandas, is_sparse as is_sparse  # generator_adapter
+from ... import config
+from .. import convert
+from ..convert import is_pandas as is_pandas, is_sparse as is_sparse
 
 
 def to_array(data, what, lazy=False):
@@ -254,7 +252,7 @@ def train_validation_split(arrays, validation_split):
         raise ValueError(
             f"validation_split must be a float in (0, 1), received {validation_split!r}"
         )
-    specs, flat = _flatten_parts(arrays)
+    specs, flat = flatten_parts(arrays)
     n = num_samples(flat[0])
     split_at = int(np.floor(n * (1.0 - validation_split)))
     if split_at == 0 or split_at == n:
@@ -262,86 +260,12 @@ def train_validation_split(arrays, validation_split):
             f"validation_split={validation_split} leaves {split_at} training and "
             f"{n - split_at} validation samples out of {n}; both need at least one"
         )
-    train = _pack_parts(specs, [a[:split_at] for a in flat])
-    val = _pack_parts(specs, [a[split_at:] for a in flat])
+    train = pack_parts(specs, [a[:split_at] for a in flat])
+    val = pack_parts(specs, [a[split_at:] for a in flat])
     return train, val
 
 
-class ArrayBatches:
-    """Yields (x, y, sample_weight) batches on the device from converted arrays.
-
-    Args:
-        x, y: converted arrays, or lists of them (several model inputs / outputs).
-        sample_weight: converted array or None.
-        batch_size: positive int.
-        shuffle: True (new permutation each epoch), False, or 'batch'.
-    """
-
-    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
-        self._parts, self.arrays = _flatten_parts((x, y, sample_weight))
-        self.n = num_samples(self.arrays[0])
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.device = config.device()
-        self._sparse = [is_sparse(a) for a in self.arrays]
-        self._host = [isinstance(a, HostRows) for a in self.arrays]
-        # Dense tensors move to the device once; sparse arrays and HostRows batch by batch.
-        self._on_device = [
-            None if sparse or host else a.to(self.device, non_blocking=True)
-            for a, sparse, host in zip(self.arrays, self._sparse, self._host)
-        ]
-
-    def __len__(self):
-        return -(-self.n // self.batch_size)
-
-    def epoch(self):
-        """Iterator over one epoch's batches."""
-        return iter(self)
-
-    def on_epoch_end(self):
-        """Arrays need nothing here (generators and Sequences do)."""
-
-    def _order(self):
-        if self.shuffle is True:
-            return torch.randperm(self.n)
-        if self.shuffle == "batch":
-            starts = torch.randperm(len(self)) * self.batch_size
-            chunks = [torch.arange(s, min(s + self.batch_size, self.n)) for s in starts.tolist()]
-            return torch.cat(chunks)
-        return None
-
-    def __iter__(self):
-        order = self._order()
-        if order is not None and self.device.type != "cpu":
-            order_dev = order.to(self.device)
-        else:
-            order_dev = order
-        count = len(self.arrays)
-        for start in range(0, self.n, self.batch_size):
-            stop = min(start + self.batch_size, self.n)
-            if order is None:
-                values = [self._slice(i, start, stop) for i in range(count)]
-            else:
-                idx, idx_dev = order[start:stop], order_dev[start:stop]
-                values = [self._take(i, idx, idx_dev) for i in range(count)]
-            yield _pack_parts(self._parts, values)
-
-    def _slice(self, i, start, stop):
-        if self._sparse[i]:
-            return csr_to_torch(self.arrays[i][start:stop], self.device)
-        if self._host[i]:
-            return self.arrays[i].rows(start, stop).to(self.device, non_blocking=True)
-        return self._on_device[i][start:stop]
-
-    def _take(self, i, idx, idx_dev):
-        if self._sparse[i]:
-            return csr_to_torch(self.arrays[i][idx.numpy()], self.device)
-        if self._host[i]:
-            return self.arrays[i].take(idx.numpy()).to(self.device, non_blocking=True)
-        return self._on_device[i].index_select(0, idx_dev)
-
-
-def _flatten_parts(parts):
+def flatten_parts(parts):
     """(specs, flat arrays) for a tuple of parts that are None, an array or a list."""
     specs, flat = [], []
     for part in parts:
@@ -356,7 +280,7 @@ def _flatten_parts(parts):
     return specs, flat
 
 
-def _pack_parts(specs, values):
+def pack_parts(specs, values):
     packed = []
     for spec in specs:
         if spec is None:

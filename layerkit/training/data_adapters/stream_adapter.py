@@ -1,8 +1,10 @@
-"""Batches from generators, `Sequence`s, torch Datasets and DataLoaders.
+"""StreamAdapter: batches from generators, `Sequence`s, image iterators, torch Datasets and
+DataLoaders.
 
-Who owns what: `data_adapter` handles in-memory arrays; this module handles data that
-arrives batch by batch. Every source yields `(x, y, sample_weight)` tuples of device
-tensors and knows its length when it has one. A Python generator is one endless stream:
+Who owns what: `array_adapter` handles in-memory arrays; this adapter handles data that
+arrives batch by batch. It checks and converts each yielded batch (`unpack_batch`: its
+structure, sample counts, NaN / inf) to `(x, y, sample_weight)` device tensors and knows
+its length when it has one. A Python generator is one endless stream:
 with `steps_per_epoch`, each epoch takes the next `steps` batches (as tf.keras does).
 `workers` with `use_multiprocessing=True` load a Sequence's batches in DataLoader worker
 processes; without multiprocessing batches are loaded in the main process.
@@ -13,13 +15,13 @@ import itertools
 import numpy as np
 import torch
 
-from .. import config
-from ..utils.sequence import Sequence
-from . import convert
-from .data_adapter import csr_to_torch, expand_rank1, is_pandas, is_sparse
+from ... import config
+from ...utils.sequence import Sequence
+from .. import convert
+from .arrays import csr_to_torch, expand_rank1, is_pandas, is_sparse
 
 
-def is_batch_source(x):
+def is_stream(x):
     """True for data that yields whole batches (not an in-memory array)."""
     if isinstance(x, (np.ndarray, torch.Tensor, list, tuple, dict)) or is_sparse(x):
         return False
@@ -91,24 +93,24 @@ def _batch_len(value):
     return len(value)
 
 
-class BatchSource:
+class StreamAdapter:
     """Epoch-by-epoch batches from a generator, Sequence, Dataset or DataLoader.
 
     Args:
         data: the user's source.
         batch_size: used only for a map-style torch Dataset of single samples.
         shuffle: shuffle a Sequence's batch order / a Dataset's samples each epoch.
-        steps: batches per epoch (required for endless generators).
         workers / use_multiprocessing: DataLoader worker processes for Sequences.
         input_shapes: the model's input shapes, for `expand_rank1` (None: unknown).
     """
 
-    def __init__(self, data, batch_size=32, shuffle=False, steps=None, workers=1,
+    complete = False  # first_batch() is one batch of many
+
+    def __init__(self, data, batch_size=32, shuffle=False, workers=1,
                  use_multiprocessing=False, input_shapes=None):
         self.data = data
         self.input_shapes = input_shapes
         self.name = type(data).__name__
-        self.steps = steps
         self._first = None
         if isinstance(data, torch.utils.data.Dataset) and not isinstance(data, Sequence):
             self.loader = torch.utils.data.DataLoader(data, batch_size=batch_size,
@@ -121,12 +123,13 @@ class BatchSource:
             self.loader = None  # a generator: one endless stream
             self._stream = iter(data)
 
-    def __len__(self):
-        if self.steps is not None:
-            return self.steps
+    def num_batches(self, steps=None, continues=True):
+        """Batches per epoch: `steps` when given, else one pass (None for a generator)."""
+        if steps is not None:
+            return steps
         return len(self.loader) if self.loader is not None else None
 
-    def peek(self):
+    def first_batch(self):
         """The first batch (kept and replayed), for checks before training."""
         if self._first is None:
             if self.loader is not None:
@@ -140,23 +143,24 @@ class BatchSource:
                 self._first = self._unpack(raw, 0)
         return self._first
 
-    def epoch(self):
-        """Iterator over this epoch's batches (device tensors)."""
+    def epoch(self, steps=None, continues=True):
+        """Iterator over this epoch's batches (device tensors): one pass, or `steps`
+        batches (a loader cycles from its start; a generator is one stream, so each epoch
+        takes the next `steps`, as tf.keras does)."""
         if self.loader is not None:
-            batches = iter(self.loader)
-            if self.steps is not None:
-                batches = itertools.islice(_cycle(self.loader), self.steps)
+            batches = iter(self.loader) if steps is None else itertools.islice(
+                _cycle(self.loader), steps)
         else:
-            batches = self._stream if self.steps is None else itertools.islice(
-                self._stream, self.steps)
+            batches = self._stream if steps is None else itertools.islice(
+                self._stream, steps)
         count = 0
         for index, raw in enumerate(batches):
             count += 1
             yield self._unpack(raw, index)
-        if self.steps is not None and count < self.steps:
+        if steps is not None and count < steps:
             raise ValueError(
                 f"{self.name} ran dry after {count} batches, but steps_per_epoch / steps is "
-                f"{self.steps}: make the generator loop forever (while True: ...) or lower "
+                f"{steps}: make the generator loop forever (while True: ...) or lower "
                 "the steps"
             )
 

@@ -1,4 +1,5 @@
-"""HistoryDict: `History.history`, which also answers the other spellings of a metric.
+"""History (the callback `fit` returns) and HistoryDict, its `history` dict, which also
+answers the other spellings of a metric.
 
 Keras 2.0–2.2 wrote `metrics=['accuracy']` as 'acc' and `metrics=['mae']` as
 'mean_absolute_error'; tf.keras 2.x keeps what the user wrote ('accuracy', 'mae'); Keras 3
@@ -8,6 +9,8 @@ key tries the other spellings of the same metric (with the same `val_` / output-
 prefix). Only real keys show in `keys()`, iteration, `len`, `json.dump` and
 `pd.DataFrame(history.history)`, since `__missing__` is consulted only by `[]`.
 """
+
+from .callback import Callback
 
 # spellings of one metric, in any Keras version
 ALIAS_GROUPS = (
@@ -66,3 +69,29 @@ class HistoryDict(dict):
             return self[key]
         except KeyError:
             return default
+
+
+class History(Callback):
+    """`history` maps each log key ('loss', 'acc', 'val_loss', ...) to per-epoch values.
+
+    Attributes:
+        history: dict of lists, in tf.keras key order (loss, metrics, then val_ keys); a
+            `HistoryDict`, so `history['acc']` also finds 'accuracy' (Keras 2.0–2.2 notes).
+        epoch: list of 0-based epoch indices.
+        params: {'verbose', 'epochs', 'steps'} as in tf.keras.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history = HistoryDict()
+        self.epoch = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+        if self.model is not None:
+            self.model.history = self

@@ -1,0 +1,159 @@
+"""ArrayAdapter: in-memory data (numpy, lists, pandas, torch tensors, scipy.sparse) as batches.
+
+Who owns what: `arrays` converts and checks; this adapter holds the converted arrays and
+cuts them into device batches, one `torch.randperm` per epoch when shuffling (Keras 3's
+torch backend). Dense tensors move to the device once; sparse arrays and `HostRows`
+(evaluate / predict read numpy x once, converting it per batch) batch by batch.
+
+Sharding seam (for a distributed strategy): every epoch is a sequence of global batches,
+each a range `[start, stop)` of positions in the epoch's order; `local_range(start, stop)`
+returns the part of that range this process trains on (all of it here). A strategy that
+splits each global batch contiguously across ranks overrides only that method.
+"""
+
+import itertools
+
+import torch
+
+from ... import config
+from . import arrays as arrays_module
+from .arrays import HostRows, csr_to_torch, is_sparse
+
+
+def convert_arrays(x, y, sample_weight, input_names, output_names, input_shapes=None,
+                   lazy=False, names=("x", "y", "sample_weight")):
+    """Converts and checks a call's x, y and sample_weight.
+
+    Args:
+        x, y: one array, or a list / dict (by name) for several model inputs / outputs.
+        sample_weight: one weight per sample, or None.
+        input_names, output_names: the model's, for lists and dicts.
+        input_shapes: the model's input shapes (rank-1 expansion), or None.
+        lazy: numpy x is converted and checked per batch (a single pass).
+        names: what to call x, y and sample_weight in messages.
+
+    Returns:
+        (x, y, sample_weight) converted; sample_weight as (n,) floatx.
+
+    Raises:
+        ValueError: naming the argument, for bad values, shapes or sample counts.
+    """
+    x_name, y_name, sw_name = names
+    x = arrays_module.expand_rank1(
+        arrays_module.to_arrays(x, input_names, x_name, lazy), input_shapes)
+    y = None if y is None else arrays_module.to_arrays(y, output_names, y_name)
+    sample_weight = None if sample_weight is None else arrays_module.to_array(
+        sample_weight, sw_name)
+    flat_x = x if isinstance(x, list) else [x]
+    n = flat_x[0].shape[0]
+    named = [(f"{x_name}[{i}]", a) for i, a in enumerate(flat_x[1:], 1)]
+    named += [(y_name, a) for a in (y if isinstance(y, list) else [y]) if a is not None]
+    named += [(sw_name, sample_weight)] if sample_weight is not None else []
+    for name, array in named:
+        if array.shape[0] != n:
+            raise ValueError(
+                f"Data cardinality is ambiguous: {x_name} has {n} samples but {name} has "
+                f"{array.shape[0]}. Make sure all arrays contain the same number of samples"
+            )
+    if sample_weight is not None:
+        sample_weight = arrays_module.per_sample_weights(sample_weight, n, sw_name)
+    return x, y, sample_weight
+
+
+class ArrayAdapter:
+    """Yields (x, y, sample_weight) device batches from converted arrays.
+
+    `first_batch()` is all of the data (`complete`), so checks before training see it all.
+
+    Args:
+        x, y: converted arrays, or lists of them (several model inputs / outputs).
+        sample_weight: converted (n,) weights or None.
+        batch_size: positive int.
+        shuffle: True (new permutation each epoch), False, or 'batch'.
+    """
+
+    complete = True
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.parts, self.arrays = arrays_module.flatten_parts((x, y, sample_weight))
+        self.n = self.arrays[0].shape[0]
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.device = config.device()
+        self.sparse = [is_sparse(a) for a in self.arrays]
+        self.host = [isinstance(a, HostRows) for a in self.arrays]
+        self.on_device = [
+            None if sparse or host else a.to(self.device, non_blocking=True)
+            for a, sparse, host in zip(self.arrays, self.sparse, self.host)
+        ]
+        self._endless = None
+
+    def num_batches(self, steps=None, continues=False):
+        """Batches per epoch: one pass, or `steps` (at most one pass unless `continues`)."""
+        full = -(-self.n // self.batch_size)
+        if steps is None:
+            return full
+        return steps if continues else min(steps, full)
+
+    def first_batch(self):
+        """The whole converted data, for checks before training (no copy)."""
+        return self.x, self.y, self.sample_weight
+
+    def epoch(self, steps=None, continues=False):
+        """Iterator over one epoch's batches; `steps` cuts it, and with `continues` (fit's
+        steps_per_epoch, as tf.keras) each epoch takes up where the previous one stopped."""
+        if steps is None:
+            return iter(self)
+        if not continues:
+            return itertools.islice(iter(self), steps)
+        if self._endless is None:
+            self._endless = itertools.chain.from_iterable(
+                iter(self) for _ in itertools.count())
+        return itertools.islice(self._endless, steps)
+
+    def on_epoch_end(self):
+        """Arrays need nothing here (Sequences do)."""
+
+    def local_range(self, start, stop):
+        """The positions of the global batch `[start, stop)` this process trains on (the
+        seam a distributed strategy overrides to split batches across ranks)."""
+        return start, stop
+
+    def _order(self):
+        if self.shuffle is True:
+            return torch.randperm(self.n)
+        if self.shuffle == "batch":
+            starts = torch.randperm(self.num_batches()) * self.batch_size
+            chunks = [torch.arange(s, min(s + self.batch_size, self.n)) for s in starts.tolist()]
+            return torch.cat(chunks)
+        return None
+
+    def __iter__(self):
+        order = self._order()
+        order_dev = order.to(self.device) if order is not None and \
+            self.device.type != "cpu" else order
+        count = len(self.arrays)
+        for global_start in range(0, self.n, self.batch_size):
+            start, stop = self.local_range(global_start,
+                                           min(global_start + self.batch_size, self.n))
+            if order is None:
+                values = [self._slice(i, start, stop) for i in range(count)]
+            else:
+                idx, idx_dev = order[start:stop], order_dev[start:stop]
+                values = [self._take(i, idx, idx_dev) for i in range(count)]
+            yield arrays_module.pack_parts(self.parts, values)
+
+    def _slice(self, i, start, stop):
+        if self.sparse[i]:
+            return csr_to_torch(self.arrays[i][start:stop], self.device)
+        if self.host[i]:
+            return self.arrays[i].rows(start, stop).to(self.device, non_blocking=True)
+        return self.on_device[i][start:stop]
+
+    def _take(self, i, idx, idx_dev):
+        if self.sparse[i]:
+            return csr_to_torch(self.arrays[i][idx.numpy()], self.device)
+        if self.host[i]:
+            return self.arrays[i].take(idx.numpy()).to(self.device, non_blocking=True)
+        return self.on_device[i].index_select(0, idx_dev)
