@@ -98,12 +98,13 @@ SPECIAL = [
 ]
 
 # ----------------------------------------------------------------------- core
+_PENALISED = dict(units=3, kernel_regularizer="l2", bias_regularizer="l1",
+                  kernel_constraint="non_neg", activity_regularizer="l2")
 CORE = [
     twin("Dense", "tanh", (4,), dict(units=3, activation="tanh")),
     twin("Dense", "no_bias_3d", (2, 4), dict(units=3, use_bias=False)),
-    twin("Dense", "penalised", (4,), dict(units=3, kernel_regularizer="l2",
-                                          bias_regularizer="l1", kernel_constraint="non_neg",
-                                          activity_regularizer="l2")),
+    Case("Dense-penalised_input_shape", lambda: layers.Dense(input_shape=(4,), **_PENALISED),
+         (4,), keras=lambda keras: keras.layers.Dense(**_PENALISED)),
     twin("Activation", "softmax", (4,), dict(activation="softmax")),
     twin("Dropout", "noise_shape", (4,), dict(rate=0.3, noise_shape=(None, 1), seed=2)),
     twin("Flatten", "channels_first", (2, 3, 4), dict(data_format="channels_first")),
@@ -264,7 +265,7 @@ NORMALIZATION = [
     twin("BatchNormalization", "no_scale", (3, 4), dict(scale=False), **_NO_RENORM),
     twin("BatchNormalization", "penalised", (3,), dict(beta_regularizer="l2",
                                                        gamma_constraint="non_neg",
-                                                       moving_variance_initializer="ones"),
+                                                       moving_variance_initializer="zeros"),
          **_NO_RENORM),
     twin("LayerNormalization", "last", (3, 5)),
     twin("LayerNormalization", "two_trailing_axes", (3, 5), dict(axis=[1, 2], epsilon=1e-5)),
@@ -305,6 +306,8 @@ RESHAPING = [
 ]
 
 # ----------------------------------------------------------------------- recurrent
+_GRU_STATE = dict(units=4, reset_after=False, return_state=True, recurrent_dropout=0.2,
+                  name="g")
 RECURRENT = [
     twin("SimpleRNN", "default", (5, 4), dict(units=3)),
     twin("SimpleRNN", "relu_seq_dropout", (5, 3), dict(
@@ -315,8 +318,10 @@ RECURRENT = [
         units=4, recurrent_activation="hard_sigmoid", unit_forget_bias=False,
         go_backwards=True, recurrent_constraint="non_neg", seed=3)),
     twin("GRU", "default", (5, 4), dict(units=3)),
-    twin("GRU", "reset_before_state", (5, 3), dict(
-        units=4, reset_after=False, return_state=True, recurrent_dropout=0.2)),
+    # tf.keras's input_shape / implementation arguments: layerkit's layer only
+    Case("GRU-reset_before_state", lambda: layers.GRU(
+        input_shape=(5, 3), implementation=1, **_GRU_STATE), (5, 3),
+        keras=lambda keras: keras.layers.GRU(**_GRU_STATE)),
     Case("Bidirectional-gru_sum", lambda: layers.Bidirectional(
         layers.GRU(4, return_sequences=True), merge_mode="sum"), (5, 3),
         keras=lambda keras: keras.layers.Bidirectional(

@@ -147,7 +147,8 @@ def eager(case, layer, arrays, **kwargs):
 
 # ----------------------------------------------------------------------- checks
 def check_output_shapes(case):
-    """Eager output shape == compute_output_shape == KerasTensor shape (batch None)."""
+    """Eager output shape == compute_output_shape == KerasTensor shape (batch None) ==
+    Keras 3's symbolic shape."""
     eager_shapes = [(None,) + o.shape[1:] for o in eager(case, case.make(), batch_inputs(case))]
     symbolic = [(None,) + tuple(s) for s in case.shape_list]
     computed = case.make().compute_output_shape(symbolic if case.several else symbolic[0])
@@ -157,6 +158,12 @@ def check_output_shapes(case):
     traced = [tuple(t.shape) for t in as_list(tensors)]
     assert eager_shapes == computed == traced, \
         f"{case.id}: eager {eager_shapes}, compute_output_shape {computed}, symbolic {traced}"
+    if case.keras is not None:
+        keras = keras_module()
+        theirs = case.keras(keras)(feed(case, [keras.Input(shape=s, dtype=case.dtype)
+                                               for s in case.shape_list]))
+        theirs = [tuple(t.shape) for t in keras.tree.flatten(theirs)]
+        assert computed == theirs, f"{case.id}: {computed}, Keras 3 symbolic {theirs}"
 
 
 def _counts(layer):
