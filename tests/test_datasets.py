@@ -21,7 +21,6 @@ from test_get_file import isolated  # noqa: F401  (the shared autouse fixture "o
 
 from layerkit import config
 from layerkit.datasets import (
-    _cache,
     _cifar_pickle,
     _safe_pickle,
     boston_housing,
@@ -32,6 +31,7 @@ from layerkit.datasets import (
     mnist,
     reuters,
 )
+from layerkit.utils import file_utils
 from layerkit.utils.file_utils import DownloadError
 
 FASHION_SUBDIR = os.path.join("datasets", "fashion-mnist")
@@ -304,7 +304,7 @@ def test_fashion_mnist_found_in_system_folder(tmp_path, monkeypatch, offline):
 )
 def test_fashion_mnist_real_debian_copy(monkeypatch, recwarn):
     monkeypatch.setattr(
-        _cache, "SYSTEM_DIRS", {FASHION_SUBDIR: ("/usr/share/datasets/fashion-mnist",)}
+        file_utils, "SYSTEM_DIRS", {FASHION_SUBDIR: ("/usr/share/datasets/fashion-mnist",)}
     )
     (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from layerkit.datasets import _cache
 from layerkit.utils import file_utils
 from layerkit.utils.file_utils import DownloadError, get_file
 
@@ -30,7 +29,7 @@ def isolated(tmp_path, monkeypatch):
         monkeypatch.setenv(var, str(tmp_path / sub))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # Keras's /tmp fallback
     fashion = os.path.join("datasets", "fashion-mnist")
-    monkeypatch.setattr(_cache, "SYSTEM_DIRS", {fashion: (str(tmp_path / "system"),)})
+    monkeypatch.setattr(file_utils, "SYSTEM_DIRS", {fashion: (str(tmp_path / "system"),)})
     calls = []
 
     def fake_urlopen(url, timeout=None):

@@ -8,8 +8,8 @@ Who owns what:
   verifies the hash before the file appears under its final name.
 - `extract_archive` checks every member of a tar/zip archive before extracting anything
   and refuses absolute paths, `..` components and links that leave the target.
-- The folders to search come from `layerkit.datasets._cache.data_dirs`, the single place
-  that reads `LAYERKIT_HOME` / `KERAS_HOME`.
+- `data_dirs` lists the folders to search; it is the single place in layerkit that reads
+  `LAYERKIT_HOME` / `KERAS_HOME` (the dataset loaders use it through `datasets._cache`).
 """
 
 import hashlib
@@ -27,6 +27,11 @@ from urllib.request import urlopen
 
 _CHUNK = 1 << 16
 _TIMEOUT_S = 60
+
+# Read-only copies installed by system packages, by cache sub-folder.
+SYSTEM_DIRS = {
+    os.path.join("datasets", "fashion-mnist"): ("/usr/share/datasets/fashion-mnist",),
+}
 
 
 class DownloadError(OSError):
@@ -393,12 +398,38 @@ def _archive_names(fname, provided):
     return f"{fname}_archive", fname
 
 
-def _default_dirs(cache_dir, cache_subdir):
-    # Imported here: `layerkit.datasets` imports this module, and `_cache.data_dirs` is the
-    # one function in layerkit that reads LAYERKIT_HOME / KERAS_HOME.
-    from layerkit.datasets._cache import data_dirs
+def data_dirs(cache_dir=None, cache_subdir="datasets"):
+    """Lists, in search order, the folders that may hold a data file.
 
-    return data_dirs(cache_dir, cache_subdir)
+    Order: `cache_dir`, `$LAYERKIT_HOME`, `$KERAS_HOME`, `~/.keras` (each joined with
+    `cache_subdir`), known system copies (`SYSTEM_DIRS`), then Keras's fallback
+    `<tempdir>/.keras/<cache_subdir>`. This is the single place in layerkit where environment
+    variables are read for data location; they are read on every call, so a test or a user
+    can change them at run time (`config.py` keeps only numeric/global settings).
+
+    Args:
+        cache_dir: optional root searched first (like Keras's `cache_dir`).
+        cache_subdir: sub-folder of each root; an absolute folder is used alone.
+
+    Returns:
+        A list of absolute folder paths without duplicates.
+    """
+    cache_subdir = os.fspath(cache_subdir)
+    if os.path.isabs(cache_subdir):
+        return [cache_subdir]
+    roots = [cache_dir, os.environ.get("LAYERKIT_HOME"), os.environ.get("KERAS_HOME"),
+             os.path.join("~", ".keras")]
+    dirs = []
+    for root in roots:
+        if root:
+            folder = os.path.abspath(
+                os.path.join(os.path.expanduser(os.fspath(root)), cache_subdir))
+            if folder not in dirs:
+                dirs.append(folder)
+    normalized = os.path.normpath(cache_subdir)
+    dirs += [d for d in SYSTEM_DIRS.get(normalized, ()) if d not in dirs]
+    fallback = os.path.join(tempfile.gettempdir(), ".keras", cache_subdir)
+    return dirs if fallback in dirs else [*dirs, fallback]
 
 
 def get_file(
@@ -463,7 +494,7 @@ def get_file(
     if os.path.isabs(fname):
         dirs, fname = [os.path.dirname(fname)], os.path.basename(fname)
     else:
-        dirs = _default_dirs(cache_dir, cache_subdir)
+        dirs = data_dirs(cache_dir, cache_subdir)
     if not (extract or untar):
         return fetch(fname, origin, dirs, file_hash, hash_algorithm, force_download)
     archive_name, folder_name = _archive_names(fname, provided)
