@@ -2,7 +2,9 @@
 
 Who owns what: the model computes one step (`train_step`, `test_step`, `predict_step`) and
 holds the compiled loss, metrics and optimizer; `layerkit.training.trainer` runs the loops,
-batches and callbacks. Subclass Model and write `call` for a custom model.
+batches and callbacks, and reads the model only through public methods
+(`build_from_shape`, `trainable_weights_at_compile`, `step_logs`, the steps). Subclass
+Model and write `call` for a custom model.
 """
 
 import warnings
@@ -13,8 +15,8 @@ from .. import optimizers
 from ..layers.layer import Layer
 from ..training import trainer
 from ..metrics.metric import Metric
-from ..training.compiled import (Compiled, CompiledLoss, CompiledMetrics, LatestLogs,
-                                 LossTracker, StepLogs, python_logs)
+from ..training.compiled import (Compiled, CompiledLoss, CompiledMetrics, LossTracker,
+                                 StepLogs, python_logs)
 from ..utils.data_tuples import unpack_x_y_sample_weight
 from ..utils.naming import unique_name
 
@@ -55,7 +57,6 @@ class Model(Layer):
         self.compiled = None
         self._compiled_loss = self._compiled_metrics = self._step_logs = None
         self._loss_tracker = None
-        self._latest = LatestLogs()
         self.optimizer = None
         self.stop_training = False
         self.history = None
@@ -141,7 +142,6 @@ class Model(Layer):
         self._compiled_loss = CompiledLoss(self.compiled)
         self._compiled_metrics = CompiledMetrics(self.compiled)
         self._step_logs = StepLogs(self.compiled)
-        self._latest = LatestLogs()
         self._params = None
         self._penalties = None
         self._compiled_forward = None
@@ -306,11 +306,6 @@ class Model(Layer):
         """What the built-in steps return: the compiled running loss and metric means, read
         (one device synchronisation) only when someone asks (`training.compiled.StepLogs`)."""
         return self._step_logs
-
-    def _running_logs(self):
-        """The logs of the latest step as floats (what the progress bar shows)."""
-        latest = self._latest.logs
-        return python_logs(self._step_logs if latest is None else latest)
 
     # ------------------------------------------------------------------ loops
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
