@@ -24,6 +24,7 @@ from . import models as models
 from . import optimizers as optimizers
 from . import preprocessing as preprocessing
 from . import regularizers as regularizers
+from . import saving as saving
 from . import utils as utils
 from . import wrappers as wrappers
 from .compat.keras_alias import load_ipython_extension as load_ipython_extension
@@ -33,5 +34,12 @@ from .config import set_random_seed as set_random_seed
 from .layers import Input as Input
 from .models import Model as Model
 from .models import Sequential as Sequential
+
+# keras.models.load_model & co.: saving sits above models, so this public face installs
+# its functions in `layerkit.models` (models never imports saving).
+models.load_model = saving.load_model
+models.save_model = saving.save_model
+models.model_from_json = saving.model_from_json
+models.model_from_config = saving.model_from_config
 
 __version__ = "0.1.0"

@@ -24,6 +24,7 @@ import types
 import torch
 import torch.nn.functional as F
 
+from layerkit.utils import registry
 from layerkit.utils.registry import resolve
 from layerkit.utils.tensors import as_tensor as _as_tensor
 
@@ -467,6 +468,7 @@ _ALL = (
 )
 ACTIVATIONS = {fn.__name__: fn for fn in _ALL}
 ACTIVATIONS.update({"swish": silu, "hard_swish": hard_silu})
+registry.register_table("activations", ACTIVATIONS)
 
 
 def get(identifier, custom_objects=None):

@@ -19,6 +19,7 @@ Example:
 import torch
 
 from layerkit import config
+from layerkit.utils import registry
 from layerkit.utils.registry import resolve
 from layerkit.utils.registry import serialize as registry_serialize
 from layerkit.utils.tensors import as_tensor
@@ -166,6 +167,7 @@ CONSTRAINTS = {
     "max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm,
     "maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm,
 }
+registry.register_table("constraints", CONSTRAINTS)
 
 
 def get(identifier, custom_objects=None):

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from layerkit import config
+from layerkit.utils import registry
 from layerkit.utils.registry import resolve
 from layerkit.utils.registry import serialize as registry_serialize
 
@@ -486,6 +487,7 @@ _SNAKE = {
 }
 INITIALIZERS = {cls.__name__: cls for cls in _CLASSES}
 INITIALIZERS.update({_SNAKE.get(c.__name__, c.__name__.lower()): c for c in _CLASSES})
+registry.register_table("initializers", INITIALIZERS)
 INITIALIZERS.update({
     "normal": RandomNormal, "uniform": RandomUniform, "zero": Zeros, "one": Ones,
     "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,

@@ -23,6 +23,7 @@ import numbers
 import torch
 
 from layerkit import config
+from layerkit.utils import registry
 from layerkit.utils.registry import resolve
 from layerkit.utils.registry import serialize as registry_serialize
 from layerkit.utils.tensors import as_tensor
@@ -210,6 +211,7 @@ REGULARIZERS = {
     "l1": L1, "l2": L2, "l1l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer,
     "l1_l2": l1_l2,
 }
+registry.register_table("regularizers", REGULARIZERS)
 
 
 def get(identifier, custom_objects=None):

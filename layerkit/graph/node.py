@@ -47,8 +47,9 @@ class Node:
         self.input_tensors = flatten(inputs)
         self.output_tensors = flatten(outputs)
         self.call_kwargs = dict(call_kwargs or {})
-        self.index = len(layer._inbound_nodes)
-        layer._inbound_nodes.append(self)
+        calls = layer.inbound_nodes
+        self.index = len(calls)
+        calls.append(self)
         for i, tensor in enumerate(self.output_tensors):
             tensor.history = (self, i)
 

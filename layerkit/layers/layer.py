@@ -27,7 +27,7 @@ from ..graph import evaluate, tensor_info
 from ..graph.node import Node, flatten, is_symbolic, map_structure
 from ..graph.shapes import infer_output_shape, is_shape, to_shape_tuple
 from ..graph.symbolic import KerasTensor
-from ..utils import keras1_args, registry
+from ..utils import keras1_args, registry, serialization
 from ..utils.naming import to_snake_case, unique_name
 
 _KERAS_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
@@ -510,6 +510,12 @@ class Layer(nn.Module):
     def from_config(cls, config):
         return cls(**config)
 
+    @classmethod
+    def keyword_arguments(cls):
+        """Names `cls(...)` accepts (None when some constructor takes any keyword): the
+        constructors' own arguments plus the Keras-wide input_shape & co."""
+        return serialization.constructor_arguments(cls, stop=Layer, extra=_KERAS_KWARGS)
+
     def extra_repr(self):
         return f"name={self.name!r}"
 
@@ -531,6 +537,9 @@ def _as_loss_tensor(loss):
     if isinstance(loss, torch.Tensor):
         return loss if loss.is_floating_point() else loss.to(config.floatx_dtype())
     return torch.as_tensor(np.asarray(loss), dtype=config.floatx_dtype(), device=config.device())
+
+
+registry.register("layers", Layer)
 
 
 def _marks_built(build):

@@ -1,14 +1,13 @@
-"""Models: Model (the base) and Sequential."""
+"""Models: Model (the base), Sequential and Functional.
+
+`load_model`, `save_model`, `model_from_json` and `model_from_config` (Keras's
+`keras.models.*`) live in `layerkit.saving`, a floor above models; the public face
+(`layerkit/__init__.py`) installs them here, so models never imports saving.
+"""
 
 from .functional import Functional as Functional
 from .model import Model as Model
 from .sequential import Sequential as Sequential
-
-# keras.models.load_model & co.; saving imports models only inside functions, so no cycle.
-from ..saving import load_model as load_model  # noqa: E402
-from ..saving import model_from_json as model_from_json  # noqa: E402
-from ..saving import save_model as save_model  # noqa: E402
-from ..saving import model_from_config as model_from_config  # noqa: E402
 from ..utils.missing import attribute_error as _attribute_error  # noqa: E402
 
 

@@ -18,6 +18,8 @@ from ..graph import evaluate
 from ..graph.node import flatten
 from ..graph.symbolic import KerasTensor
 from ..layers.core.input_layer import InputLayer
+from ..utils import registry
+from . import functional_config
 from .model import Model
 
 
@@ -78,6 +80,11 @@ class Functional(Model):
     @property
     def layers(self):
         return list(self._layers.values())
+
+    @property
+    def nodes(self):
+        """The graph nodes `call` replays, in order (the InputLayers' excluded)."""
+        return list(self._nodes)
 
     @property
     def input(self):
@@ -169,16 +176,33 @@ class Functional(Model):
                 )
 
     def layer_output_shape(self, layer):
-        if not layer._inbound_nodes:
+        if not layer.inbound_nodes:
             return None
-        shapes = [t.shape for t in flatten(layer._inbound_nodes[0].outputs)]
+        shapes = [t.shape for t in flatten(layer.inbound_nodes[0].outputs)]
         return shapes[0] if len(shapes) == 1 else shapes
 
     def get_config(self):
-        """Keras's functional config: layers with inbound nodes, input and output layers."""
-        from ..saving.model_config import functional_config
+        """Keras 3's functional config: layers with inbound nodes, input and output layers."""
+        return functional_config.write(self)
 
-        return functional_config(self)
+    @classmethod
+    def from_config(cls, config, custom_objects=None, model_class=None):
+        """Rebuilds the model from `get_config()` output (Keras 3's or tf.keras 2.x's).
+
+        Args:
+            config: the config dict.
+            custom_objects: `{name: class or function}` for user-defined layers.
+            model_class: the class to create (a functional subclass of `Model`); `cls`
+                when None.
+
+        Raises:
+            ValueError: naming the problem, for malformed configs and unknown layers.
+        """
+        return functional_config.read(model_class or cls, config, custom_objects)
+
+
+registry.register("models", Functional)
+registry.register_alias("layers", "Model", Functional)  # tf.keras 2.x's name for it
 
 
 def _ordered_nodes(inputs, outputs):

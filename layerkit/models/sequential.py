@@ -5,6 +5,7 @@ from torch import nn
 from ..graph.symbolic import KerasTensor
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
+from ..utils import registry, serialization
 from .model import Model
 
 
@@ -198,7 +199,64 @@ class Sequential(Model):
         return (proba > 0.5).astype("int32")
 
     def get_config(self):
-        """Keras's Sequential config: name, layers (an InputLayer first when known)."""
-        from ..saving.model_config import sequential_config
+        """Keras 3's Sequential config: name, layers (an InputLayer first when known)."""
+        layers = []
+        shape = self._batch_input_shape
+        if shape is not None:
+            name = self._input_layer.name if self._input_layer is not None else \
+                f"{self.layers[0].name}_input" if self.layers else "input_layer"
+            input_config = {"batch_shape": list(shape), "dtype": self._dtype_name or self.dtype,
+                            "sparse": False, "name": name}
+            layers.append({"module": "keras.layers", "class_name": "InputLayer",
+                           "config": input_config, "registered_name": None})
+        layers.extend(serialization.layer_record(layer) for layer in self.layers)
+        config = {"name": self.name, "trainable": self.trainable, "layers": layers}
+        if shape is not None:
+            config["build_input_shape"] = list(shape)
+        return config
 
-        return sequential_config(self)
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds the model from `get_config()` output (Keras 3's, tf.keras 2.x's, or
+        Keras 2.0's bare list of layers).
+
+        Raises:
+            ValueError: naming the problem, for malformed configs and unknown layers.
+        """
+        if isinstance(config, list):  # Keras 2.0-2.1 wrote the list of layers alone
+            config = {"layers": config}
+        _require(isinstance(config, dict) and isinstance(config.get("layers"), list),
+                 "Sequential: config must be a dict with a 'layers' list")
+        name = config.get("name")
+        model = cls(name=name if isinstance(name, str) else None)
+        for index, record in enumerate(config["layers"]):
+            layer = serialization.deserialize(record, "layers", custom_objects,
+                                              f"Sequential layer {index}")
+            _require(not (isinstance(layer, InputLayer) and index), "Sequential: an InputLayer "
+                     f"can only come first (found at position {index})")
+            try:
+                model.add(layer)
+            except (TypeError, ValueError, RuntimeError) as error:
+                raise ValueError(f"Sequential: cannot add layer {layer.name!r}: {error}") \
+                    from None
+        model._build_from_config(config.get("build_input_shape"))
+        return model
+
+    def _build_from_config(self, shape):
+        if self.built or not isinstance(shape, list) or not self.layers:
+            return
+        _require(all(d is None or (isinstance(d, int) and d > 0) for d in shape),
+                 f"Sequential: invalid build_input_shape {shape!r}")
+        try:
+            self.build(tuple(shape))
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise ValueError(f"Sequential: cannot build for input shape {shape}: {error}") \
+                from None
+
+
+def _require(condition, message):
+    if not condition:
+        raise ValueError(message)
+
+
+registry.register("models", Sequential)

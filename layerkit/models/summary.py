@@ -57,7 +57,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
 
 def _is_sequential_like(model):
     """tf.keras's rule: a chain of single-input nodes, one input, one output, no sharing."""
-    nodes = getattr(model, "_nodes", None)
+    nodes = getattr(model, "nodes", None)
     if nodes is None:
         return True
     if len(model.inputs) != 1 or len(model.outputs) != 1:
@@ -73,9 +73,9 @@ def _is_sequential_like(model):
 
 def _connections(model, layer):
     """`name[node][tensor]` for each tensor feeding `layer` inside `model`."""
-    model_nodes = {id(n) for n in getattr(model, "_nodes", [])}
+    model_nodes = {id(n) for n in getattr(model, "nodes", [])}
     found = []
-    for node in layer._inbound_nodes:
+    for node in layer.inbound_nodes:
         if id(node) not in model_nodes:
             continue
         for tensor in node.input_tensors:

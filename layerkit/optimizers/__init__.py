@@ -10,8 +10,8 @@ from .nadam import Nadam as Nadam
 from .optimizer import Optimizer as Optimizer
 from .rmsprop import RMSprop as RMSprop
 from .sgd import SGD as SGD
+from ..utils import registry, serialization
 from ..utils.registry import resolve
-from .schedules import from_serialized
 
 # Keras 2.x `keras.optimizers.sgd = SGD`, ...: these names shadow the submodules as package
 # attributes (`from layerkit.optimizers.sgd import SGD` still imports the module).
@@ -21,6 +21,7 @@ sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam = \
 _OPTIMIZERS = {
     cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam)
 }
+registry.register_table("optimizers", _OPTIMIZERS)
 
 
 def serialize(optimizer):
@@ -38,7 +39,7 @@ def deserialize(config, custom_objects=None):
     Returns:
         An `Optimizer`.
     """
-    return from_serialized(config, _OPTIMIZERS, "optimizer", custom_objects)
+    return serialization.deserialize(config, "optimizers", custom_objects)
 
 
 def get(identifier, custom_objects=None):

@@ -7,8 +7,9 @@ Who owns what:
 - `keras_zip` (Keras 3 `.keras`, `.weights.h5`) and `h5_format` (Keras 2 `.h5`) write
   and read the bytes; `integrity` the checksums in every file layerkit writes (verified
   on load; `verify=False` salvages a damaged file); `model_config` the architecture;
-  `training_state` the compile settings and optimizer state; `object_registry` the only
-  class lookup.
+  `training_state` the compile settings and optimizer state. Classes come from the one
+  serialization registry (`utils.registry`, `utils.serialization`): saving never imports
+  models/.
 
 Nothing here uses pickle or imports a module named in a file; Python bytecode (Keras
 lambdas) loads only with `safe_mode=False`.
@@ -21,6 +22,7 @@ import os
 
 from . import h5_format, keras_zip
 from .atomic import atomic_write as atomic_write
+from ..utils.serialization import layer_record
 from .model_config import model_from_config, model_to_config
 
 _MODEL_EXTENSIONS = (".keras", ".h5", ".hdf5")
@@ -252,9 +254,7 @@ def model_from_json(json_string, custom_objects=None, safe_mode=True):
 
 def serialize_layer(layer):
     """Keras 3's `{'module', 'class_name', 'config', ...}` record of a layer or model."""
-    from .model_config import layer_record
-
-    return layer_record(layer, "keras3")
+    return layer_record(layer)
 
 
 def deserialize_layer(record, custom_objects=None, safe_mode=True):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .. import losses, metrics, optimizers
-from . import translate
+from ..utils import serialization
 
 # Keras 3's slot groups per optimizer (see `build` of each Keras optimizer); optimizers
 # not listed build all their slots in one group.
@@ -32,15 +32,15 @@ def _serialize_loss(loss):
     if type(loss).__name__ == "LossFunctionWrapper" and fn is not None and \
             losses.lookup.FUNCTIONS.get(getattr(fn, "__name__", None)) is fn:
         return fn.__name__
-    return translate.encode(losses.serialize(loss), "loss")
+    return serialization.encode(losses.serialize(loss), "loss")
 
 
 def _serialize_metric(metric):
     if isinstance(metric, str):
         return metric
     if isinstance(metric, metrics.Metric):
-        return translate.encode(metrics.serialize(metric), "metric")
-    return translate.encode(metric, "metric")
+        return serialization.encode(metrics.serialize(metric), "metric")
+    return serialization.encode(metric, "metric")
 
 
 def _per_output(values, names, one):
@@ -76,7 +76,7 @@ def _metric_lists(per_output, names):
 
 
 def _optimizer_record(optimizer):
-    record = translate.encode(optimizers.serialize(optimizer), "optimizer")
+    record = serialization.encode(optimizers.serialize(optimizer), "optimizer")
     return {"module": "keras.optimizers", **record,
             "registered_name": None}
 
@@ -101,7 +101,7 @@ def compile_from_config(model, config, custom_objects=None, safe_mode=True):
     if not isinstance(config, dict):
         raise ValueError(f"compile config must be a dict, received {type(config).__name__}")
     opt = config.get("optimizer", config.get("optimizer_config"))
-    decode = lambda v: translate.decode(v, custom_objects, safe_mode, "compile config")  # noqa
+    decode = lambda v: serialization.decode(v, custom_objects, safe_mode, "compile config")  # noqa
     try:
         optimizer = optimizers.get(_optimizer_identifier(decode(opt), custom_objects),
                                    custom_objects)
@@ -173,7 +173,7 @@ def _loss_identifier(loss):
         cls = losses.lookup.TABLE.get(loss.get("class_name"))
         config = dict(loss.get("config") or {})
         if isinstance(cls, type):
-            translate.drop_harmless(cls, config, f"loss {loss.get('class_name')}")
+            serialization.drop_harmless(cls, config, f"loss {loss.get('class_name')}")
         # an object, not a dict: compile() reads a dict as {output name: loss}
         return losses.get({"class_name": loss["class_name"], "config": config})
     return loss
@@ -195,7 +195,7 @@ def _metric_identifiers(value):
                 else config.get("fn", name)
         cls = metrics.lookup.TABLE.get(value.get("class_name"))
         if isinstance(cls, type):
-            translate.drop_harmless(cls, config, f"metric {value.get('class_name')}")
+            serialization.drop_harmless(cls, config, f"metric {value.get('class_name')}")
         return {"class_name": value.get("class_name"), "config": config}
     return value
 

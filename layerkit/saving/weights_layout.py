@@ -12,6 +12,8 @@ format modules only read and write the arrays it lists.
 
 import re
 
+from ..utils.serialization import is_graph_model
+
 
 def keras_snake_case(name):
     """Keras 3's `naming.to_snake_case` (the rule behind its weight paths)."""
@@ -21,10 +23,7 @@ def keras_snake_case(name):
 
 
 def _kind(layer):
-    from ..models.functional import Functional
-    from ..models.sequential import Sequential
-
-    if isinstance(layer, (Sequential, Functional)):
+    if is_graph_model(layer):
         return "model"
     names = {klass.__name__ for klass in type(layer).__mro__}
     if "BaseRNN" in names:

@@ -1,27 +1,22 @@
 """The one serialization registry: names -> classes and functions, for every kind of object.
 
 Who owns what:
-- this module owns the tables, one per kind ("layers", "losses", "metrics", "optimizers",
-  "initializers", "regularizers", "constraints", "activations"), and the one `deserialize`
-  path that turns a `{'class_name', 'config'}` record into an object.
+- this module owns the tables, one per kind ("layers", "models", "losses", "metrics",
+  "optimizers", "initializers", "regularizers", "constraints", "activations").
 - classes register themselves where they are defined: every `Layer` subclass of layerkit
   (models included) through `Layer.__init_subclass__`; Sequential and Functional also
   under "models" (what saving rebuilds as a graph); the other kinds through their
   module's table (`register_table`). Nothing here imports anything of layerkit above the
   ground floor, and only names in a table (or in `custom_objects`) are ever resolved:
   module paths written in a file are never imported.
-- whoever loads untrusted records (saving) installs a `DeserializationPolicy` for the
-  duration of a load (`policy_scope`): it translates each record's config (file spellings,
-  safe mode) and watches each object created; nested records (a model's layers, a
-  wrapper's layer) go through the same path and the same policy.
+- the one `deserialize` path that reads records back (translation of Keras's JSON, safe
+  mode, custom objects) is `utils.serialization.deserialize`; it finds classes here.
 
 `resolve` turns what a user passed (a string, a config dict, a class, an instance or a
 callable) into the object for the kinds' own `get` functions.
 """
 
-import contextlib
 import difflib
-import inspect
 import types
 
 from .missing import lookup_advice
@@ -33,7 +28,6 @@ _SINGULAR = {"layers": "layer", "models": "model", "losses": "loss", "metrics": 
              "regularizers": "regularizer", "constraints": "constraint",
              "activations": "activation"}
 _TABLES = {kind: {} for kind in KINDS}
-_POLICIES = []  # the stack of policies installed by policy_scope (innermost last)
 
 
 # ----------------------------------------------------------------------------- tables
@@ -119,77 +113,6 @@ def get(kind, name, custom_objects=None, extra=None):
             f"custom_objects (it never imports a module named in a file); pass "
             f"custom_objects={{{name!r}: ...}} to load your own")
     return obj
-
-
-# ----------------------------------------------------------------------------- the path
-class DeserializationPolicy:
-    """What a loader adds to `deserialize` (subclass it; the defaults change nothing)."""
-
-    def prepare(self, cls, record, kind, custom_objects):
-        """Returns the constructor config of `record` for `cls` (here: as it is)."""
-        return dict(record.get("config") or {})
-
-    def created(self, obj, kind):
-        """Called with each object `deserialize` created."""
-
-
-_DEFAULT_POLICY = DeserializationPolicy()
-
-
-@contextlib.contextmanager
-def policy_scope(policy):
-    """Installs `policy` for the `deserialize` calls made inside the block."""
-    _POLICIES.append(policy)
-    try:
-        yield policy
-    finally:
-        _POLICIES.pop()
-
-
-def deserialize(record, kind="layers", custom_objects=None):
-    """Creates the object a `{'class_name': ..., 'config': {...}}` record describes.
-
-    The one path for every kind: the class comes from `get`, the config from the active
-    policy (`policy_scope`), the object from `cls.from_config(config)` (given
-    `custom_objects` when its `from_config` takes them, as models' do). An object that is
-    already built (not a dict) is returned as it is.
-
-    Raises:
-        ValueError: for records without `class_name` and for unknown names.
-    """
-    if not isinstance(record, dict):
-        return record
-    if "class_name" not in record:
-        raise ValueError(f"Could not interpret {_SINGULAR.get(kind, kind)} config "
-                         f"{str(record)[:200]}: expected a dict with 'class_name' and "
-                         "'config' keys")
-    policy = _POLICIES[-1] if _POLICIES else _DEFAULT_POLICY
-    cls = get(kind, record["class_name"], custom_objects, getattr(policy, "extra", None))
-    if not isinstance(cls, type):
-        return cls  # a registered function (an activation, a loss function)
-    config = policy.prepare(cls, record, kind, custom_objects)
-    if _takes_custom_objects(cls):
-        obj = cls.from_config(config, custom_objects=custom_objects)
-    elif hasattr(cls, "from_config"):
-        obj = cls.from_config(config)
-    else:
-        obj = cls(**config)
-    policy.created(obj, kind)
-    return obj
-
-
-_TAKES_CUSTOM = {}
-
-
-def _takes_custom_objects(cls):
-    if cls not in _TAKES_CUSTOM:  # inspect.signature costs 0.2 ms: once per class
-        method = getattr(cls, "from_config", None)
-        try:
-            _TAKES_CUSTOM[cls] = method is not None and \
-                "custom_objects" in inspect.signature(method).parameters
-        except (TypeError, ValueError):
-            _TAKES_CUSTOM[cls] = False
-    return _TAKES_CUSTOM[cls]
 
 
 # ----------------------------------------------------------------------------- resolve

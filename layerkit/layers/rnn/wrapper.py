@@ -1,12 +1,10 @@
 """Layer (de)serialization for the wrappers (Bidirectional, TimeDistributed).
 
-A wrapped layer is stored as Keras does: `{'class_name': 'LSTM', 'config': {...}}`. The
-class is looked up among the public layers of `layerkit.layers`, this family and
-`custom_objects`.
+A wrapped layer is stored as Keras does: `{'class_name': 'LSTM', 'config': {...}}`; the
+class comes from the serialization registry (or `custom_objects`).
 """
 
-from ...utils.registry import resolve
-from ..layer import Layer
+from ...utils import serialization
 
 
 def serialize_layer(layer):
@@ -15,24 +13,10 @@ def serialize_layer(layer):
 
 
 def deserialize_layer(config, custom_objects=None):
-    """Rebuilds a layer from `serialize_layer`'s dict (a Layer instance is returned as is).
+    """Rebuilds a layer from `serialize_layer`'s dict (a Layer instance is returned as is),
+    through the one serialization path (`utils.serialization.deserialize`).
 
     Raises:
-        ValueError: for an unknown class name (the message lists the known ones).
+        ValueError: for an unknown class name (with the closest valid names).
     """
-    if isinstance(config, Layer):
-        return config
-    cls = resolve(config["class_name"], _layer_classes(), "layer", custom_objects,
-                  instantiate=False)
-    return cls.from_config(dict(config.get("config") or {}))
-
-
-def _layer_classes():
-    # Imported here: layerkit.layers imports this family, so a top-level import would cycle.
-    from ... import layers as public
-    from . import gru, lstm, simple_rnn
-
-    table = {name: obj for name, obj in vars(public).items()
-             if isinstance(obj, type) and issubclass(obj, Layer)}
-    table.update(SimpleRNN=simple_rnn.SimpleRNN, LSTM=lstm.LSTM, GRU=gru.GRU)
-    return table
+    return serialization.deserialize(config, "layers", custom_objects)
