@@ -54,6 +54,16 @@ class Compiled:
         self._seen = 0
 
     @property
+    def metric_identifiers(self):
+        """Per output, the `metrics` as compile received them (names, functions, Metrics)."""
+        return [list(ids) for ids in self._metric_ids]
+
+    @property
+    def weighted_metric_identifiers(self):
+        """Per output, the `weighted_metrics` as compile received them."""
+        return [list(ids) for ids in self._weighted_ids]
+
+    @property
     def loss_fn(self):
         """The loss of the first output (for one-output target checks); None without one."""
         return self.loss_fns[0] if self.loss_fns else None
