@@ -1,56 +1,17 @@
 """Random-number-generator states in HDF5, without pickle: what exact resume needs.
 
-Who owns what: `capture(model)` snapshots every generator a `fit` draws from (Python's
-`random`, NumPy's global MT19937, torch's global CPU generator, the CUDA generators, and
-the private generator of each seeded Dropout / noise / RNN layer); `write(group, state)`
-stores the snapshot as numeric datasets and scalar attributes of an HDF5 group;
-`read(reader, group)` reads it back, checking every field; `restore(state, model)` sets
-the generators. The trainer draws each epoch's permutation (`torch.randperm`) and every
-Dropout mask from these generators, so restoring the snapshot taken at an epoch end makes
-the following epochs draw exactly what an uninterrupted run draws.
+Who owns what: `training.rng` snapshots (`capture(model)`) and sets (`restore(state,
+model)`) every generator a `fit` draws from (re-exported here); this module stores a
+snapshot as numeric datasets and scalar attributes of an HDF5 group (`write(group,
+state)`) and reads it back, checking every field (`read(reader, group)`).
 """
 
-import random
-import warnings
-
 import numpy as np
-import torch
+
+from ..training.rng import capture as capture
+from ..training.rng import restore as restore
 
 _MT_WORDS = 624  # words of the Mersenne Twister state (Python's random and NumPy's)
-
-
-def capture(model=None):
-    """Snapshots the global generators (and the seeded layers' own ones of `model`).
-
-    Args:
-        model: a model whose seeded layers' generators are included, or None.
-
-    Returns:
-        A dict of numpy arrays and numbers: 'python', 'numpy', 'torch', 'cuda', 'layers'.
-    """
-    version, words, gauss = random.getstate()
-    algorithm, keys, pos, has_gauss, cached = np.random.get_state()
-    cuda = []
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        cuda = [s.numpy() for s in torch.cuda.get_rng_state_all()]
-    return {
-        "python": {"version": int(version), "words": np.asarray(words, dtype=np.uint64),
-                   "gauss": gauss},
-        "numpy": {"algorithm": algorithm, "keys": np.asarray(keys, dtype=np.uint32),
-                  "pos": int(pos), "has_gauss": int(has_gauss), "cached": float(cached)},
-        "torch": torch.get_rng_state().numpy(),
-        "cuda": cuda,
-        "layers": {index: (str(gen.device), gen.get_state().numpy())
-                   for index, gen in _layer_generators(model)},
-    }
-
-
-def _layer_generators(model):
-    """(position in `model.modules()`, generator) of the layers that drew seeded noise."""
-    if model is None:
-        return []
-    return [(i, module._generator) for i, module in enumerate(model.modules())
-            if isinstance(getattr(module, "_generator", None), torch.Generator)]
 
 
 def write(group, state):
@@ -127,70 +88,3 @@ def _attr_text(obj, name, where):
         raise ValueError(f"{where}: {obj.name} attribute {name!r} must be text, received "
                          f"{value!r}")
     return value
-
-
-def restore(state, model=None, where="the backup"):
-    """Sets the generators to a snapshot from `capture` or `read`.
-
-    Args:
-        state: the snapshot.
-        model: the model whose seeded layers' generators are set (positions must match).
-        where: the snapshot's source, for messages.
-
-    Raises:
-        ValueError: when a state is rejected by its generator or names no seeded layer.
-    """
-    python = state["python"]
-    try:
-        random.setstate((python["version"], tuple(int(w) for w in python["words"]),
-                         python["gauss"]))
-        numpy_state = state["numpy"]
-        np.random.set_state((numpy_state["algorithm"],
-                             np.asarray(numpy_state["keys"], dtype=np.uint32),
-                             numpy_state["pos"], numpy_state["has_gauss"],
-                             numpy_state["cached"]))
-        torch.set_rng_state(_byte_tensor(state["torch"]))
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise ValueError(f"{where}: invalid random generator state ({error}); delete the "
-                         "backup to start over") from None
-    _restore_cuda(state["cuda"], where)
-    _restore_layers(state["layers"], model, where)
-
-
-def _byte_tensor(array):
-    array = np.asarray(array)
-    if array.dtype != np.uint8 or array.ndim != 1:
-        raise ValueError(f"a torch generator state is a 1-D uint8 array, received "
-                         f"{array.dtype} of shape {array.shape}")
-    return torch.from_numpy(array.copy())
-
-
-def _restore_cuda(states, where):
-    if not states:
-        return
-    if not torch.cuda.is_available() or torch.cuda.device_count() != len(states):
-        warnings.warn(f"{where}: saved {len(states)} CUDA generator states, but "
-                      f"{torch.cuda.device_count() if torch.cuda.is_available() else 0} CUDA "
-                      "devices are visible; CUDA generators are not restored", stacklevel=3)
-        return
-    torch.cuda.set_rng_state_all([_byte_tensor(s) for s in states])
-
-
-def _restore_layers(states, model, where):
-    if not states:
-        return
-    modules = list(model.modules()) if model is not None else []
-    for index, (device, value) in sorted(states.items()):
-        module = modules[index] if 0 <= index < len(modules) else None
-        if module is None or getattr(module, "seed", None) is None or \
-                not hasattr(module, "_generator"):
-            raise ValueError(f"{where}: holds the generator state of a seeded layer at "
-                             f"position {index}, but the model has no seeded layer there; "
-                             "was the backup made by another model?")
-        try:
-            generator = torch.Generator(device=device)
-            generator.set_state(_byte_tensor(value))
-        except (TypeError, ValueError, RuntimeError) as error:
-            raise ValueError(f"{where}: invalid generator state for layer "
-                             f"{getattr(module, 'name', index)!r} ({error})") from None
-        module._generator = generator
