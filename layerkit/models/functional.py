@@ -82,6 +82,11 @@ class Functional(Model):
         return list(self._layers.values())
 
     @property
+    def jit_compile(self):
+        """Whether `compile(jit_compile=True)` set the forward pass to `torch.compile`."""
+        return self._jit_compile
+
+    @property
     def nodes(self):
         """The graph nodes `call` replays, in order (the InputLayers' excluded)."""
         return list(self._nodes)

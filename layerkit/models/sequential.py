@@ -43,6 +43,11 @@ class Sequential(Model):
     def layers(self):
         return list(self._layers.values())
 
+    @property
+    def jit_compile(self):
+        """Whether `compile(jit_compile=True)` set the forward pass to `torch.compile`."""
+        return self._jit_compile
+
     def add(self, layer):
         """Appends a layer (or an `Input(...)` tensor, only as the first element).
 

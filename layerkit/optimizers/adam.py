@@ -35,6 +35,8 @@ class Adam(Optimizer):
         self.epsilon = _check_float(owner, "epsilon", epsilon, low=0.0)
         self.amsgrad = _check_bool(owner, "amsgrad", amsgrad)
 
+    keras_slot_groups = (("momentum", "velocity"), ("velocity_hat",))  # Keras 3's build order
+
     def _slot_specs(self):
         specs = [("momentum", 0.0), ("velocity", 0.0)]
         if self.amsgrad:

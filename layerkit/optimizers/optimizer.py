@@ -4,7 +4,11 @@ Who owns what:
 - `Optimizer` (this file) owns the learning rate (float or schedule, tf.keras `lr=`/`decay=`),
   the iteration counter, slot tensors, gradient clipping, decoupled weight decay, the
   state_dict and the config.
-- Each subclass owns only its slot list (`_slot_specs`) and its multi-tensor math (`_update`).
+- Each subclass owns only its slot list (`_slot_specs`), the order Keras 3 builds the slots
+  in (`keras_slot_groups`) and its multi-tensor math (`_update`).
+- Saving asks for the state through `state_arrays()` / `load_state_arrays()` (and Keras 3's
+  `save_own_variables(store)` / `load_own_variables(store)` over them), in Keras 3's
+  variable order, so `.keras` / `.h5` files hold exactly what Keras writes.
 
 Numerics follow Keras 3 on the torch backend (`keras/src/backend/torch/optimizers/*.py`):
 per step, gradients that are None are dropped, the rest are clipped, weights are decayed
@@ -13,6 +17,7 @@ per step, gradients that are None are dropped, the rest are clipped, weights are
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -167,6 +172,106 @@ class Optimizer:
     def _extra_state(self):
         """Scalar state besides slots (e.g. Nadam's momentum product); a dict."""
         return {}
+
+    # Keras 3 builds some slots group by group (RMSprop: every velocity, then every
+    # momentum); a subclass lists its groups here. None: one group, parameter by parameter.
+    keras_slot_groups = None
+
+    @property
+    def slot_names(self):
+        """Names of the per-parameter slots (`['momentum', 'velocity']`), in build order."""
+        return list(self._slots) if self.built else [n for n, _ in self._slot_specs()]
+
+    @property
+    def trainable_variables(self):
+        """The parameters the optimizer was built on, in build order ([] before `build`)."""
+        return list(self._params) if self.built else []
+
+    def _slot_groups(self):
+        slots = self.slot_names
+        groups = [[s for s in group if s in slots] for group in self.keras_slot_groups or ()]
+        listed = {s for group in groups for s in group}
+        rest = [s for s in slots if s not in listed]
+        return [g for g in groups if g] + ([rest] if rest else [])
+
+    def state_arrays(self, param_names=None):
+        """The whole state as `[(name, numpy array)]` in Keras 3's variable order:
+        `iteration`, `learning_rate`, the slots (group by group, parameter by parameter
+        within a group), then scalar state. Empty before `build`.
+
+        Args:
+            param_names: optional `{id(parameter): 'dense_kernel'}` for Keras-style names
+                (`variable_<i>` otherwise).
+        """
+        if not self.built:
+            return []
+        out = [(f"{self.name}/iteration", np.asarray(self._iterations, dtype=np.int64)),
+               (f"{self.name}/learning_rate", np.asarray(self.learning_rate, dtype=np.float32))]
+        names = param_names or {}
+        for group in self._slot_groups():
+            for i, param in enumerate(self._params):
+                base = names.get(id(param), f"variable_{i}")
+                out.extend((f"{self.name}/{base}_{slot}",
+                            self._slots[slot][i].detach().cpu().numpy()) for slot in group)
+        out.extend((f"{self.name}/{key}", np.asarray(value, dtype=np.float64))
+                   for key, value in sorted(self._extra_state().items()))
+        return out
+
+    def load_state_arrays(self, arrays, where="the file"):
+        """Restores what `state_arrays` returned (its arrays alone, in order; or what Keras 3
+        saved). Built optimizers only. A count that does not match warns and leaves the
+        optimizer as it is (Keras 3 saves an unused optimizer as iteration + rate only).
+
+        Raises:
+            ValueError: for a slot of the wrong shape or an invalid iteration count.
+        """
+        owner = type(self).__name__
+        if not self.built:
+            raise ValueError(f"{owner}.load_state_arrays: build the optimizer first "
+                             "(optimizer.build(model.trainable_weights))")
+        extra = sorted(self._extra_state())
+        expected = 2 + sum(len(g) for g in self._slot_groups()) * len(self._params) + len(extra)
+        if len(arrays) == 2:
+            self.iterations = _iteration_count(arrays[0], where)
+            return
+        if len(arrays) != expected:
+            warnings.warn(f"{where}: the saved optimizer state holds {len(arrays)} arrays but "
+                          f"{owner} needs {expected}; the optimizer starts fresh", stacklevel=3)
+            return
+        state = {"iterations": _iteration_count(arrays[0], where), "learning_rate": None,
+                 "slots": self._slots_from(arrays[2:], where), "extra": {}}
+        tail = arrays[expected - len(extra):]
+        state["extra"] = {k: float(np.asarray(v).reshape(())) for k, v in zip(extra, tail)}
+        saved_lr = float(np.asarray(arrays[1]).reshape(()))
+        if not isinstance(self._learning_rate, schedules.LearningRateSchedule) and \
+                np.float32(self.learning_rate) != np.float32(saved_lr):
+            state["learning_rate"] = saved_lr  # changed after compile (ReduceLROnPlateau)
+        self.load_state_dict(state)
+
+    def _slots_from(self, arrays, where):
+        slots = {name: [None] * len(self._params) for name in self._slots}
+        position = 0
+        for group in self._slot_groups():
+            for i, param in enumerate(self._params):
+                for slot in group:
+                    value = arrays[position]
+                    position += 1
+                    if tuple(value.shape) != tuple(param.shape):
+                        raise ValueError(f"{where}: optimizer slot {slot!r} of weight {i} has "
+                                         f"shape {value.shape}, expected {tuple(param.shape)}")
+                    slots[slot][i] = torch.as_tensor(value, dtype=param.dtype)
+        return slots
+
+    def save_own_variables(self, store):
+        """Keras 3's `save_own_variables`: `store['0']`, `store['1']`, ... receive the state
+        arrays in Keras 3's order (see `state_arrays`)."""
+        for i, (_, value) in enumerate(self.state_arrays()):
+            store[str(i)] = value
+
+    def load_own_variables(self, store):
+        """Keras 3's `load_own_variables`: restores `store['0']`, `store['1']`, ... (what
+        `save_own_variables` or Keras 3 wrote) into the built optimizer."""
+        self.load_state_arrays([np.asarray(store[str(i)]) for i in range(len(store))])
 
     def _load_extra_state(self, state):
         pass
@@ -364,6 +469,13 @@ class Optimizer:
 
 
 # --------------------------------------------------------------------- argument checks
+def _iteration_count(array, where):
+    value = np.asarray(array)
+    if value.size != 1 or not np.isfinite(value).all() or value.reshape(()) < 0:
+        raise ValueError(f"{where}: invalid optimizer iteration count {value!r}")
+    return int(value.reshape(()))
+
+
 def _check_extra_kwargs(owner, kwargs):
     for key, off in _OFF_ONLY.items():
         value = kwargs.pop(key, off)

@@ -34,6 +34,8 @@ class RMSprop(Optimizer):
         self.epsilon = _check_float("RMSprop", "epsilon", epsilon, low=0.0)
         self.centered = _check_bool("RMSprop", "centered", centered)
 
+    keras_slot_groups = (("velocity",), ("momentum",), ("average_gradient",))  # Keras 3's build order
+
     def _slot_specs(self):
         specs = [("velocity", 0.0)]
         if self.momentum > 0:

@@ -137,7 +137,7 @@ def restore(model, filepath, read_state=read_snapshot, verify=True):
             reader = h5_format.Reader(handle, size, path, verify)
             root = reader.group(handle, "model_weights", required=False) or handle
             h5_format.load_weight_groups(reader, root, model)
-            h5_format._load_optimizer(reader, handle, model)
+            h5_format.load_optimizer(reader, handle, model)
             return read_state(reader, handle)
 
 
@@ -155,7 +155,7 @@ def _restore_zip(model, path, read_state, verify):
                              "missing: the file is damaged")
         keras_zip.read_weights(reader, model)
         if model.optimizer is not None:
-            keras_zip._read_optimizer(reader, model)
+            keras_zip.read_optimizer(reader, model)
     if MEMBER not in members:
         return None
     where = f"{path}: {MEMBER}"

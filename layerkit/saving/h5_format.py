@@ -65,16 +65,16 @@ class Reader:
 
     def group(self, parent, name, required=True):
         """The sub-group `name` of `parent` (a hard link), or None when absent."""
-        return self._child(parent, name, h5py.Group, required)
+        return self.member(parent, name, h5py.Group, required)
 
     def dataset(self, parent, name, what=None):
         """Reads the numeric dataset `name` of `parent` into a numpy array."""
-        return self.read(self._child(parent, name, h5py.Dataset, True),
+        return self.read(self.member(parent, name, h5py.Dataset, True),
                          what or repr(_path(parent, name)))
 
     def read(self, dataset, name):
         """Reads `dataset` (a `Data`; checked: numeric, within the allowance, checksum)."""
-        self._charge(dataset, name)
+        self.check_size(dataset, name)
         array = np.empty(dataset.shape, dataset.dtype)
         if array.size:
             dataset.id.read(h5py.h5s.ALL, h5py.h5s.ALL, array)
@@ -88,7 +88,7 @@ class Reader:
         loading a model's weights never holds a second copy of them; the checksum is
         computed over the tensor's memory as it fills (`integrity.Verifier.read_into`).
         """
-        self._charge(dataset, name)
+        self.check_size(dataset, name)
         target = param.detach()
         if target.is_floating_point() and dataset.dtype.kind != "f":
             raise ValueError(f"{self.where}: {name} holds {dataset.dtype} values, but the "
@@ -102,7 +102,7 @@ class Reader:
         with torch.no_grad():
             target.copy_(torch.as_tensor(array))
 
-    def _charge(self, dataset, name, charge=True):
+    def check_size(self, dataset, name, charge=True):
         """Checks that `dataset` is numeric and fits the read allowance, then charges it
         (unless `charge` is False: a check before reading)."""
         dtype = dataset.dtype
@@ -116,7 +116,7 @@ class Reader:
         if charge:
             self.left -= size
 
-    def _child(self, parent, name, kind, required):
+    def member(self, parent, name, kind, required):
         """The member `name` of `parent`: a relative path of hard links inside `parent`
         (a `Data` for datasets, an `h5py.Group` for groups).
 
@@ -380,11 +380,14 @@ def read_model(source, custom_objects=None, compile=True, safe_mode=True, where=
         training = reader.json(handle, "training_config", required=False)
         if compile and training is not None:
             training_state.compile_from_config(model, training, custom_objects, safe_mode)
-            _load_optimizer(reader, handle, model)
+            load_optimizer(reader, handle, model)
     return model
 
 
-def _load_optimizer(reader, handle, model):
+def load_optimizer(reader, handle, model):
+    """Restores the optimizer state of an `.h5` file (`optimizer_weights`, layerkit's /
+    Keras 3's order or tf.keras 2.x's names) into the compiled `model`; a tf.keras state
+    that cannot be matched warns and the optimizer starts fresh."""
     group = reader.group(handle, "optimizer_weights", required=False)
     if group is None:
         return
@@ -431,15 +434,15 @@ def _saved_layers(reader, root):
     """`[(layer name, [(weight name, h5py.Dataset)])]` from a Keras 2 layout group.
 
     Only metadata is read here; `load_weight_groups` reads the data once all shapes fit.
-    Weight names resolve inside their layer's group only (see `Reader._child`).
+    Weight names resolve inside their layer's group only (see `Reader.member`).
     """
     saved = []
     for name in reader.strings(root, "layer_names"):
         group = reader.group(root, name)
         weight_names = reader.strings(group, "weight_names", required=False)
-        datasets = [(w, reader._child(group, w, h5py.Dataset, True)) for w in weight_names]
+        datasets = [(w, reader.member(group, w, h5py.Dataset, True)) for w in weight_names]
         for weight_name, dataset in datasets:
-            reader._charge(dataset, f"layer {name!r}, weight {weight_name!r}", charge=False)
+            reader.check_size(dataset, f"layer {name!r}, weight {weight_name!r}", charge=False)
         saved.append((name, datasets))
     return saved
 

@@ -180,7 +180,7 @@ def read_model(path, custom_objects=None, compile=True, safe_mode=True, where="f
         if compile and isinstance(record.get("compile_config"), dict):
             training_state.compile_from_config(model, record["compile_config"],
                                                custom_objects, safe_mode)
-            _read_optimizer(reader, model)
+            read_optimizer(reader, model)
     return model
 
 
@@ -221,7 +221,7 @@ def read_weights(reader, model, skip_mismatch=False):
         weight_names = {id(p): n for n, p in layer.named_parameters()}
         whats = [f"layer {layer.name!r}, weight {weight_names.get(id(p), i)!r} "
                  f"({path}/vars/{i})" for i, p in enumerate(params)]
-        datasets = [reader._child(group, n, h5py.Dataset, True) for n in expected]
+        datasets = [reader.member(group, n, h5py.Dataset, True) for n in expected]
         if h5_format.check_shapes(params, datasets, f"layer {layer.name!r} ({path!r})",
                                   skip_mismatch, reader.where):
             for what, param, dataset in zip(whats, params, datasets):
@@ -230,7 +230,8 @@ def read_weights(reader, model, skip_mismatch=False):
     reader.finish(loaded)
 
 
-def _read_optimizer(reader, model):
+def read_optimizer(reader, model):
+    """Restores the optimizer variables (`optimizer/vars/<i>`) into the compiled `model`."""
     optimizer = reader.group(reader.handle, "optimizer", required=False)
     if optimizer is None:
         return
@@ -250,4 +251,4 @@ def load_weights(model, path, skip_mismatch=False, where="file", verify=True):
         reader = h5_format.Reader(handle, size, where, verify)
         read_weights(reader, model, skip_mismatch)
         if model.optimizer is not None:
-            _read_optimizer(reader, model)
+            read_optimizer(reader, model)

@@ -16,6 +16,8 @@ the momentums tf-keras's SGD builds for `momentum=0` (where they never act on a 
 import numpy as np
 import torch
 
+from .training_state import built_optimizer
+
 # tf.keras slot name -> layerkit slot name, per optimizer (names not listed are the same)
 _SLOT_NAMES = {
     "Adam": {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"},
@@ -41,15 +43,15 @@ def load(model, names, arrays, weight_params):
     Returns:
         None when the state was restored, else a reason (str) why it was not.
     """
-    opt = model.optimizer
-    model._trainable_params()  # builds the optimizer on the model's trainable weights
+    opt = built_optimizer(model)
+    params = opt.trainable_variables
     kind = next((k.__name__ for k in type(opt).__mro__ if k.__name__ in _SLOT_NAMES), None)
     if kind is None:
         return f"{type(opt).__name__} state in tf.keras's layout is not translated"
     if not names or not names[0].endswith(("iteration:0", "iter:0")):
         return f"the first optimizer weight is {names[:1]}, expected the iteration count"
-    index = {id(p): i for i, p in enumerate(opt._params)}
-    slots = {slot: [None] * len(opt._params) for slot in opt._slots}
+    index = {id(p): i for i, p in enumerate(params)}
+    slots = {slot: [None] * len(params) for slot in opt.slot_names}
     for name, value in zip(names[1:], arrays[1:]):
         slot, weight = _parse(name, weight_params)
         if weight is None:
@@ -61,10 +63,10 @@ def load(model, names, arrays, weight_params):
             if np.any(value) and not (kind == "SGD" and slot == "momentum"):
                 return f"optimizer weight {name!r} has no counterpart in {kind} here"
             continue
-        if tuple(value.shape) != tuple(opt._params[position].shape):
+        if tuple(value.shape) != tuple(params[position].shape):
             return f"optimizer weight {name!r} has shape {value.shape}, expected " \
-                   f"{tuple(opt._params[position].shape)}"
-        slots[slot][position] = torch.as_tensor(value, dtype=opt._params[position].dtype)
+                   f"{tuple(params[position].shape)}"
+        slots[slot][position] = torch.as_tensor(value, dtype=params[position].dtype)
     missing = [s for s, values in slots.items() if any(v is None for v in values)]
     if missing:
         return f"the file holds no {missing} state for some weights"

@@ -3,27 +3,13 @@
 Who owns what:
 - `compile_config(model)` / `training_config(model)` write Keras 3's `compile_config` and
   tf.keras's `training_config`; `compile_from_config` reads both and compiles the model.
-- `optimizer_arrays(model)` / `load_optimizer_arrays(model, arrays)` move the optimizer
-  state in Keras 3's variable order: `iteration`, `learning_rate`, then the slots,
-  parameter by parameter within each group Keras builds together (RMSprop builds its
-  velocities, momentums and average gradients one after the other).
+- `optimizer_arrays(model)` / `load_optimizer_arrays(model, arrays)` ask the optimizer for
+  its state (`state_arrays` / `load_state_arrays`, in Keras 3's variable order), building
+  it on the model's trainable weights first, as Keras 3's `compile_from_config` does.
 """
-
-import warnings
-
-import numpy as np
-import torch
 
 from .. import losses, metrics, optimizers
 from ..utils import serialization
-
-# Keras 3's slot groups per optimizer (see `build` of each Keras optimizer); optimizers
-# not listed build all their slots in one group.
-_SLOT_GROUPS = {
-    "RMSprop": (("velocity",), ("momentum",), ("average_gradient",)),
-    "Adam": (("momentum", "velocity"), ("velocity_hat",)),
-    "AdamW": (("momentum", "velocity"), ("velocity_hat",)),
-}
 
 
 # ----------------------------------------------------------------------------- compile
@@ -63,9 +49,9 @@ def compile_config(model):
         if compiled.loss_fns else None,  # compile(loss=None): add_loss models
         "loss_weights": None if all(w == 1.0 for w in weights) else
         _per_output(weights, names, float),
-        "metrics": _metric_lists(compiled._metric_ids, names),
-        "weighted_metrics": _metric_lists(compiled._weighted_ids, names),
-        "run_eagerly": False, "steps_per_execution": 1, "jit_compile": model._jit_compile,
+        "metrics": _metric_lists(compiled.metric_identifiers, names),
+        "weighted_metrics": _metric_lists(compiled.weighted_metric_identifiers, names),
+        "run_eagerly": False, "steps_per_execution": 1, "jit_compile": model.jit_compile,
     }
 
 
@@ -201,18 +187,6 @@ def _metric_identifiers(value):
 
 
 # ----------------------------------------------------------------------------- optimizer
-def _groups(optimizer):
-    slots = list(optimizer._slots)
-    for klass in type(optimizer).__mro__:
-        if klass.__name__ in _SLOT_GROUPS:
-            groups = [[s for s in group if s in slots]
-                      for group in _SLOT_GROUPS[klass.__name__]]
-            listed = {s for g in groups for s in g}
-            return [g for g in groups if g] + ([[s for s in slots if s not in listed]]
-                                                if set(slots) - listed else [])
-    return [slots] if slots else []
-
-
 def optimizer_arrays(model, param_names=None):
     """The optimizer state as `[(name, array)]` in Keras 3's order (empty if not built).
 
@@ -220,72 +194,30 @@ def optimizer_arrays(model, param_names=None):
         model: a compiled model.
         param_names: optional `{id(param): 'dense_kernel'}` for Keras-style names.
     """
-    opt = model.optimizer
-    if opt is None or not opt.built:
+    if model.optimizer is None:
         return []
-    lr = opt.learning_rate
-    out = [(f"{opt.name}/iteration", np.asarray(opt.iterations, dtype=np.int64)),
-           (f"{opt.name}/learning_rate", np.asarray(lr, dtype=np.float32))]
-    names = param_names or {}
-    for group in _groups(opt):
-        for i, param in enumerate(opt._params):
-            base = names.get(id(param), f"variable_{i}")
-            for slot in group:
-                out.append((f"{opt.name}/{base}_{slot}",
-                            opt._slots[slot][i].detach().cpu().numpy()))
-    for key, value in sorted(opt._extra_state().items()):
-        out.append((f"{opt.name}/{key}", np.asarray(value, dtype=np.float64)))
-    return out
+    return model.optimizer.state_arrays(param_names)
+
+
+def built_optimizer(model):
+    """The model's optimizer, built on its trainable weights (as Keras 3 builds it when a
+    model is compiled from a file) unless it already is."""
+    optimizer = model.optimizer
+    if not optimizer.built:
+        optimizer.build(model.trainable_weights)
+    return optimizer
 
 
 def load_optimizer_arrays(model, arrays, where):
     """Restores the optimizer state written by `optimizer_arrays` (or by Keras 3).
 
     Args:
-        model: the compiled model whose optimizer is built.
+        model: the compiled model.
         arrays: numpy arrays in Keras 3's order.
         where: a description of the source, for messages.
 
     Raises:
-        ValueError: when the number or shapes of arrays do not match.
+        ValueError: when shapes or the iteration count are invalid (a count of arrays
+            that does not match warns, and the optimizer starts fresh).
     """
-    opt = model.optimizer
-    model._trainable_params()  # builds the optimizer on the model's trainable weights
-    groups = _groups(opt)
-    n_slots = sum(len(g) for g in groups) * len(opt._params)
-    extra = sorted(opt._extra_state())
-    if len(arrays) == 2:  # Keras 3 saves an optimizer never used as iteration + lr only
-        opt.iterations = _integer(arrays[0], where)
-        return
-    if len(arrays) != 2 + n_slots + len(extra):
-        warnings.warn(f"{where}: the saved optimizer state holds {len(arrays)} arrays but "
-                      f"{type(opt).__name__} needs {2 + n_slots + len(extra)}; the optimizer "
-                      "starts fresh", stacklevel=3)
-        return
-    slots = {name: [None] * len(opt._params) for name in opt._slots}
-    position = 2
-    for group in groups:
-        for i, param in enumerate(opt._params):
-            for slot in group:
-                value = arrays[position]
-                position += 1
-                if tuple(value.shape) != tuple(param.shape):
-                    raise ValueError(f"{where}: optimizer slot {slot!r} of weight {i} has "
-                                     f"shape {value.shape}, expected {tuple(param.shape)}")
-                slots[slot][i] = torch.as_tensor(value, dtype=param.dtype)
-    state = {"iterations": _integer(arrays[0], where), "learning_rate": None,
-             "slots": slots, "extra": {}}
-    for key, value in zip(extra, arrays[position:]):
-        state["extra"][key] = float(np.asarray(value).reshape(()))
-    saved_lr = float(np.asarray(arrays[1]).reshape(()))
-    if not isinstance(opt._learning_rate, optimizers.schedules.LearningRateSchedule) and \
-            np.float32(opt.learning_rate) != np.float32(saved_lr):
-        state["learning_rate"] = saved_lr  # changed after compile (ReduceLROnPlateau)
-    opt.load_state_dict(state)
-
-
-def _integer(array, where):
-    value = np.asarray(array)
-    if value.size != 1 or not np.isfinite(value).all() or value.reshape(()) < 0:
-        raise ValueError(f"{where}: invalid optimizer iteration count {value!r}")
-    return int(value.reshape(()))
+    built_optimizer(model).load_state_arrays(arrays, where)
