@@ -7,6 +7,7 @@ from layerkit.losses.function_wrapper import FUNCTIONS as FUNCTIONS
 from layerkit.losses.function_wrapper import LossFunctionWrapper
 from layerkit.losses.function_wrapper import get_function as get_function
 from layerkit.utils.naming import to_snake_case
+from layerkit.utils import registry as _registry
 from layerkit.utils.registry import resolve as _registry_resolve
 
 CLASSES = {
@@ -33,6 +34,7 @@ CLASSES = {
 }
 
 TABLE = {**FUNCTIONS, **ALIASES, **CLASSES}
+_registry.register_table("losses", TABLE)  # the one serialization registry
 
 _CROSSENTROPY_STRINGS = ("crossentropy", "ce")
 

@@ -8,6 +8,7 @@ from layerkit.metrics.function_wrapper import FUNCTIONS as FUNCTIONS
 from layerkit.metrics.function_wrapper import MeanMetricWrapper
 from layerkit.metrics.function_wrapper import get_function as get_function
 from layerkit.metrics.metric import Mean, Metric, Sum
+from layerkit.utils import registry as _registry
 from layerkit.utils.naming import to_snake_case
 
 _CLASS_LIST = (
@@ -43,6 +44,7 @@ CLASSES.update({
 })
 
 TABLE = {**FUNCTIONS, **CLASSES}
+_registry.register_table("metrics", TABLE)  # the one serialization registry
 
 _ACCURACY_STRINGS = ("accuracy", "acc")
 _CROSSENTROPY_STRINGS = ("crossentropy", "ce")
