@@ -21,6 +21,8 @@ Example:
     ...         self.saved = self.training_state.snapshot()   # epoch + 1, step 0
 """
 
+import numpy as np
+
 from . import rng
 from .compiled import python_logs
 
@@ -118,8 +120,10 @@ class TrainingState:
             return Snapshot(self.epoch + 1, 0, rng.capture(self.model))
         if not self.step:
             return Snapshot(self.epoch, 0, rng.capture(self.model))
+        running = {name: np.array(value, copy=True)  # CPU sums would alias live tensors
+                   for name, value in self.model.compiled.running_state().items()}
         return Snapshot(self.epoch, self.step, rng.capture(self.model), self.epoch_rng,
-                        self.model.compiled.running_state())
+                        running)
 
     def restore(self, snapshot, where="the checkpoint"):
         """Makes `fit` resume at `snapshot` (call it from `on_train_begin`, after loading
