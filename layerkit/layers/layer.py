@@ -570,18 +570,18 @@ def _rejects_keras1_args(init, owner):
     return wrapper
 
 
-_ACCEPTS = {}
-
-
 def _accepts(cls, argument):
-    """Whether `cls.call` takes `argument` ('training', 'mask'); user layers often don't."""
-    key = (cls, argument)
-    if key not in _ACCEPTS:
+    """Whether `cls.call` takes `argument` ('training', 'mask'); user layers often don't.
+
+    The answer is kept on the class itself: a dict keyed by class was misread inside
+    `torch.compile` (a Dense after an LSTM was passed `mask=`)."""
+    accepted = cls.__dict__.get("_call_accepts")
+    if accepted is None:
         params = inspect.signature(cls.call).parameters
-        _ACCEPTS[key] = argument in params or any(
-            p.kind is p.VAR_KEYWORD for p in params.values()
-        )
-    return _ACCEPTS[key]
+        anything = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        accepted = {name: anything or name in params for name in ("training", "mask")}
+        setattr(cls, "_call_accepts", accepted)
+    return accepted[argument]
 
 
 def _shape_of(inputs):
