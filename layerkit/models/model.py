@@ -12,6 +12,7 @@ import warnings
 import torch
 
 from .. import optimizers
+from ..graph import tensor_info
 from ..layers.layer import Layer
 from ..training import trainer
 from ..metrics.metric import Metric
@@ -127,9 +128,9 @@ class Model(Layer):
             loss_weights: scalar weights of the outputs' losses.
             weighted_metrics: metrics that take sample/class weights into account.
             run_eagerly: accepted for compatibility; layerkit always runs eagerly.
-            jit_compile: True runs the forward pass through `torch.compile` (the outputs
-                then carry no cached logits, so crossentropy on sigmoid/softmax outputs
-                takes Keras 3's clipped path).
+            jit_compile: True runs the forward pass through `torch.compile`; the outputs'
+                masks and sigmoid/softmax logits come back with them, so losses and
+                metrics compute the numbers an eager forward gives.
         """
         unknown = set(kwargs) - {"sample_weight_mode", "target_tensors", "steps_per_execution"}
         if unknown:
@@ -249,8 +250,15 @@ class Model(Layer):
             return self(x, training=training)
         if self._compiled_forward is None:
             self._maybe_build((None,) + tuple(x.shape[1:]))
-            self._compiled_forward = torch.compile(self.forward)
-        return self._compiled_forward(x, training=training)
+            self._compiled_forward = torch.compile(self._forward_and_info)
+        outputs, info = self._compiled_forward(x, training=training)
+        return tensor_info.attach(outputs, info)
+
+    def _forward_and_info(self, x, training):
+        """The outputs and, explicitly, their masks and logits: a compiled function returns
+        fresh tensors, so what the outputs carry must cross as values (`tensor_info`)."""
+        outputs = self.forward(x, training=training)
+        return outputs, tensor_info.info_of(outputs)
 
     def test_step(self, data):
         """Evaluates one batch (see `train_step` for `data`); returns the logs."""
