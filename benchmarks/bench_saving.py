@@ -1,19 +1,24 @@
 """Loading speed: what checksum verification costs, and how load time grows with layers.
 
 Workloads (issue 16, "Numbers"):
-  V  VGG16 (`applications.VGG16(weights=None)`, 138M weights, 528 MB) saved by layerkit as
-     `.h5` and `.keras`: `load_model` and `load_weights` with verification (the default)
-     and with `verify=False`; beside them, reading every dataset with h5py alone (the floor
-     for any loader) and CRC-32 over the weights alone (what verification computes).
-     Target: verification adds at most 10% to `load_model`.
+  V  VGG16 (`applications.VGG16(weights=None)`: random weights, 138M of them, 528 MB)
+     saved by layerkit as `.h5` and `.keras`. Read side: `load_weights` (bare: a copy from
+     the page cache into the model's tensors) and `load_model`, each with verification
+     (the default) and with `verify=False`, beside h5py alone reading every dataset into
+     ready arrays (the floor for any loader). Target: verification adds at most 10% to
+     both. Write side: `save`, and the checksums alone over the same weights (sum64, as
+     written now, and CRC-32, as written before), each over the weights in memory.
   L  A Sequential of N Dense(4) layers, N = 1,000, 5,000, 20,000: `model_from_json` (the
      config alone) and `load_model` of `.h5` / `.keras` files with their weights.
      Target: linear in N; the 20,000-layer config in under 5 s.
 
-Timings are the median of 3 rounds (`--repeat`); the variants of a workload alternate
-within a round, because the machine may be shared. Not part of the tests; run by hand:
+Every variant of a workload runs once per round, in rotating order, because the machine
+may be shared; rows give the median over `--repeat` rounds (default 5) and the spread
+(min-max), and for verification the median of the per-round ratios on / off. Not part
+of the tests; run by hand:
 
-    python benchmarks/bench_saving.py             # both workloads
+    python benchmarks/bench_saving.py --repeat 9   # both workloads
+    python benchmarks/bench_saving.py --only V
     python benchmarks/bench_saving.py --only L --layers 1000 5000
 """
 
@@ -24,7 +29,6 @@ import statistics
 import sys
 import tempfile
 import time
-import zlib
 
 import numpy as np
 
@@ -32,8 +36,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
-def _median_times(variants, repeat):
-    """`{name: median seconds}` running each variant once per round, in rotating order."""
+def _times(variants, repeat):
+    """`{name: [seconds per round]}`, each variant once per round, in rotating order."""
     times = {name: [] for name in variants}
     names = list(variants)
     for round_index in range(repeat):
@@ -42,54 +46,69 @@ def _median_times(variants, repeat):
             start = time.perf_counter()
             variants[name]()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
 
 
-def _h5py_read(path):
+def _h5py_read_into(path, arrays):
+    """Reads every dataset of `path` into the ready array of its path (h5py alone)."""
     import h5py
 
-    def visit(_, obj):
+    def visit(name, obj):
         if isinstance(obj, h5py.Dataset):
-            obj[()]
+            target = arrays.get(name)
+            if target is None or target.shape != obj.shape or target.dtype != obj.dtype:
+                target = arrays[name] = np.empty(obj.shape, obj.dtype)
+            if target.size:
+                obj.id.read(h5py.h5s.ALL, h5py.h5s.ALL, target)
     with h5py.File(path, "r") as handle:
         handle.visititems(visit)
 
 
+def _row(name, values, note=""):
+    spread = f"{min(values):.3f}-{max(values):.3f}"
+    return (name, statistics.median(values), spread, note)
+
+
+def _ratio_note(on, off):
+    ratios = [a / b for a, b in zip(on, off)]
+    return (f"x{statistics.median(ratios):.3f} of verify=False (rounds: "
+            f"{min(ratios):.2f}-{max(ratios):.2f})")
+
+
 def bench_vgg(folder, repeat):
     from layerkit.applications import VGG16
-    from layerkit.saving import load_model, load_weights
+    from layerkit.saving import integrity, load_model, load_weights
 
     model = VGG16(weights=None)
     weights = [np.ascontiguousarray(p.detach().numpy()) for p in model.parameters()]
     size = sum(w.nbytes for w in weights)
-    rows = []
-    for ext in ("h5", "keras"):
-        path = os.path.join(folder, f"vgg16.{ext}")
-        start = time.perf_counter()
-        model.save(path)
-        saved = time.perf_counter() - start
-        variants = {
-            "load_model, verified": lambda: load_model(path),
-            "load_model, verify=False": lambda: load_model(path, verify=False)}
-        if ext == "h5":
-            variants.update({
-                "load_weights, verified": lambda: load_weights(model, path),
-                "load_weights, verify=False": lambda: load_weights(model, path, verify=False),
-                "h5py reads every dataset": lambda: _h5py_read(path),
-                "CRC-32 of the weights alone": lambda: [zlib.crc32(w) for w in weights]})
-        times = _median_times(variants, repeat)
-        rows.append((f"VGG16 .{ext} ({size / 2 ** 20:.0f} MB of weights): save", saved, ""))
-        for what in ("load_model", "load_weights"):
-            on, off = times.get(f"{what}, verified"), times.get(f"{what}, verify=False")
-            if on is None:
-                continue
-            rows.append((f"VGG16 .{ext}: {what}, verified", on,
-                         f"+{100 * (on - off) / off:.1f}% over verify=False"))
-            rows.append((f"VGG16 .{ext}: {what}, verify=False", off, ""))
-        for name in ("h5py reads every dataset", "CRC-32 of the weights alone"):
-            if name in times:
-                rows.append((f"VGG16 .{ext}: {name}", times[name],
-                             f"{size / times[name] / 2 ** 30:.1f} GB/s"))
+    label = f"VGG16 ({size / 2 ** 20:.0f} MB of weights)"
+    paths = {ext: os.path.join(folder, f"vgg16.{ext}") for ext in ("h5", "keras")}
+    write = _times({
+        **{f"save .{ext}": (lambda p=p: model.save(p)) for ext, p in paths.items()},
+        "checksums of the weights (sum64, as written)":
+            lambda: [integrity.dataset_checksum(w) for w in weights],
+        "CRC-32 of the weights (as written before)":
+            lambda: [integrity.block_crcs(w) for w in weights]}, max(3, repeat // 2))
+    rows = [_row(f"{label}: {name}", values,
+                 f"{size / statistics.median(values) / 2 ** 30:.1f} GB/s")
+            for name, values in write.items()]
+    arrays = {}
+    read = _times({
+        "load_weights .h5, verified": lambda: load_weights(model, paths["h5"]),
+        "load_weights .h5, verify=False":
+            lambda: load_weights(model, paths["h5"], verify=False),
+        "h5py reads every dataset into ready arrays":
+            lambda: _h5py_read_into(paths["h5"], arrays),
+        **{f"load_model .{ext}, verified": (lambda p=p: load_model(p))
+           for ext, p in paths.items()},
+        **{f"load_model .{ext}, verify=False": (lambda p=p: load_model(p, verify=False))
+           for ext, p in paths.items()}}, repeat)
+    for name, values in read.items():
+        note = f"{size / statistics.median(values) / 2 ** 30:.1f} GB/s"
+        if name.endswith("verified"):
+            note = _ratio_note(values, read[name.replace("verified", "verify=False")])
+        rows.append(_row(f"{label}: {name}", values, note))
     return rows
 
 
@@ -110,20 +129,20 @@ def bench_layers(folder, counts, repeat):
         for path in paths.values():
             model.save(path)
         del model
-        times = _median_times({
+        times = _times({
             "model_from_json (config only)": lambda: model_from_json(text),
             "load_model .h5": lambda: load_model(paths["h5"]),
             "load_model .keras": lambda: load_model(paths["keras"])}, repeat)
-        for name, seconds in times.items():
-            rows.append((f"{n:,} Dense layers: {name}", seconds,
-                         f"{1000 * seconds / n:.3f} ms per layer"))
+        for name, values in times.items():
+            rows.append(_row(f"{n:,} Dense layers: {name}", values,
+                             f"{1000 * statistics.median(values) / n:.3f} ms per layer"))
     return rows
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=["V", "L"])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--layers", type=int, nargs="+", default=[1000, 5000, 20000])
     args = parser.parse_args()
     rows = []
@@ -132,9 +151,12 @@ def main():
             rows += bench_vgg(folder, args.repeat)
         if args.only in (None, "L"):
             rows += bench_layers(folder, args.layers, args.repeat)
-    print(f"\n| workload | seconds (median of {args.repeat}) | note |\n|---|---:|---|")
-    for name, seconds, note in rows:
-        print(f"| {name} | {seconds:.3f} | {note} |")
+    print(f"\nload average {open('/proc/loadavg').read().split()[:3]} (after the run)"
+          if os.path.exists("/proc/loadavg") else "")
+    print(f"| workload | seconds (median of {args.repeat}) | spread | note |\n"
+          "|---|---:|---:|---|")
+    for name, seconds, spread, note in rows:
+        print(f"| {name} | {seconds:.3f} | {spread} | {note} |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Integrity of the files layerkit writes and what loading checks in files Keras wrote.
 
-Files layerkit writes carry CRC-32 checksums of every weight, text attribute and config
-(where Keras does not look: they still load in Keras 3, the oracle); a damaged file fails
+Files layerkit writes carry checksums of every weight (CRC-32, or sum64 for large ones:
+see test_saving_sum64), text attribute and config (where Keras does not look: they still
+load in Keras 3, the oracle), and files written with CRC-32 only still verify; a damaged file fails
 naming the file, layer and weight, unless `verify=False` salvages it. Files without
 checksums (Keras's) are checked for weight names that leave their group, swapped names,
 dtypes, non-finite values and unresolvable objects in the config. Files are created with
@@ -11,6 +12,7 @@ the umask's mode; temporary files of killed saves are removed by the next save.
 import io
 import json
 import os
+import pathlib
 import stat
 import warnings
 import zipfile
@@ -23,7 +25,7 @@ import torch
 
 from layerkit import layers, models
 from layerkit.callbacks import BackupAndRestore, CSVLogger, ModelCheckpoint
-from layerkit.saving import atomic, load_model, load_weights
+from layerkit.saving import atomic, integrity, load_model, load_weights
 
 from helpers import strip_checksums
 
@@ -164,6 +166,63 @@ def test_a_lost_checksum_record_is_damage_not_a_keras_file(files, tmp_path):
     with pytest.raises(ValueError, match="checksum record 'layerkit_integrity' is missing"):
         load_model(path)
     load_model(path, verify=False)
+
+
+# ------------------------------------------------- files written before sum64 (CRC-32)
+V1 = os.path.join(os.path.dirname(__file__), "data", "integrity_v1")
+
+
+def _v1_model():
+    return models.Sequential([
+        layers.Dense(64, activation="relu", input_shape=(32,), name="d1"),
+        layers.BatchNormalization(name="bn"), layers.Dense(3, name="d2")])
+
+
+def _equal(weights, model):
+    return len(weights) == len(model.get_weights()) and all(
+        np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+
+
+def test_files_written_with_crc32_checksums_still_verify(tmp_path):
+    # tests/data/integrity_v1: written by layerkit before sum64 (record version 1)
+    with np.load(os.path.join(V1, "expected.npz")) as saved:
+        expected = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    with h5py.File(os.path.join(V1, "model.h5"), "r") as handle:
+        record = json.loads(handle.attrs["layerkit_integrity"])
+    assert (record["version"], record["algorithm"]) == (1, "crc32")
+    for name in ("model.h5", "model.keras"):
+        assert _equal(expected, load_model(os.path.join(V1, name)))
+    target = _v1_model()
+    target.load_weights(os.path.join(V1, "model.weights.h5"))
+    assert _equal(expected, target)
+    damaged = _copy(pathlib.Path(V1, "model.h5"), tmp_path / "d.h5",
+                    lambda h: _flip_in_kernel(h, "model_weights/d1/d1/kernel:0"))
+    with pytest.raises(ValueError, match="layer 'd1', weight 'd1/kernel:0': checksum mismatch"):
+        load_model(damaged)
+    assert not _equal(expected, load_model(damaged, verify=False))
+
+
+def test_version_1_records_with_many_crc32_blocks_verify(tmp_path):
+    torch.manual_seed(0)
+    model = models.Sequential([layers.Dense(400, input_shape=(200,), name="big")])
+    path = tmp_path / "m.h5"
+    model.save(path)
+
+    def downgrade(handle):  # the record as layerkit wrote it before, 64 KiB CRC blocks
+        record = json.loads(handle.attrs["layerkit_integrity"])
+        assert record["datasets"]["/model_weights/big/big/kernel:0"][0] == "sum64"
+        record.update(version=1, algorithm="crc32", datasets={
+            name: [65536] + integrity.block_crcs(handle[name][()], 65536)
+            for name in record["datasets"]})
+        handle.attrs["layerkit_integrity"] = json.dumps(record)
+
+    old = _copy(path, tmp_path / "old.h5", downgrade)
+    assert _same(load_model(old), model)
+    with pytest.raises(ValueError, match=r"weight 'big/kernel:0': checksum mismatch \(bytes "
+                                         r"from 196608 on"):
+        load_model(_copy(old, tmp_path / "bad.h5", lambda h: h["model_weights/big/big/"
+                                                                "kernel:0"].__setitem__(
+            (150, 0), 7.0)))
 
 
 # ------------------------------------------------------------------ Keras-written files
