@@ -11,8 +11,8 @@ opt-in alias in `layerkit.compat.keras_alias`.
 Who owns what: this module imports the engine at once (the ground floor, backend, layers,
 losses, metrics, optimizers, models, saving) and installs saving's functions in
 `layerkit.models`. The edges (`applications`, `callbacks`, `compat`, `datasets`,
-`preprocessing`, `visualization`, `wrappers`) load on first access through the module
-`__getattr__` below (PEP 562): `layerkit.datasets.mnist`, `from layerkit import callbacks`
+`distribute`, `mixed_precision`, `preprocessing`, `visualization`, `wrappers`) load on
+first access through the module `__getattr__` below (PEP 562): `layerkit.datasets.mnist`, `from layerkit import callbacks`
 and `import layerkit.applications` all work, `dir(layerkit)` lists them, and
 `import layerkit` does not pay for them.
 """
@@ -48,8 +48,8 @@ models.model_from_config = saving.model_from_config
 __version__ = "0.1.0"
 
 # Subpackages imported on first access.
-_LAZY_MODULES = ("applications", "callbacks", "compat", "datasets", "preprocessing",
-                 "visualization", "wrappers")
+_LAZY_MODULES = ("applications", "callbacks", "compat", "datasets", "distribute",
+                 "mixed_precision", "preprocessing", "visualization", "wrappers")
 # Names whose module is imported on first access: name -> (module, attribute).
 _LAZY_NAMES = {
     # IPython's `%load_ext layerkit` looks these up on the package

@@ -27,6 +27,7 @@ from ..graph import evaluate, tensor_info
 from ..graph.node import Node, flatten, is_symbolic, map_structure
 from ..graph.shapes import infer_output_shape, is_shape, to_shape_tuple
 from ..graph.symbolic import KerasTensor
+from ..mixed_precision import policy as dtype_policies
 from ..utils import keras1_args, registry, serialization
 from ..utils.naming import to_snake_case, unique_name
 
@@ -65,6 +66,7 @@ class Layer(nn.Module):
 
     supports_masking = False  # True: the input mask passes through to the output
     denormal_prone = False  # True: fit flushes denormals to zero (config "auto" policy)
+    _dtype_policy = None  # a mixed_precision.Policy when the call runs under one
 
     def __init_subclass__(cls, **kwargs):
         # Keras marks a layer built after its build() runs, also when a user calls
@@ -93,6 +95,10 @@ class Layer(nn.Module):
             )
         self._name = name or unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
+        policy = dtype_policies.for_layer(dtype)  # None: no autocast, no casts
+        if policy is not None:
+            self._dtype_policy = policy
+            dtype = policy.variable_dtype
         self._dtype_name = dtype if isinstance(dtype, str) or dtype is None else str(dtype)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._batch_input_shape = _batch_input_shape_from(kwargs)
@@ -126,6 +132,21 @@ class Layer(nn.Module):
     def dtype(self):
         """The layer's weight dtype as a string (floatx when not given)."""
         return self._dtype_name or config.floatx()
+
+    @property
+    def dtype_policy(self):
+        """The layer's `mixed_precision.Policy` (Keras 3)."""
+        return self._dtype_policy or dtype_policies.Policy(self.dtype)
+
+    @property
+    def compute_dtype(self):
+        """The dtype `call` computes in ('bfloat16' under 'mixed_bfloat16')."""
+        return self._dtype_policy.compute_dtype if self._dtype_policy else self.dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights (Keras 3's name for `dtype`)."""
+        return self.dtype
 
     @property
     def torch_dtype(self):
@@ -377,7 +398,11 @@ class Layer(nn.Module):
         self.__dict__["_call_losses"] = _CALLS.added  # bypasses nn.Module's slow setattr
         _CALLS.depth += 1
         try:
-            outputs = super().__call__(inputs, *args, training=training, **kwargs)
+            if self._dtype_policy is None:
+                outputs = super().__call__(inputs, *args, training=training, **kwargs)
+            else:  # autocast in the compute dtype, float32 at its edge (mixed_precision)
+                outputs = self._dtype_policy.run(super().__call__, inputs, *args,
+                                                 training=training, **kwargs)
         except (RuntimeError, ValueError, TypeError) as e:
             raise _named_error(self, inputs, e) from e
         finally:
@@ -499,7 +524,9 @@ class Layer(nn.Module):
     # ----------------------------------------------------------------- config
     def get_config(self):
         """Constructor arguments, Keras names (subclasses add their own)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        mixed = self._dtype_policy is not None and self._dtype_policy.is_mixed
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self._dtype_policy.name if mixed else self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         if self.activity_regularizer is not None:
