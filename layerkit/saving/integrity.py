@@ -239,9 +239,11 @@ class Verifier:
             later: a large array may be checked on the thread pool while the caller reads
                 on; `finish()` then reports the result.
         """
-        if not self.checking:
-            return
-        entry = self._entry(path, what)
+        if self.checking:
+            self._check(self._entry(path, what), array, what, later)
+
+    def _check(self, entry, array, what, later=False):
+        """Compares `array`'s digests with `entry` (see `_entry`) now, or at `finish()`."""
         function = zlib.crc32 if entry[0] == "crc32" else sum64.block_digest
         data = _bytes(array)
         pieces = _pieces(data, entry[1])
@@ -266,22 +268,29 @@ class Verifier:
         import h5py
 
         entry = self._entry(dataset.name, what) if self.checking else None
-        flat = _bytes(memory)
-        if entry is None or entry[0] != sum64.NAME or memory.ndim == 0 or \
-                not np.may_share_memory(flat, memory):  # not its own bytes (big-endian)
-            if memory.size:
-                dataset.id.read(h5py.h5s.ALL, h5py.h5s.ALL, memory)
-            if entry is not None:
-                self.dataset(dataset.name, memory, what, later=True)
-            return
-        block, futures, done = entry[1], [], 0
-        for end in _read_pieces(dataset.id, memory):
+        if entry is not None and entry[0] == sum64.NAME and memory.ndim:
+            flat = _bytes(memory)
+            if np.may_share_memory(flat, memory):  # else not its own bytes (big-endian)
+                self._pending.append((self._stream(dataset.id, memory, flat, entry[1]),
+                                      entry, what))
+                return
+        if memory.size:
+            dataset.id.read(h5py.h5s.ALL, h5py.h5s.ALL, memory)
+        if entry is not None:
+            self._check(entry, memory, what, later=True)
+
+    @staticmethod
+    def _stream(dsid, memory, flat, block):
+        """Reads `dsid` into `memory` piece by piece, submitting each `block` of `flat`
+        (memory's bytes) to the pool once read; returns the futures of the digests."""
+        futures, done = [], 0
+        for end in _read_pieces(dsid, memory):
             while done + block <= end:
                 futures.append(_pool().submit(sum64.block_digest, flat[done:done + block]))
                 done += block
         if done < flat.size or not futures:
             futures.append(_pool().submit(sum64.block_digest, flat[done:]))
-        self._pending.append((futures, entry, what))
+        return futures
 
     def finish(self):
         """Waits for the checks started by `dataset(..., later=True)` and `read_into`;
