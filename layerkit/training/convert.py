@@ -5,8 +5,9 @@ tensor or scipy.sparse matrix, rejects what is not a table of real numbers (text
 ragged lists, complex numbers, structured records, dates) naming the argument, and converts
 it: floats become floatx, booleans 0.0/1.0 in floatx (lossless), integers int64. Values are
 checked as they are converted: no NaN or inf, no float that overflows floatx, no uint64
-beyond int64. `data_adapter` decides when that happens (once per call, or batch by batch as
-evaluate / predict draw rows); `trainer` checks sample and class weights.
+beyond int64. `data_adapters` decide when that happens (once per call, or batch by batch as
+evaluate / predict draw rows, or as a stream yields them); `data_adapters.arrays` checks
+sample and class weights.
 
 Any numpy layout is taken as it is: an array torch can view (positive strides, native byte
 order, aligned — Fortran order, strided slices, read-only and memory-mapped arrays included)
