@@ -161,6 +161,21 @@ def test_terminal_bar_respects_interval():
     assert len(_frames(stream)) == 2 and stream.getvalue().endswith("\n")
 
 
+def test_default_bar_redraws_at_most_ten_times_a_second(monkeypatch):
+    """A batch_size=1 epoch: 1000 steps over 0.5 s (fake clock) draw 5 frames and the
+    final line, not a frame per step."""
+    from layerkit.utils import progbar
+
+    clock = [1000.0]
+    monkeypatch.setattr(progbar.time, "time", lambda: clock[0])
+    stream = _FakeTTY()
+    bar = Progbar(1000, stream=stream)
+    for step in range(1, 1001):
+        clock[0] += 0.0005
+        bar.update(step)
+    assert len(_frames(stream)) == 6
+
+
 def test_bar_with_unknown_target():
     stream = _FakeTTY()
     bar = Progbar(None, interval=0, stream=stream)
