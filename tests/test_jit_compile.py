@@ -1,9 +1,10 @@
 """`compile(jit_compile=True)` computes the numbers eager computes.
 
-The forward runs through `torch.compile`, whose outputs are fresh tensors: the logits of a
-sigmoid/softmax output and the mask of a masked sequence must cross that boundary
-explicitly (`layerkit.graph.tensor_info`), or crossentropy silently clips and masked
-steps count. Each case trains twins from the same weights, one eager and one compiled, and
+The forward runs through `torch.compile`: the logits of a sigmoid/softmax output and the
+mask of a masked sequence cross that boundary as returned values
+(`layerkit.graph.tensor_info`); were they lost, crossentropy would silently clip and
+masked steps would count. (Before, a masked model failed under jit_compile: a Dense after
+an LSTM was passed `mask=`.) Each case trains twins from the same weights, one eager and one compiled, and
 compares the loss curves, `evaluate` and a hand or Keras 3 value.
 """
 

@@ -14,8 +14,10 @@ Where it is kept, and why:
 - Inside layerkit the mask goes explicitly wherever the code allows: `Layer.__call__`
   passes `mask=` to `call` and asks `compute_mask` for the output's mask; only the hop
   from one layer's output to the next layer's input uses `get_mask` / `set_mask`.
-- A tensor attribute does not survive the `torch.compile` boundary: a compiled forward
-  returns fresh tensors. `Model` therefore compiles a forward that returns
+- What crosses a `torch.compile` boundary is what the compiled function returns. An
+  attribute written inside it reaches the returned tensors only if TorchDynamo replays
+  the write as a side effect (torch 2.13 does; it is not part of torch.compile's
+  contract). `Model` therefore compiles a forward that returns
   `(outputs, info_of(outputs))`, the masks and logits as explicit tensors, and calls
   `attach(outputs, info)` on the far side. Losses, metrics and users' own `Loss`
   subclasses then see exactly what an eager forward gives, so `jit_compile=True` and
