@@ -119,25 +119,27 @@ CORE = [
 ]
 
 # ----------------------------------------------------------------------- activations
+# inputs of standard deviation 3 reach past ReLU's max_value and threshold
 ACTIVATIONS = [
     # tf.keras 2.x's LeakyReLU(alpha=0.3) is Keras 3's LeakyReLU(negative_slope=0.3)
     # (the config holds tf.keras's `alpha`, which Keras 3 reads as negative_slope)
-    Case("LeakyReLU-default", lambda: layers.LeakyReLU(), (3, 5),
+    Case("LeakyReLU-default", lambda: layers.LeakyReLU(), (3, 5), scale=3.0,
          keras=lambda keras: keras.layers.LeakyReLU(negative_slope=0.3),
          keras_config_skip=frozenset({"negative_slope"})),
-    Case("LeakyReLU-alpha", lambda: layers.LeakyReLU(alpha=0.1), (3, 5),
+    Case("LeakyReLU-alpha", lambda: layers.LeakyReLU(alpha=0.1), (3, 5), scale=3.0,
          keras=lambda keras: keras.layers.LeakyReLU(negative_slope=0.1),
          keras_config_skip=frozenset({"negative_slope"})),
-    twin("ReLU", "relu6", (3, 5), dict(max_value=6.0)),
-    twin("ReLU", "full", (3, 5), dict(max_value=2.5, negative_slope=0.2, threshold=0.5)),
-    twin("ELU", "alpha", (3, 5), dict(alpha=0.7)),
-    twin("PReLU", "default", (3, 5)),
-    twin("PReLU", "shared_axes", (3, 5), dict(shared_axes=[1])),
-    twin("Softmax", "default", (3, 5)),
-    twin("Softmax", "axis1", (3, 5), dict(axis=1)),
-    twin("Softmax", "axes", (3, 5), dict(axis=[1, 2])),
+    twin("ReLU", "relu6", (3, 5), dict(max_value=6.0), scale=3.0),
+    twin("ReLU", "full", (3, 5), dict(max_value=2.5, negative_slope=0.2, threshold=0.5),
+         scale=3.0),
+    twin("ELU", "alpha", (3, 5), dict(alpha=0.7), scale=3.0),
+    twin("PReLU", "default", (3, 5), scale=3.0),
+    twin("PReLU", "shared_axes", (3, 5), dict(shared_axes=[1]), scale=3.0),
+    twin("Softmax", "default", (3, 5), scale=3.0),
+    twin("Softmax", "axis1", (3, 5), dict(axis=1), scale=3.0),
+    twin("Softmax", "axes", (3, 5), dict(axis=[1, 2]), scale=3.0),
     # gone from Keras 3: tf.keras 2.x's formula, inputs * (inputs > theta)
-    Case("ThresholdedReLU-theta", lambda: layers.ThresholdedReLU(theta=0.5), (3, 5),
+    Case("ThresholdedReLU-theta", lambda: layers.ThresholdedReLU(theta=0.5), (3, 5), scale=3.0,
          counts=(0, 0), reference=lambda arrays, w: arrays[0] * (arrays[0] > 0.5)),
 ]
 

@@ -47,7 +47,8 @@ class Case:
             oracle where `keras` is None.
         covers: the public name this case stands for when `make` is a factory (Input,
             CuDNNLSTM); by default the class name of what `make` returns.
-        dtype, high: input dtype; integer inputs are drawn from [0, high).
+        dtype, high, scale: input dtype; integer inputs are drawn from [0, high), float
+            ones from a normal distribution of standard deviation `scale`.
         atol, rtol: tolerance against the oracle (float32 kernels on both sides).
         model: (layer, case) -> Model, where the layer cannot sit between a Dense and a head
             (InputLayer, Input).
@@ -67,6 +68,7 @@ class Case:
     covers: Optional[str] = None
     dtype: str = "float32"
     high: int = 10
+    scale: float = 1.0
     atol: float = 1e-5
     rtol: float = 1e-5
     model: Optional[Callable] = None
@@ -116,12 +118,12 @@ def covered_name(case):
 
 # ----------------------------------------------------------------------- data
 def batch_inputs(case, batch=BATCH, seed=0):
-    """Numpy inputs, one per shape: standard normal floats, or integers in [0, high)."""
+    """Numpy inputs, one per shape: normal floats, or integers in [0, high)."""
     rng = np.random.RandomState(seed)
     if case.dtype.startswith("int"):
         return [rng.randint(0, case.high, size=(batch,) + s).astype(case.dtype)
                 for s in case.shape_list]
-    return [rng.randn(batch, *s).astype(case.dtype) for s in case.shape_list]
+    return [(rng.randn(batch, *s) * case.scale).astype(case.dtype) for s in case.shape_list]
 
 
 def feed(case, values):
