@@ -94,8 +94,8 @@ def dataset_checksum(array):
     """The manifest's entry for a dataset holding `array`: `[block, crc, ...]` under
     `LARGE` bytes, else `["sum64", block, digest, ...]`."""
     data = _bytes(array)
-    if data.size < LARGE:
-        return [BLOCK] + block_crcs(data)
+    if data.size < LARGE:  # LARGE <= BLOCK: one CRC
+        return [BLOCK, zlib.crc32(data)]
     mapper = _pool().map if data.size >= _THREADED else map
     return [sum64.NAME, sum64.BLOCK] + sum64.digests(data, sum64.BLOCK, mapper)
 
@@ -246,11 +246,13 @@ class Verifier:
         """Compares `array`'s digests with `entry` (see `_entry`) now, or at `finish()`."""
         function = zlib.crc32 if entry[0] == "crc32" else sum64.block_digest
         data = _bytes(array)
-        pieces = _pieces(data, entry[1])
-        if later and data.size >= _THREADED:
-            self._pending.append(([_pool().submit(function, p) for p in pieces], entry, what))
+        if data.size <= entry[1]:
+            self._compare([function(data)], entry, what)
+        elif later and data.size >= _THREADED:
+            futures = [_pool().submit(function, p) for p in _pieces(data, entry[1])]
+            self._pending.append((futures, entry, what))
         else:
-            self._compare([function(p) for p in pieces], entry, what)
+            self._compare([function(p) for p in _pieces(data, entry[1])], entry, what)
 
     def read_into(self, dataset, memory, what):
         """Reads an HDF5 dataset into `memory` and checks it (mismatches: see `finish`).
@@ -305,9 +307,9 @@ class Verifier:
         if stored is None:
             raise ValueError(f"{self.where}: {what} has no checksum although the file "
                              f"carries checksums: the file is damaged. {SALVAGE}")
-        kind = sum64.NAME if isinstance(stored, list) and stored[:1] == [sum64.NAME] \
-            else "crc32"
-        numbers = stored[1:] if kind == sum64.NAME else stored
+        kind, numbers = "crc32", stored
+        if isinstance(stored, list) and stored and stored[0] == sum64.NAME:
+            kind, numbers = sum64.NAME, stored[1:]
         if not isinstance(numbers, list) or len(numbers) < 2 or not all(
                 type(v) is int for v in numbers) or numbers[0] <= 0:
             raise ValueError(f"{self.where}: {what}: malformed checksum; {SALVAGE}")
