@@ -143,7 +143,7 @@ class StateVariable(torch.Tensor):
     __torch_function__ = torch._C._disabled_torch_function_impl
 
     def __new__(cls, value):
-        return torch.Tensor._make_subclass(cls, value, False)
+        return value.as_subclass(cls)
 
     @torch.no_grad()
     def assign(self, value):

@@ -70,8 +70,9 @@ class Bidirectional(Layer):
                 )
 
     def build(self, input_shape):
-        self.forward_layer._maybe_build(input_shape)
-        self.backward_layer._maybe_build(input_shape)
+        for layer in (self.forward_layer, self.backward_layer):
+            if not layer.built:
+                layer.build(input_shape)
         self.built = True
 
     def call(self, inputs, initial_state=None, training=False, mask=None):

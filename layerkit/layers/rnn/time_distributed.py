@@ -37,7 +37,8 @@ class TimeDistributed(Layer):
         return (None,) + tuple(input_shape[2:])
 
     def build(self, input_shape):
-        self.layer._maybe_build(self._child_shape(input_shape))
+        if not self.layer.built:
+            self.layer.build(self._child_shape(input_shape))
         self.built = True
 
     def call(self, inputs, training=False, mask=None):
