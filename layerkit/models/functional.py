@@ -208,6 +208,7 @@ class Functional(Model):
 
 registry.register("models", Functional)
 registry.register_alias("layers", "Model", Functional)  # tf.keras 2.x's name for it
+Model.functional_class = Functional  # what `Model(inputs, outputs)` builds
 
 
 def _ordered_nodes(inputs, outputs):

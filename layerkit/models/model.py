@@ -32,17 +32,18 @@ class Model(Layer):
         trainable: whether fit updates the weights.
     """
 
+    # The class `Model(inputs, outputs)` builds. `models.functional` sets it when it
+    # defines Functional (a subclass of Model, so this module cannot import it: no cycle).
+    functional_class = None
+
     def __new__(cls, *args, **kwargs):
         # `Model(inputs, outputs)` builds a functional model (the one __new__ trick).
         if cls is Model and (args or {"inputs", "outputs", "input", "output"} & set(kwargs)):
-            from .functional import Functional
-
-            return super().__new__(Functional)
+            return super().__new__(Model.functional_class)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
-        from .functional import Functional
-
+        Functional = Model.functional_class
         if isinstance(self, Functional) or not _functional_arguments(args, kwargs):
             self._init_model(*args, **kwargs)
             return
@@ -381,9 +382,9 @@ class Model(Layer):
         """Rebuilds a model from `get_config()` (or a Keras 3 / tf.keras config); `Model`
         itself rebuilds a functional model, as in Keras."""
         from ..saving.model_config import model_of_class
-        from .functional import Functional
 
-        return model_of_class(Functional if cls is Model else cls, config, custom_objects)
+        return model_of_class(Model.functional_class if cls is Model else cls, config,
+                              custom_objects)
 
     # ------------------------------------------------------------------ saving
     def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None):
