@@ -109,3 +109,32 @@ def sleep_forever():
     import time
 
     time.sleep(600)
+
+
+FIT_CASES = [  # (n, optimizer, shuffle, class_weight)
+    (64, "sgd", False, None), (70, "sgd", False, None), (65, "adam", True, {0: 1.0, 1: 3.0})]
+
+
+def fit_and_evaluate(n, optimizer, shuffle, class_weight, strategy=None):
+    """`fit` (3 epochs, global batch 32, sample weights, validation data) then `evaluate`,
+    inside the strategy's scope when given; returns (history, weights, evaluate logs)."""
+    import contextlib
+
+    x, y, w = dataset(n)
+    xv, yv, _ = dataset(21, seed=4)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = build_model(optimizer)
+        history = model.fit(x, y, sample_weight=w, batch_size=32, epochs=3, shuffle=shuffle,
+                            class_weight=class_weight, validation_data=(xv, yv), verbose=0)
+        evaluated = model.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    return history.history, model.get_weights(), evaluated
+
+
+def fit_checks(cases):
+    """On each rank: `fit_and_evaluate` for every case under a MirroredStrategy."""
+    torch.set_num_threads(1)
+    from layerkit import config, distribute
+
+    config.set_floatx("float64")
+    strategy = distribute.MirroredStrategy(timeout=60)
+    return [fit_and_evaluate(*case, strategy=strategy) for case in cases]

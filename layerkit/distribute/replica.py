@@ -53,7 +53,7 @@ class Replica:
         self._in_step = False
         self._ddp = DistributedDataParallel(
             _Outputs(model), device_ids=[device] if device.type == "cuda" else None,
-            find_unused_parameters=False, broadcast_buffers=False)
+            find_unused_parameters=False)  # layerkit keeps statistics as weights, not buffers
         self._handles = [model.register_forward_hook(self._through_ddp)]
         self._handles += [w.register_hook(self._scaled) for w in model.trainable_weights]
 
@@ -72,33 +72,23 @@ class Replica:
             data: the shard's batch, as the model's step takes it.
             shard: the `sharding.Shard` that `data` was cut from (its factor, ghost flag).
         """
-        saved = self._snapshot() if shard.ghost else None
-        self._factor, self._in_step = shard.factor, True
+        saved = self.begin_step(shard.factor, shard.ghost)
         try:
-            logs = self.model.train_step(data)
+            return self.model.train_step(data)
         finally:
-            self._factor, self._in_step = 1.0, False
+            self.end_step(saved)
+
+    def begin_step(self, factor, ghost):
+        """Arms DDP and the gradient factor for the coming step; returns what `end_step`
+        needs (the state a ghost step must not change)."""
+        self._factor, self._in_step = factor, True
+        return snapshot(self.model) if ghost else None
+
+    def end_step(self, saved):
+        """Disarms; after a ghost step, puts metrics and statistics back."""
+        self._factor, self._in_step = 1.0, False
         if saved is not None:
-            self._restore(saved)
-        return logs
-
-    def _snapshot(self):
-        tensors = list(self.model.non_trainable_weights)
-        for metric in self.model.metrics:  # the compiled ones are in the running state
-            if hasattr(metric, "variables") or hasattr(metric, "state_names"):
-                tensors.extend(reduction.metric_variables(metric))
-        compiled = getattr(self.model, "compiled", None)
-        running = None if compiled is None else {  # copies, not views of live accumulators
-            key: np.array(value) for key, value in compiled.running_state().items()}
-        return tensors, [t.detach().clone() for t in tensors], running
-
-    def _restore(self, saved):
-        tensors, values, running = saved
-        with torch.no_grad():
-            for tensor, value in zip(tensors, values):
-                tensor.copy_(value)
-        if running is not None:
-            self.model.compiled.restore_running_state(running)
+            restore(self.model, saved)
 
     def average_statistics(self):
         """Averages the non-trainable floating weights (BatchNormalization moving mean and
@@ -112,3 +102,26 @@ class Replica:
             handle.remove()
         self._handles = []
         collectives.barrier("the end of training")
+
+
+def snapshot(model):
+    """Copies of what a step changes besides the trainable weights: non-trainable weights
+    (BatchNormalization statistics), metric accumulators and the compiled running sums."""
+    tensors = list(model.non_trainable_weights)
+    for metric in model.metrics:  # the compiled ones are in the running state
+        if hasattr(metric, "variables") or hasattr(metric, "state_names"):
+            tensors.extend(reduction.metric_variables(metric))
+    compiled = getattr(model, "compiled", None)
+    running = None if compiled is None else {  # copies, not views of live accumulators
+        key: np.array(value) for key, value in compiled.running_state().items()}
+    return tensors, [t.detach().clone() for t in tensors], running
+
+
+def restore(model, saved):
+    """Puts back a `snapshot`."""
+    tensors, values, running = saved
+    with torch.no_grad():
+        for tensor, value in zip(tensors, values):
+            tensor.copy_(value)
+    if running is not None:
+        model.compiled.restore_running_state(running)

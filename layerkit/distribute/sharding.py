@@ -103,15 +103,25 @@ def gradient_factor(local_len, batch_len, world_size):
     return world_size * local_len / batch_len
 
 
+def local_bounds(start, stop, world_size, rank):
+    """Rank `rank`'s part of the global batch at positions `[start, stop)` of the epoch order.
+
+    Returns:
+        `(local_start, local_stop, factor, ghost)`: positions in the epoch order; a ghost
+        part is the batch's first position with factor 0.
+    """
+    _check_rank(world_size, rank)
+    local_start, local_stop = split_batch(stop - start, world_size)[rank]
+    if local_stop > local_start:
+        factor = gradient_factor(local_stop - local_start, stop - start, world_size)
+        return start + local_start, start + local_stop, factor, False
+    return start, start + 1, 0.0, True
+
+
 def shard(order, start, stop, world_size, rank):
     """Rank `rank`'s `Shard` of the global batch `order[start:stop]`."""
-    _check_rank(world_size, rank)
-    batch = order[start:stop]
-    local_start, local_stop = split_batch(len(batch), world_size)[rank]
-    if local_stop > local_start:
-        factor = gradient_factor(local_stop - local_start, len(batch), world_size)
-        return Shard(batch[local_start:local_stop], factor, False, len(batch))
-    return Shard(batch[:1], 0.0, True, len(batch))
+    lo, hi, factor, ghost = local_bounds(start, stop, world_size, rank)
+    return Shard(order[lo:hi], factor, ghost, stop - start)
 
 
 def epoch_shards(order, batch_size, world_size, rank):

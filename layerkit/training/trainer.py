@@ -12,6 +12,9 @@ Who owns what:
 - A `TrainingState` (one per call) says where training stands; the trainer keeps it
   current and hands it to the callbacks, which checkpoint and resume through its public
   `snapshot()` / `restore()`.
+- Under a strategy with several processes, `layerkit.distribute.data_parallel` shards both
+  iterators, routes the steps through DDP, reduces the epoch's logs and agrees on
+  `stop_training` (three calls below); the loop is the same loop.
 - The model owns its step, its running means (numbers are pulled from the device only at
   epoch ends, when the progress bar redraws, or when a user callback asks for batch logs).
 
@@ -134,6 +137,10 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     val = train.validation_iterator(
         validation_data, _check_batch_size(validation_batch_size or batch_size),
         validation_steps)
+    parallel = _data_parallel(model, training=True)  # None in one process
+    if parallel is not None:
+        train, val = parallel.iterator(train, training=True), parallel.iterator(val)
+        verbose = parallel.verbose(verbose)
     state = TrainingState(model)
     cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs,
                                         train.num_batches, state, True)
@@ -156,12 +163,24 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
             state.end_epoch()
             cbs.on_epoch_end(epoch, logs)
+            if parallel is not None:  # early stopping on one rank stops them all
+                model.stop_training = parallel.should_stop(model.stop_training)
             if model.stop_training:
                 break
         cbs.on_train_end(logs)
+    if parallel is not None:
+        parallel.close()
     history.model = model
     model.history = history
     return history
+
+
+def _data_parallel(model, training):
+    """The strategy's `DataParallel` when `model` trains under one spanning several
+    processes, else None (imported on the first fit: `import layerkit` does not load it)."""
+    from ..distribute.data_parallel import data_parallel
+
+    return data_parallel(model, training)
 
 
 def _should_validate(epoch, validation_freq):
@@ -224,6 +243,9 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     iterator = EpochIterator(model, x, y, sample_weight, batch_size=_check_batch_size(batch_size),
                              steps=steps, continues=False, lazy=True, workers=workers,
                              use_multiprocessing=use_multiprocessing)
+    parallel = _data_parallel(model, training=False)
+    if parallel is not None:
+        iterator, verbose = parallel.iterator(iterator), parallel.verbose(verbose)
     state = TrainingState(model)
     cbs, user_cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1,
                                   iterator.num_batches, state, False)
