@@ -60,8 +60,10 @@ def train_manually(model, x, y, weights, epochs, batch_size, strategy=None):
     return history, model.get_weights()
 
 
-def equivalence_checks(sizes, epochs, batch_size):
-    """On each rank: the sharded runs for every N and optimizer, plus the stop flag."""
+def equivalence_checks(sizes, epochs, batch_size, fit_cases):
+    """On each rank: sharded steps driven by hand for every N and optimizer, `fit` +
+    `evaluate` for every fit case, an early stop on rank 1 only, a BatchNormalization
+    model, and the stop flag."""
     torch.set_num_threads(1)
     from layerkit import config, distribute
 
@@ -73,9 +75,45 @@ def equivalence_checks(sizes, epochs, batch_size):
             x, y, w = dataset(n)
             runs[(n, optimizer)] = train_manually(build_model(optimizer), x, y, w, epochs,
                                                   batch_size, strategy)
+    fits = [fit_and_evaluate(*case, strategy=strategy) for case in fit_cases]
     stops = (distribute.should_stop(strategy.rank == 1), distribute.should_stop(False))
-    return {"runs": runs, "stops": stops, "rank": strategy.rank,
-            "replicas": strategy.num_replicas_in_sync}
+    return {"runs": runs, "fits": fits, "stops": stops, "rank": strategy.rank,
+            "replicas": strategy.num_replicas_in_sync,
+            "early_stop": early_stop_on_rank_one(strategy),
+            "batchnorm": batchnorm_weights(strategy)}
+
+
+def early_stop_on_rank_one(strategy):
+    """fit for 5 epochs where only rank 1 asks to stop after epoch 1: the epochs run."""
+    from layerkit import callbacks
+
+    class StopOnRankOne(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if strategy.rank == 1 and epoch == 1:
+                self.model.stop_training = True
+
+    x, y, w = dataset(40)
+    with strategy.scope():
+        model = build_model()
+        history = model.fit(x, y, batch_size=16, epochs=5, verbose=0,
+                            callbacks=[StopOnRankOne()])
+    return len(history.history["loss"])
+
+
+def batchnorm_weights(strategy):
+    """A BatchNormalization model trained on 2 ranks: its weights (moving statistics
+    included), to compare across ranks."""
+    from layerkit import layers, models
+
+    x, y, _ = dataset(70)
+    torch.manual_seed(3)
+    with strategy.scope():
+        model = models.Sequential([layers.Dense(4, input_shape=(N_FEATURES,), dtype="float64"),
+                                   layers.BatchNormalization(dtype="float64"),
+                                   layers.Dense(1, activation="sigmoid", dtype="float64")])
+        model.compile("sgd", "binary_crossentropy")
+        model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    return model.get_weights()
 
 
 def raise_on_rank_one():

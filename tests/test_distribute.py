@@ -16,8 +16,8 @@ SIZES, EPOCHS, BATCH = (64, 65, 70), 3, 32
 
 @pytest.fixture(scope="module")
 def two_ranks():
-    return distribute.launch(workers.equivalence_checks, 2, args=(SIZES, EPOCHS, BATCH),
-                             timeout=240)
+    return distribute.launch(workers.equivalence_checks, 2,
+                             args=(SIZES, EPOCHS, BATCH, workers.FIT_CASES), timeout=300)
 
 
 @pytest.fixture
@@ -45,6 +45,37 @@ def test_two_ranks_equal_one_process(two_ranks, float64, n, optimizer):
             # the same numbers under the same metric order (names carry unique suffixes)
             np.testing.assert_allclose(list(ranked.values()), list(single.values()),
                                        rtol=1e-10, err_msg=f"epoch {epoch}: {ranked}")
+
+
+@pytest.mark.parametrize("case", workers.FIT_CASES, ids=str)
+def test_fit_and_evaluate_on_two_ranks_equal_one_process(two_ranks, float64, case):
+    """Model.fit under MirroredStrategy.scope(): 2 ranks x global batch 32 == 1 process x
+    batch 32 over 3 epochs (float64; sample weights, validation data; N=65 also with
+    shuffling, class weights and Adam): weights, History and evaluate, on both ranks."""
+    torch.set_num_threads(1)
+    history, weights, evaluated = workers.fit_and_evaluate(*case)
+    index = workers.FIT_CASES.index(case)
+    for result in two_ranks:
+        ranked_history, ranked_weights, ranked_evaluated = result["fits"][index]
+        for a, b in zip(ranked_weights, weights):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+        assert len(ranked_history) == len(history) == 6  # loss, 2 metrics, their val_
+        for (key, values), single in zip(ranked_history.items(), history.values()):
+            np.testing.assert_allclose(values, single, rtol=1e-10, err_msg=key)
+        np.testing.assert_allclose(list(ranked_evaluated.values()), list(evaluated.values()),
+                                   rtol=1e-10)
+
+
+def test_early_stop_on_one_rank_stops_both(two_ranks):
+    assert [r["early_stop"] for r in two_ranks] == [2, 2]
+
+
+def test_batchnorm_statistics_equal_across_ranks(two_ranks):
+    first, second = (r["batchnorm"] for r in two_ranks)
+    assert len(first) == 8  # Dense 2, BatchNormalization 4 (moving mean, variance), Dense 2
+    assert np.abs(first[4]).min() > 0  # the moving mean moved (each rank saw other data)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_stop_flag_is_or_reduced(two_ranks):
