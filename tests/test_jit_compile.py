@@ -150,3 +150,24 @@ def test_info_crosses_a_compiled_function_explicitly():
     torch.testing.assert_close(tensor_info.get_logits(out, "sigmoid"), z)
     assert tensor_info.get_logits(out, "softmax") is None  # logits only for their activation
     assert tensor_info.get_mask(out).tolist() == [True, False]
+
+
+def test_a_loss_called_by_hand_agrees_with_evaluate():
+    # Keras 3 records `_keras_logits` on model(x) on every backend; its TensorFlow backend
+    # (and tf.keras) computes crossentropy from them, its torch backend clips. layerkit
+    # follows the former everywhere a model output reaches the loss, so a custom step's
+    # `loss_fn(y, model(x))` equals `evaluate`; a `predict` array has no logits and is
+    # clipped exactly as Keras 3 clips it.
+    from layerkit import losses
+
+    model = models.Sequential([layers.Dense(1, activation="sigmoid", input_shape=(1,))])
+    model.set_weights([np.array([[1.0]], "float32"), np.array([0.0], "float32")])
+    model.compile("sgd", "binary_crossentropy")
+    x, y = np.array([[40.0]], "float32"), np.array([[0.0]], "float32")
+    by_hand = losses.BinaryCrossentropy()(torch.as_tensor(y), model(torch.as_tensor(x)))
+    assert by_hand.item() == pytest.approx(40.0, rel=1e-6)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(by_hand.item(), rel=1e-6)
+    probabilities = model.predict(x, verbose=0)
+    clipped = losses.binary_crossentropy(y, probabilities)
+    want = keras.losses.binary_crossentropy(y, probabilities)
+    np.testing.assert_allclose(clipped.numpy(), keras.ops.convert_to_numpy(want), rtol=1e-6)
