@@ -101,3 +101,25 @@ def test_collective_timeout_names_rank_and_operation():
 def test_launch_stops_workers_after_its_timeout():
     with pytest.raises(TimeoutError, match=r"ranks \[0\] did not finish within 3 s"):
         distribute.launch(workers.sleep_forever, 1, timeout=3)
+
+
+def test_the_same_script_under_torchrun_and_alone(tmp_path):
+    """One real `torchrun --nproc_per_node=2` run of an unchanged single-process script."""
+    import os
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(__file__), "distribute_script.py")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "TF_CONFIG"):
+        env.pop(key, None)
+    alone, ranked = tmp_path / "alone.npz", tmp_path / "torchrun.npz"
+    subprocess.run([sys.executable, script, str(alone)], env=env, check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc_per_node=2", script, str(ranked)], env=env, check=True,
+                   timeout=300, capture_output=True)
+    one, two = np.load(alone), np.load(ranked)
+    assert (int(one["replicas"]), int(two["replicas"])) == (1, 2)
+    assert sorted(os.listdir(tmp_path)) == ["alone.npz", "torchrun.npz"]  # no temp debris
+    for key in [k for k in one.files if k != "replicas"]:  # weights, History's loss
+        np.testing.assert_allclose(two[key], one[key], rtol=1e-10, atol=1e-13, err_msg=key)
