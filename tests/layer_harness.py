@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 import torch
 
-from layerkit import Input, layers, models, optimizers
+from layerkit import Input, layers, models, optimizers, saving
 from layerkit.layers import Layer
 
 BATCH = 3
@@ -234,6 +234,29 @@ def check_keras_config_keys(case):
                     if _simple(theirs[k]) and _plain(ours[k]) != _plain(theirs[k]))
     assert not differ, f"{case.id}: " + ", ".join(
         f"{k}: ours {ours[k]!r}, Keras 3 {theirs[k]!r}" for k in differ)
+
+
+def check_keras_reads_config(case):
+    """Keras 3 deserializes our layer record (`saving.serialize_layer`, what a .keras file
+    holds) into the layer its twin is: the same Keras config, names and the documented
+    `keras_config_skip` aside. (User layers resolve to our own class: not checked.)"""
+    keras = keras_module()
+    record = saving.serialize_layer(case.make())
+    rebuilt = keras.saving.deserialize_keras_object(copy.deepcopy(record), safe_mode=False)
+    want, got = case.keras(keras).get_config(), rebuilt.get_config()
+    for key in case.keras_config_skip:
+        want.pop(key, None), got.pop(key, None)
+    assert _unnamed(got) == _unnamed(want), \
+        f"{case.id}: Keras 3 reads our record as {got}, its twin is {want}"
+
+
+def _unnamed(config):
+    """The config without its "name" entries, at any depth (nested layers included)."""
+    if isinstance(config, dict):
+        return {k: _unnamed(v) for k, v in config.items() if k != "name"}
+    if isinstance(config, (list, tuple)):
+        return [_unnamed(v) for v in config]
+    return config
 
 
 def _plain(value):

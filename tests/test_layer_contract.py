@@ -13,6 +13,7 @@ from layer_cases import CASES, EXCLUDED, NOT_LAYERS
 IDS = [case.id for case in CASES]
 SAVEABLE = [case for case in CASES if case.unsaveable is None]
 TWINS = [case for case in CASES if case.keras is not None]
+BUILT_IN_TWINS = [case for case in TWINS if case.custom_objects is None]
 
 
 def test_every_public_layer_has_a_case():
@@ -48,6 +49,11 @@ def test_config_round_trip(case):
 @pytest.mark.parametrize("case", TWINS, ids=[case.id for case in TWINS])
 def test_config_has_keras_arguments(case):
     harness.check_keras_config_keys(case)
+
+
+@pytest.mark.parametrize("case", BUILT_IN_TWINS, ids=[case.id for case in BUILT_IN_TWINS])
+def test_keras_reads_our_config(case):
+    harness.check_keras_reads_config(case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

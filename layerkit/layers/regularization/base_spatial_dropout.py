@@ -42,6 +42,10 @@ class BaseSpatialDropout(Dropout):
     def get_config(self):
         config = super().get_config()
         config.pop("noise_shape")
+        # Keras 3's SpatialDropout takes no `trainable` (its files never hold one): leaving
+        # out the default keeps layerkit's files readable by Keras 3.
+        if config["trainable"]:
+            del config["trainable"]
         return config
 
 
