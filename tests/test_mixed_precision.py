@@ -133,3 +133,113 @@ def test_loss_scale_errors_name_the_argument():
         LossScaleOptimizer(optimizers.SGD(), dynamic_growth_steps=0)
     with pytest.raises(TypeError, match="inner_optimizer must be a layerkit optimizer"):
         LossScaleOptimizer("sgd")
+
+
+# ------------------------------------------------------------------ layers under a policy
+def small_model(**last):
+    return models.Sequential([
+        layers.Conv1D(4, 3, activation="relu", input_shape=(10, 1)), layers.Flatten(),
+        layers.BatchNormalization(), layers.Dense(16, activation="relu"),
+        layers.Dense(1, activation="sigmoid", **last)])
+
+
+def output_dtypes(model, x):
+    seen = {}
+    for layer in model.layers:
+        layer.register_forward_hook(lambda m, a, o: seen.__setitem__(m.name, o.dtype))
+    return model(x).dtype, seen
+
+
+def test_mixed_policy_computes_low_keeps_float32_weights_and_outputs(policy):
+    policy("mixed_bfloat16")
+    model = small_model()
+    out, inside = output_dtypes(model, torch.randn(4, 10, 1))
+    assert out == torch.float32  # the model's output leaves the autocast region in float32
+    assert inside["conv1d"] == inside["dense"] == torch.bfloat16
+    assert {w.dtype for w in model.weights} == {torch.float32}
+    first = model.layers[0]
+    assert (first.compute_dtype, first.variable_dtype, first.dtype_policy.name) == \
+        ("bfloat16", "float32", "mixed_bfloat16")
+
+
+def test_a_float32_layer_inside_a_mixed_model_computes_in_float32(policy):
+    policy("mixed_bfloat16")
+    model = models.Sequential([layers.Dense(6, input_shape=(5,)),
+                               layers.Dense(6, dtype="float32"), layers.Dense(2)])
+    _, inside = output_dtypes(model, torch.randn(3, 5))
+    assert [inside[n] for n in ("dense", "dense_1", "dense_2")] == \
+        [torch.bfloat16, torch.float32, torch.bfloat16]
+    assert model.layers[1].compute_dtype == "float32"
+
+
+def test_a_mixed_layer_in_a_float32_model_is_an_autocast_island():
+    """dtype='mixed_bfloat16' on one layer: bfloat16 math (exactly what autocast gives),
+    float32 output; its neighbours are untouched."""
+    dense = layers.Dense(3, dtype="mixed_bfloat16")
+    x = torch.randn(4, 5)
+    out = dense(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = torch.nn.functional.linear(x, dense.kernel.T, dense.bias)
+    assert out.dtype == torch.float32 and dense.kernel.dtype == torch.float32
+    assert torch.equal(out, expected.float())
+    assert not torch.equal(out, x @ dense.kernel + dense.bias)  # bfloat16 did round
+    assert layers.Dense(3).compute_dtype == "float32"
+
+
+def test_mixed_layer_config_round_trip_and_keras_names():
+    dense = layers.Dense(3, dtype="mixed_float16")
+    assert dense.get_config()["dtype"] == "mixed_float16"
+    again = layers.Dense.from_config(dense.get_config())
+    theirs = keras.layers.Dense(3, dtype="mixed_float16")
+    assert (again.compute_dtype, again.variable_dtype) == \
+        (theirs.compute_dtype, theirs.variable_dtype) == ("float16", "float32")
+
+
+def test_bfloat16_on_cpu_trains_and_matches_float32(policy):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 10, 1)).astype("float32")
+    y = (x[:, 0] * x[:, 1] > 0).astype("float32")
+    runs = {}
+    for name in ("float32", "mixed_bfloat16"):
+        policy(name)
+        torch.manual_seed(1)
+        model = small_model()
+        model.compile("adam", "binary_crossentropy")
+        history = model.fit(x, y, batch_size=32, epochs=4, shuffle=False, verbose=0)
+        runs[name] = (history.history["loss"], model.get_weights())
+    (loss32, w32), (loss16, w16) = runs["float32"], runs["mixed_bfloat16"]
+    assert loss16[-1] < loss16[0]  # it trains
+    np.testing.assert_allclose(loss16, loss32, rtol=2e-3)
+    for a, b in zip(w16, w32):
+        np.testing.assert_allclose(a, b, atol=2e-2)
+    assert loss16 != loss32  # and it did compute in bfloat16
+
+
+def test_mixed_float16_compile_wraps_loss_scaling_and_trains(policy):
+    """Keras 3's compile wraps the optimizer in a LossScaleOptimizer under mixed_float16;
+    fit trains through the scaled loss and matches float32 within float16's precision."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 10, 1)).astype("float32")
+    y = (x[:, 0] * x[:, 1] > 0).astype("float32")
+    runs = {}
+    for name in ("float32", "mixed_float16"):
+        policy(name)
+        torch.manual_seed(1)
+        model = small_model()
+        model.compile(optimizers.Adam(1e-3), "binary_crossentropy")
+        runs[name] = model.fit(x, y, batch_size=32, epochs=3, shuffle=False,
+                               verbose=0).history["loss"], model
+    (loss32, plain), (loss16, mixed) = runs["float32"], runs["mixed_float16"]
+    assert not isinstance(plain.optimizer, LossScaleOptimizer)
+    assert isinstance(mixed.optimizer, LossScaleOptimizer)
+    assert (mixed.optimizer.iterations, mixed.optimizer.dynamic_scale) == (12, 2.0**15)
+    assert mixed.layers[0].compute_dtype == "float16"
+    np.testing.assert_allclose(loss16, loss32, rtol=5e-3)
+    assert loss16 != loss32
+
+
+def test_loss_scale_optimizer_serializes_through_the_registry():
+    opt = LossScaleOptimizer(optimizers.SGD(0.5), dynamic_growth_steps=7)
+    again = optimizers.deserialize(optimizers.serialize(opt))
+    assert isinstance(again, LossScaleOptimizer) and again.dynamic_growth_steps == 7
+    assert again.learning_rate == pytest.approx(0.5)

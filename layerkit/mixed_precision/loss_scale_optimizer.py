@@ -12,8 +12,10 @@ what `torch.amp.GradScaler` uses); scales stay powers of two, so unscaling is ex
 import torch
 
 from ..optimizers.optimizer import Optimizer
+from ..utils import registry
 
 
+@registry.register("optimizers")
 class LossScaleOptimizer(Optimizer):
     """Wraps `inner_optimizer` with dynamic loss scaling.
 

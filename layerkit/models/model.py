@@ -16,6 +16,7 @@ from ..graph import tensor_info
 from ..layers.layer import Layer
 from ..training import trainer
 from ..metrics.metric import Metric
+from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from ..training.compiled import (Compiled, CompiledLoss, CompiledMetrics, LossTracker,
                                  StepLogs, python_logs)
 from ..utils.data_tuples import unpack_x_y_sample_weight
@@ -137,6 +138,11 @@ class Model(Layer):
         if unknown:
             raise TypeError(f"compile() got unexpected keyword arguments {sorted(unknown)}")
         self.optimizer = optimizers.get(optimizer)
+        if self.dtype_policy.name == "mixed_float16" and \
+                not isinstance(self.optimizer, LossScaleOptimizer):
+            self.optimizer = LossScaleOptimizer(self.optimizer)  # Keras 3 wraps it too
+        self._scales_loss = isinstance(self.optimizer, LossScaleOptimizer)
+        self.distribute_strategy = _current_strategy()
         self.compiled = Compiled(loss, metrics, weighted_metrics, loss_weights,
                                  output_names=self.output_names)
         self._jit_compile = bool(jit_compile)
@@ -238,7 +244,7 @@ class Model(Layer):
             loss = self.compute_loss(x, y, y_pred, sample_weight)
             for p in params:
                 p.grad = None
-            loss.backward()
+            (self.optimizer.scale_loss(loss) if self._scales_loss else loss).backward()
         self.optimizer.step()
         if self._constrained:
             self.apply_constraints()
@@ -470,3 +476,11 @@ def _functional_subclass(cls, functional):
         _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, functional), {
             "__module__": cls.__module__, "__qualname__": cls.__qualname__})
     return _FUNCTIONAL_SUBCLASSES[cls]
+
+
+def _current_strategy():
+    """The strategy of the `layerkit.distribute` scope `compile` runs in (None outside one):
+    `fit` trains data-parallel under it even when called outside the scope, as in Keras."""
+    from ..distribute.strategy import get_strategy, has_strategy
+
+    return get_strategy() if has_strategy() else None
