@@ -144,35 +144,40 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     state = TrainingState(model)
     cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs,
                                         train.num_batches, state, True)
-    hooks = _Hooks(user_cbs)
     model.trainable_weights_at_compile()  # builds the optimizer before callbacks restore it
     model.stop_training = False
     with _numerics(model):
-        cbs.on_train_begin()
-        resumed = state.take_restored()  # a checkpointing callback restored a snapshot
-        if resumed is not None:
-            initial_epoch = resumed.epoch
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            logs = _train_epoch(model, epoch, train, cbs, hooks, state,
-                                resumed if resumed is not None and epoch == resumed.epoch
-                                else None)
-            train.on_epoch_end()
-            if val is not None and _should_validate(epoch, validation_freq):
-                val_logs = _test_loop(model, val, cbs, hooks, state)
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-            state.end_epoch()
-            cbs.on_epoch_end(epoch, logs)
-            if parallel is not None:  # early stopping on one rank stops them all
-                model.stop_training = parallel.should_stop(model.stop_training)
-            if model.stop_training:
-                break
-        cbs.on_train_end(logs)
+        _epochs(model, train, val, cbs, _Hooks(user_cbs), state, range(initial_epoch, epochs),
+                validation_freq, parallel)
     if parallel is not None:
         parallel.close()
     history.model = model
     model.history = history
     return history
+
+
+def _epochs(model, train, val, cbs, hooks, state, epochs, validation_freq, parallel):
+    """The epochs of `fit`, from `on_train_begin` to `on_train_end`; a snapshot that a
+    callback restored in `on_train_begin` moves the start to its epoch and batch."""
+    cbs.on_train_begin()
+    resumed = state.take_restored()
+    if resumed is not None:
+        epochs = range(resumed.epoch, epochs.stop)
+    logs = {}
+    for epoch in epochs:
+        logs = _train_epoch(model, epoch, train, cbs, hooks, state,
+                            resumed if resumed is not None and epoch == resumed.epoch else None)
+        train.on_epoch_end()
+        if val is not None and _should_validate(epoch, validation_freq):
+            val_logs = _test_loop(model, val, cbs, hooks, state)
+            logs.update({"val_" + k: v for k, v in val_logs.items()})
+        state.end_epoch()
+        cbs.on_epoch_end(epoch, logs)
+        if parallel is not None:  # early stopping on one rank stops them all
+            model.stop_training = parallel.should_stop(model.stop_training)
+        if model.stop_training:
+            break
+    cbs.on_train_end(logs)
 
 
 def _data_parallel(model, training):
