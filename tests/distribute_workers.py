@@ -80,6 +80,7 @@ def equivalence_checks(sizes, epochs, batch_size, fit_cases):
     return {"runs": runs, "fits": fits, "stops": stops, "rank": strategy.rank,
             "replicas": strategy.num_replicas_in_sync,
             "early_stop": early_stop_on_rank_one(strategy),
+            "freeze": freeze_and_recompile(strategy),
             "batchnorm": batchnorm_weights(strategy)}
 
 
@@ -98,6 +99,22 @@ def early_stop_on_rank_one(strategy):
         history = model.fit(x, y, batch_size=16, epochs=5, verbose=0,
                             callbacks=[StopOnRankOne()])
     return len(history.history["loss"])
+
+
+def freeze_and_recompile(strategy=None):
+    """fit, freeze the first layer, recompile, fit again (the DDP wrapper follows the new
+    trainable set); returns the weights and the second History's loss."""
+    import contextlib
+
+    x, y, w = dataset(70)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = build_model()
+        model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+        model.layers[0].trainable = False
+        model.compile("sgd", "binary_crossentropy")
+        history = model.fit(x, y, sample_weight=w, batch_size=32, epochs=2, shuffle=False,
+                            verbose=0)
+    return model.get_weights(), history.history["loss"]
 
 
 def batchnorm_weights(strategy):

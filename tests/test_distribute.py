@@ -70,6 +70,15 @@ def test_early_stop_on_one_rank_stops_both(two_ranks):
     assert [r["early_stop"] for r in two_ranks] == [2, 2]
 
 
+def test_freeze_and_recompile_under_ddp(two_ranks, float64):
+    weights, losses = workers.freeze_and_recompile()
+    for result in two_ranks:
+        ranked_weights, ranked_losses = result["freeze"]
+        for a, b in zip(ranked_weights, weights):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(ranked_losses, losses, rtol=1e-10)
+
+
 def test_batchnorm_statistics_equal_across_ranks(two_ranks):
     first, second = (r["batchnorm"] for r in two_ranks)
     assert len(first) == 8  # Dense 2, BatchNormalization 4 (moving mean, variance), Dense 2
