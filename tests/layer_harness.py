@@ -180,20 +180,23 @@ def keras_twin(case, arrays):
     return theirs
 
 
+def expected_counts(case, arrays):
+    """(trainable, non-trainable) of the Keras 3 twin built on `arrays`, else the hand count."""
+    return case.counts if case.keras is None else _counts(keras_twin(case, arrays))
+
+
 def check_weight_counts(case):
     """Trainable / non-trainable counts (and weight shapes, in order) equal Keras 3's, or
     the hand count where Keras 3 has no such layer."""
     arrays = batch_inputs(case)
     ours = case.make()
     eager(case, ours, arrays)
-    if case.keras is None:
-        assert _counts(ours) == case.counts, f"{case.id}: counts {_counts(ours)}"
-        return
-    theirs = keras_twin(case, arrays)
-    assert _counts(ours) == _counts(theirs), \
-        f"{case.id}: (trainable, non-trainable) {_counts(ours)}, Keras 3 {_counts(theirs)}"
-    assert [w.shape for w in ours.get_weights()] == \
-        [tuple(w.shape) for w in theirs.get_weights()]
+    assert _counts(ours) == expected_counts(case, arrays), \
+        f"{case.id}: (trainable, non-trainable) {_counts(ours)}, expected " \
+        f"{expected_counts(case, arrays)}"
+    if case.keras is not None:
+        assert [w.shape for w in ours.get_weights()] == \
+            [tuple(w.shape) for w in keras_twin(case, arrays).get_weights()]
 
 
 def check_config_round_trip(case):
@@ -287,11 +290,14 @@ def contract_model(case, layer):
 
 def check_training_step(case):
     """One SGD step on mse changes every trainable weight of the model: the layer's own
-    (if it has any) and the Dense before it (the gradient flows through)."""
+    and the Dense before it (the gradient flows through). A layer that Keras 3 (or the
+    hand count) gives no trainable weight has none, and the step runs."""
     layer = case.make()
     model = contract_model(case, layer)
     model.compile(optimizer=optimizers.SGD(learning_rate=0.1), loss="mse")
     arrays = batch_inputs(case, batch=4)
+    if expected_counts(case, arrays)[0] == 0:
+        assert layer.trainable_weights == [], f"{case.id}: expected no trainable weight"
     y = np.random.RandomState(1).randn(4, 1).astype("float32")
     weights = model.trainable_weights
     before = [w.detach().clone() for w in weights]

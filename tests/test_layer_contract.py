@@ -51,6 +51,8 @@ def test_config_has_keras_arguments(case):
     harness.check_keras_config_keys(case)
 
 
+# Keras 3 warns reading tf.keras's names (LeakyReLU's alpha, Embedding's input_length)
+@pytest.mark.filterwarnings("ignore:Argument `:UserWarning")
 @pytest.mark.parametrize("case", BUILT_IN_TWINS, ids=[case.id for case in BUILT_IN_TWINS])
 def test_keras_reads_our_config(case):
     harness.check_keras_reads_config(case)
