@@ -600,15 +600,16 @@ def _rejects_keras1_args(init, owner):
 def _accepts(cls, argument):
     """Whether `cls.call` takes `argument` ('training', 'mask'); user layers often don't.
 
-    The answer is kept on the class itself: a dict keyed by class was misread inside
-    `torch.compile` (a Dense after an LSTM was passed `mask=`)."""
-    accepted = cls.__dict__.get("_call_accepts")
-    if accepted is None:
+    The answer is kept on the class itself, with the class it was computed for (a subclass
+    inherits the attribute but may define another `call`): a dict keyed by class was
+    misread inside `torch.compile` (a Dense after an LSTM was passed `mask=`)."""
+    cached = getattr(cls, "_call_accepts", None)
+    if cached is None or cached[0] is not cls:
         params = inspect.signature(cls.call).parameters
         anything = any(p.kind is p.VAR_KEYWORD for p in params.values())
-        accepted = {name: anything or name in params for name in ("training", "mask")}
-        setattr(cls, "_call_accepts", accepted)
-    return accepted[argument]
+        cached = (cls, {name: anything or name in params for name in ("training", "mask")})
+        setattr(cls, "_call_accepts", cached)
+    return cached[1][argument]
 
 
 def _shape_of(inputs):
