@@ -347,9 +347,11 @@ def _report(path, value):
         json.dump(value, handle)
 
 
-def test_mutated_files_fail_naming_the_file_or_load_the_original_weights(tmp_path):
-    report = str(tmp_path / "report.json")
-    child = FORK.Process(target=_fuzz, args=(str(tmp_path), 300, 2024, report), daemon=True)
+def _run_fuzzer(folder, cases, seed):
+    """Runs `_fuzz` in a forked child; returns its outcome counts, or its first violation
+    (a string)."""
+    report = os.path.join(folder, "report.json")
+    child = FORK.Process(target=_fuzz, args=(folder, cases, seed, report), daemon=True)
     child.start()
     child.join(120)
     if child.exitcode is None:
@@ -358,9 +360,33 @@ def test_mutated_files_fail_naming_the_file_or_load_the_original_weights(tmp_pat
         else "before the first case"
     assert child.exitcode == 0, f"the fuzzer process died ({child.exitcode}) at {progress}"
     with open(report) as handle:
-        outcomes = json.load(handle)
+        return json.load(handle)
+
+
+def test_mutated_files_fail_naming_the_file_or_load_the_original_weights(tmp_path):
+    outcomes = _run_fuzzer(str(tmp_path), 300, 2024)
     assert isinstance(outcomes, dict), outcomes
     assert sum(outcomes.values()) == 300 and outcomes["error naming the file"] > 200
+
+
+def _no_verification(monkeypatch):
+    """Turns layerkit's checksum verification off (what a loader without it would do)."""
+    from layerkit.saving import integrity
+
+    unverified = integrity.Verifier.__init__
+
+    def init(self, manifest, where, verify=True):
+        unverified(self, manifest, where, False)
+
+    monkeypatch.setattr(integrity.Verifier, "__init__", init)
+
+
+def test_the_fuzzer_fails_when_a_corrupted_file_loads_other_weights(tmp_path, monkeypatch):
+    # Without checksums, a byte changed inside weight data loads silently: the fuzzer must
+    # report it (the forked child inherits the patch), not count it as a pass.
+    _no_verification(monkeypatch)
+    outcome = _run_fuzzer(str(tmp_path), 40, 2024)
+    assert isinstance(outcome, str) and "loaded different weights" in outcome, outcome
 
 
 # ------------------------------------------------------------------ hostile configs

@@ -207,7 +207,6 @@ def test_json_round_trip_and_get_config(tmp_path):
 
 def test_conv_recurrent_and_normalization_models_round_trip(tmp_path):
     torch.manual_seed(3)
-    pytest.importorskip("layerkit.layers.normalization")
     from layerkit.layers.convolutional import Conv2D
     from layerkit.layers.normalization import BatchNormalization
     from layerkit.layers.pooling import MaxPooling2D

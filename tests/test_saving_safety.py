@@ -39,14 +39,20 @@ def _model():
 
 
 @pytest.fixture(scope="module")
-def valid_files(tmp_path_factory):
+def saved(tmp_path_factory):
+    """({ext: path} of one trained model saved as .keras and .h5, its weights)."""
     folder = tmp_path_factory.mktemp("valid")
     model = _model()
     model.fit(np.ones((4, 4)), np.ones((4, 2)), verbose=0)
     paths = {ext: folder / f"m.{ext}" for ext in ("keras", "h5")}
     for path in paths.values():
         model.save(path)
-    return paths
+    return paths, model.get_weights()
+
+
+@pytest.fixture(scope="module")
+def valid_files(saved):
+    return saved[0]
 
 
 def _keras_zip(path, config, weights=None, extra=None):
@@ -232,9 +238,25 @@ _FUZZ = settings(max_examples=60, deadline=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+def _fails_naming_it_or_loads(path, expected):
+    """Loads `path`: a ValueError naming the file, or exactly the `expected` weights;
+    anything else (another error, other weights loaded without error) fails."""
+    try:
+        loaded = load_model(path)
+    except ValueError as error:
+        assert str(path) in str(error), f"the error does not name {path}: {error}"
+        return "error naming the file"
+    got = loaded.get_weights()
+    assert len(got) == len(expected) and all(
+        a.shape == b.shape and np.array_equal(a, b) for a, b in zip(got, expected)), \
+        f"{path} is damaged, yet it loaded without error to different weights"
+    return "same weights"
+
+
 @_FUZZ
 @given(data=st.data())
-def test_fuzz_mutated_files(tmp_path_factory, valid_files, data):
+def test_fuzz_mutated_files(tmp_path_factory, saved, data):
+    valid_files, expected = saved
     ext, part = data.draw(st.sampled_from([("keras", None), ("keras", "config.json"),
                                            ("keras", "model.weights.h5"), ("h5", None)]))
     path = tmp_path_factory.mktemp("fuzz") / f"m.{ext}"
@@ -247,18 +269,59 @@ def test_fuzz_mutated_files(tmp_path_factory, valid_files, data):
         with zipfile.ZipFile(path, "w") as archive:
             for name, content in members.items():
                 archive.writestr(name, content)
-    try:
-        load_model(path)
-    except ValueError:
-        pass
+    _fails_naming_it_or_loads(path, expected)
+
+
+def _change_weight_byte(source, target):
+    """Copies `source` with one byte changed inside the first kernel's stored data."""
+    raw = bytearray(source.read_bytes())
+    with h5py.File(source, "r") as handle:
+        offsets = []
+        handle.visititems(lambda name, obj: offsets.append(obj.id.get_offset())
+                          if isinstance(obj, h5py.Dataset) and "kernel" in name else None)
+    raw[offsets[0] + 1] ^= 0x40  # a float32's high mantissa / exponent bits
+    target.write_bytes(bytes(raw))
+
+
+def test_fuzz_check_fails_when_a_damaged_file_loads_other_weights(tmp_path, saved,
+                                                                   monkeypatch):
+    valid_files, expected = saved
+    path = tmp_path / "damaged.h5"
+    _change_weight_byte(valid_files["h5"], path)
+    assert _fails_naming_it_or_loads(path, expected) == "error naming the file"  # checksums
+    from layerkit.saving import integrity
+
+    unverified = integrity.Verifier.__init__
+    monkeypatch.setattr(integrity.Verifier, "__init__",
+                        lambda self, manifest, where, verify=True:
+                        unverified(self, manifest, where, False))
+    with pytest.raises(AssertionError, match="loaded without error to different weights"):
+        _fails_naming_it_or_loads(path, expected)  # without checksums: the check fails
 
 
 def _mutate(data, raw):
+    """1-8 bytes changed; in HDF5 bytes, most of them inside stored weight data (the damage
+    that would load silently without checksums)."""
     raw = bytearray(raw)
+    ranges = _data_ranges(bytes(raw)) if raw.startswith(b"\x89HDF") else []
     for _ in range(data.draw(st.integers(1, 8))):
-        position = data.draw(st.integers(0, len(raw) - 1))
+        if ranges and data.draw(st.booleans()):
+            start, size = data.draw(st.sampled_from(ranges))
+            position = start + data.draw(st.integers(0, size - 1))
+        else:
+            position = data.draw(st.integers(0, len(raw) - 1))
         raw[position] = data.draw(st.integers(0, 255))
     return bytes(raw)
+
+
+def _data_ranges(raw):
+    """(offset, size) of every dataset's stored data in an HDF5 file's bytes."""
+    ranges = []
+    with h5py.File(io.BytesIO(raw), "r") as handle:
+        handle.visititems(lambda _, obj: ranges.append((obj.id.get_offset(),
+                                                        obj.id.get_storage_size()))
+                          if isinstance(obj, h5py.Dataset) and obj.id.get_offset() else None)
+    return [r for r in ranges if r[1]]
 
 
 _JSON = st.recursive(
