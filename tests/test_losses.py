@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from layerkit import losses
+from layerkit.graph import tensor_info
 
 RNG = np.random.default_rng(0)
 
@@ -156,7 +157,7 @@ def test_keras_mask_on_predictions_matches_keras():
     p = RNG.normal(size=(4, 3, 2)).astype("float32")
     mask = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 1, 1]], bool)
     ours_p = torch.as_tensor(p)
-    ours_p._keras_mask = torch.as_tensor(mask)
+    tensor_info.set_mask(ours_p, torch.as_tensor(mask))
     got = losses.MeanSquaredError()(torch.as_tensor(y), ours_p)
     ref_p = torch.as_tensor(p)
     keras.src.backend.set_keras_mask(ref_p, torch.as_tensor(mask))
@@ -177,14 +178,12 @@ def test_ignore_class_matches_keras():
 
 def _sigmoid_output(z):
     out = torch.sigmoid(z)
-    out._keras_logits, out._keras_activation = z, "sigmoid"  # what layers.activate() does
-    return out
+    return tensor_info.set_logits(out, z, "sigmoid")  # what layers.activate() does
 
 
 def _softmax_output(z):
     out = torch.softmax(z, dim=-1)
-    out._keras_logits, out._keras_activation = z, "softmax"
-    return out
+    return tensor_info.set_logits(out, z, "softmax")
 
 
 def test_saturated_sigmoid_uses_logits_exactly():

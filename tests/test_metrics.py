@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from layerkit import metrics
+from layerkit.graph import tensor_info
 from layerkit.utils.naming import reset_names
 
 RNG = np.random.default_rng(1)
@@ -109,7 +110,7 @@ def test_mean_metric_wrapper_and_masks():
     m = metrics.MeanMetricWrapper(metrics.mean_absolute_error)
     assert m.name == "mean_absolute_error"
     p = torch.tensor([[1.0], [5.0], [3.0]])
-    p._keras_mask = torch.tensor([True, False, True])
+    tensor_info.set_mask(p, torch.tensor([True, False, True]))
     m.update_state(torch.zeros(3, 1), p)
     assert m.result().item() == pytest.approx(2.0)  # the masked sample is left out
 
