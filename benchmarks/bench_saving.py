@@ -14,8 +14,9 @@ Workloads (issue 16, "Numbers"):
 
 Every variant of a workload runs once per round, in rotating order, because the machine
 may be shared; rows give the median over `--repeat` rounds (default 5) and the spread
-(min-max), and for verification the median of the per-round ratios on / off. Not part
-of the tests; run by hand:
+(min-max), for loads the median CPU seconds of all threads, and for verification the
+median of the per-round ratios on / off. verify=False loads a file as one Keras wrote:
+its weights are scanned for NaN / inf instead. Not part of the tests; run by hand:
 
     python benchmarks/bench_saving.py --repeat 9   # both workloads
     python benchmarks/bench_saving.py --only V
@@ -36,16 +37,19 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
-def _times(variants, repeat):
-    """`{name: [seconds per round]}`, each variant once per round, in rotating order."""
+def _times(variants, repeat, cpu=None):
+    """`{name: [seconds per round]}`, each variant once per round, in rotating order;
+    `cpu`, a dict, receives the CPU seconds (all threads) the same way."""
     times = {name: [] for name in variants}
+    cpu = {} if cpu is None else cpu
     names = list(variants)
     for round_index in range(repeat):
         for name in names[round_index % len(names):] + names[:round_index % len(names)]:
             gc.collect()  # the previous run's garbage (20,000 layers) is not this run's cost
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             variants[name]()
             times[name].append(time.perf_counter() - start)
+            cpu.setdefault(name, []).append(time.process_time() - start_cpu)
     return times
 
 
@@ -72,7 +76,7 @@ def _row(name, values, note=""):
 def _ratio_note(on, off):
     ratios = [a / b for a, b in zip(on, off)]
     return (f"x{statistics.median(ratios):.3f} of verify=False (rounds: "
-            f"{min(ratios):.2f}-{max(ratios):.2f})")
+            f"{min(ratios):.2f}-{max(ratios):.2f}; fastest rounds: x{min(on) / min(off):.3f})")
 
 
 def bench_vgg(folder, repeat):
@@ -93,7 +97,7 @@ def bench_vgg(folder, repeat):
     rows = [_row(f"{label}: {name}", values,
                  f"{size / statistics.median(values) / 2 ** 30:.1f} GB/s")
             for name, values in write.items()]
-    arrays = {}
+    arrays, cpu = {}, {}
     read = _times({
         "load_weights .h5, verified": lambda: load_weights(model, paths["h5"]),
         "load_weights .h5, verify=False":
@@ -103,11 +107,12 @@ def bench_vgg(folder, repeat):
         **{f"load_model .{ext}, verified": (lambda p=p: load_model(p))
            for ext, p in paths.items()},
         **{f"load_model .{ext}, verify=False": (lambda p=p: load_model(p, verify=False))
-           for ext, p in paths.items()}}, repeat)
+           for ext, p in paths.items()}}, repeat, cpu)
     for name, values in read.items():
         note = f"{size / statistics.median(values) / 2 ** 30:.1f} GB/s"
         if name.endswith("verified"):
             note = _ratio_note(values, read[name.replace("verified", "verify=False")])
+        note += f"; CPU {statistics.median(cpu[name]):.3f} s"
         rows.append(_row(f"{label}: {name}", values, note))
     return rows
 

@@ -31,10 +31,11 @@ every row and every column of D sums to 0 mod 2^64.
   their words move by k * ROW positions, 0 < k < 1024, which is not a multiple of the prime
   SKEW: K stays only if the difference of the rows, zero-padded to SKEW words, is invariant
   under a cyclic shift by k * ROW mod SKEW, i.e. constant, i.e. zero: identical rows. The
-  same argument catches every exchange of two different segments shorter than SKEW words
-  whose distance is not a multiple of SKEW. Other moves go unseen only if R and K are both
-  unchanged, which needs changes in at least two rows and two columns that cancel exactly.
-  Exchanged whole blocks change the ordered list of digests.
+  same argument catches every exchange of two different word-aligned segments shorter
+  than SKEW words whose distance is not a multiple of SKEW. Any other damage (moves by a
+  few bytes, which change nearly every word they touch, included) goes unseen only if R
+  and K are both unchanged, which needs changes in at least two rows and two columns that
+  cancel exactly mod 2^64. Exchanged whole blocks change the ordered list of digests.
 - Truncated or extended data: the dataset's shape is checked against the layer, a block's
   byte count is part of its digest and the number of blocks is part of the entry.
 
