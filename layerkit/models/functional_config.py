@@ -10,6 +10,7 @@ does, then creates `cls(inputs, outputs)`. tf.keras 2.x's node lists
 
 from ..graph.node import flatten, map_structure
 from ..utils import serialization
+from ..utils.serialization import require as _require
 
 _TENSOR = "__keras_tensor__"
 
@@ -64,11 +65,6 @@ def _endpoints(struct, index):
 
 
 # ============================================================================== reading
-def _require(condition, message):
-    if not condition:
-        raise ValueError(message)
-
-
 def read(cls, config, custom_objects=None):
     """Creates `cls(inputs, outputs, name=...)` from a Keras 3 or tf.keras 2.x config.
 

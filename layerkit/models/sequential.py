@@ -6,6 +6,7 @@ from ..graph.symbolic import KerasTensor
 from ..layers.core.input_layer import InputLayer
 from ..layers.layer import Layer
 from ..utils import registry, serialization
+from ..utils.serialization import require as _require
 from .model import Model
 
 
@@ -257,11 +258,6 @@ class Sequential(Model):
         except (TypeError, ValueError, RuntimeError) as error:
             raise ValueError(f"Sequential: cannot build for input shape {shape}: {error}") \
                 from None
-
-
-def _require(condition, message):
-    if not condition:
-        raise ValueError(message)
 
 
 registry.register("models", Sequential)

@@ -34,7 +34,8 @@ class RMSprop(Optimizer):
         self.epsilon = _check_float("RMSprop", "epsilon", epsilon, low=0.0)
         self.centered = _check_bool("RMSprop", "centered", centered)
 
-    keras_slot_groups = (("velocity",), ("momentum",), ("average_gradient",))  # Keras 3's build order
+    # Keras 3 builds every velocity, then every momentum, then every average gradient
+    keras_slot_groups = (("velocity",), ("momentum",), ("average_gradient",))
 
     def _slot_specs(self):
         specs = [("velocity", 0.0)]

@@ -86,6 +86,11 @@ def names(kind):
     return dict(_table(kind))
 
 
+def classes(kind):
+    """The classes registered under `kind`, as a tuple (for `isinstance` / `issubclass`)."""
+    return tuple(obj for obj in _table(kind).values() if isinstance(obj, type))
+
+
 def lookup(kind, name):
     """The object registered as `name` (exact spelling), or None."""
     return _table(kind).get(name)
@@ -101,11 +106,12 @@ def get(kind, name, custom_objects=None, extra=None):
     if not isinstance(name, str):
         raise ValueError(f"Expected a {_SINGULAR.get(kind, kind)} name (a string), received "
                          f"{name!r}")
-    candidates = {**(extra or {}), **_table(kind), **(custom_objects or {})}
-    obj = candidates.get(name)
-    if obj is None:
-        lowered = {k.lower(): v for k, v in candidates.items()}
-        obj = lowered.get(name.lower())
+    table = _table(kind)
+    obj = (custom_objects or {}).get(name) or table.get(name) or (extra or {}).get(name)
+    if obj is not None:
+        return obj
+    candidates = {**(extra or {}), **table, **(custom_objects or {})}
+    obj = {k.lower(): v for k, v in candidates.items()}.get(name.lower())
     if obj is None:
         message = unknown_name_message(name, candidates, _SINGULAR.get(kind, kind))
         raise ValueError(

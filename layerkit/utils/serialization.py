@@ -46,7 +46,7 @@ def is_builtin(cls):
 
 def is_graph_model(layer):
     """Whether `layer` is a Sequential or Functional model (its config lists its layers)."""
-    return any(isinstance(layer, cls) for cls in registry.names("models").values())
+    return is_graph_model_class(type(layer))
 
 
 def layer_record(layer):
@@ -65,7 +65,7 @@ def layer_record(layer):
               "registered_name": registered}
     build = layer.get_build_config() if cls.__name__ != "InputLayer" else None
     if build is not None:
-        record["build_config"] = encode(build)
+        record["build_config"] = {"input_shape": encode(build["input_shape"])}
     return record
 
 
@@ -183,7 +183,8 @@ def scope(custom_objects=None, safe_mode=True, watch=None, extra=None):
         _SCOPES.pop()
 
 
-def _require(condition, message):
+def require(condition, message):
+    """Raises ValueError(message) unless `condition` (the checks of a config being read)."""
     if not condition:
         raise ValueError(message)
 
@@ -204,19 +205,20 @@ def deserialize(record, kind="layers", custom_objects=None, where=None):
     if not isinstance(record, dict):
         return record
     where = where or _SINGULAR_WHERE.get(kind, kind)
-    _require("class_name" in record, f"{where}: expected a {{'class_name': ..., 'config': "
-             f"...}} record, received {str(record)[:200]}")
+    if "class_name" not in record:  # (not `require`: the message costs a str(record))
+        raise ValueError(f"{where}: expected a {{'class_name': ..., 'config': ...}} record, "
+                         f"received {str(record)[:200]}")
     current = _SCOPES[-1]
     custom = {**current.custom_objects, **(custom_objects or {})}
     cls = registry.get(kind, record["class_name"], custom, current.extra)
     config = record.get("config")
     if kind != "layers":
         return _other_kind(cls, config, custom)
-    _require(isinstance(cls, type), f"custom_objects[{record['class_name']!r}] must be a Layer "
+    require(isinstance(cls, type), f"custom_objects[{record['class_name']!r}] must be a Layer "
              f"class, received {cls!r}")
     if is_graph_model_class(cls):
         return cls.from_config(config, custom_objects=custom)
-    _require(isinstance(config, dict), f"{where} {record['class_name']}: config must be a "
+    require(isinstance(config, dict), f"{where} {record['class_name']}: config must be a "
              f"dict, received {type(config).__name__}")
     name = config.get("name", record["class_name"])
     where = f"Layer {name!r} ({record['class_name']})"
@@ -251,7 +253,7 @@ def _other_kind(cls, config, custom_objects):
 
 def is_graph_model_class(cls):
     """Whether `cls` is (a subclass of) Sequential or Functional."""
-    return any(issubclass(cls, model) for model in registry.names("models").values())
+    return issubclass(cls, registry.classes("models"))
 
 
 def _layer_arguments(cls, config, custom_objects, safe_mode, where):
