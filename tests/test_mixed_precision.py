@@ -195,22 +195,25 @@ def test_mixed_layer_config_round_trip_and_keras_names():
         (theirs.compute_dtype, theirs.variable_dtype) == ("float16", "float32")
 
 
-def test_bfloat16_on_cpu_trains_and_matches_float32(policy):
+def fit_under(policy, name, epochs):
+    """The small convnet trained under policy `name` from the same start: (losses, model)."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(128, 10, 1)).astype("float32")
     y = (x[:, 0] * x[:, 1] > 0).astype("float32")
-    runs = {}
-    for name in ("float32", "mixed_bfloat16"):
-        policy(name)
-        torch.manual_seed(1)
-        model = small_model()
-        model.compile("adam", "binary_crossentropy")
-        history = model.fit(x, y, batch_size=32, epochs=4, shuffle=False, verbose=0)
-        runs[name] = (history.history["loss"], model.get_weights())
-    (loss32, w32), (loss16, w16) = runs["float32"], runs["mixed_bfloat16"]
+    policy(name)
+    torch.manual_seed(1)
+    model = small_model()
+    model.compile(optimizers.Adam(1e-3), "binary_crossentropy")
+    history = model.fit(x, y, batch_size=32, epochs=epochs, shuffle=False, verbose=0)
+    return history.history["loss"], model
+
+
+def test_bfloat16_on_cpu_trains_and_matches_float32(policy):
+    loss32, plain = fit_under(policy, "float32", 4)
+    loss16, mixed = fit_under(policy, "mixed_bfloat16", 4)
     assert loss16[-1] < loss16[0]  # it trains
     np.testing.assert_allclose(loss16, loss32, rtol=2e-3)
-    for a, b in zip(w16, w32):
+    for a, b in zip(mixed.get_weights(), plain.get_weights()):
         np.testing.assert_allclose(a, b, atol=2e-2)
     assert loss16 != loss32  # and it did compute in bfloat16
 
@@ -218,18 +221,8 @@ def test_bfloat16_on_cpu_trains_and_matches_float32(policy):
 def test_mixed_float16_compile_wraps_loss_scaling_and_trains(policy):
     """Keras 3's compile wraps the optimizer in a LossScaleOptimizer under mixed_float16;
     fit trains through the scaled loss and matches float32 within float16's precision."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(128, 10, 1)).astype("float32")
-    y = (x[:, 0] * x[:, 1] > 0).astype("float32")
-    runs = {}
-    for name in ("float32", "mixed_float16"):
-        policy(name)
-        torch.manual_seed(1)
-        model = small_model()
-        model.compile(optimizers.Adam(1e-3), "binary_crossentropy")
-        runs[name] = model.fit(x, y, batch_size=32, epochs=3, shuffle=False,
-                               verbose=0).history["loss"], model
-    (loss32, plain), (loss16, mixed) = runs["float32"], runs["mixed_float16"]
+    loss32, plain = fit_under(policy, "float32", 3)
+    loss16, mixed = fit_under(policy, "mixed_float16", 3)
     assert not isinstance(plain.optimizer, LossScaleOptimizer)
     assert isinstance(mixed.optimizer, LossScaleOptimizer)
     assert (mixed.optimizer.iterations, mixed.optimizer.dynamic_scale) == (12, 2.0**15)

@@ -53,7 +53,7 @@ class Replica:
         self._in_step = False
         self._ddp = DistributedDataParallel(
             _Outputs(model), device_ids=[device] if device.type == "cuda" else None,
-            find_unused_parameters=False)  # layerkit keeps statistics as weights, not buffers
+            find_unused_parameters=False, gradient_as_bucket_view=True)
         self._handles = [model.register_forward_hook(self._through_ddp)]
         self._handles += [w.register_hook(self._scaled) for w in model.trainable_weights]
 
