@@ -9,6 +9,8 @@ Who owns what:
 - `sharding` is the pure arithmetic of which samples each rank takes, and the gradient factor
   that keeps uneven batches exact.
 - `replica` binds a model to DDP for a `fit` (gradient all-reduce, the factor, ghost shards).
+- `data_parallel` is what the trainer calls: sharded epoch iterators, reductions at each
+  epoch's end, the OR-reduced stop flag (None in one process: the loop is unchanged).
 - `reduction` turns per-rank accumulators into global numbers (metrics, stop flag, BN stats).
 - `chief` lets rank 0 print and write files.
 - `launch` starts local worker processes (notebooks, tests) and never hangs.
