@@ -152,21 +152,23 @@ def print_workload(name, results, first, loops, clock="seconds"):
     print(f"\n### {name}  (ratios vs {base_name}; target layerkit <= "
           f"{TARGETS.get(name, '-')}x" + (f"; Keras 3 on JAX: {KERAS_JAX[name]}x"
                                           if name in KERAS_JAX else "") + ")\n")
-    print(f"| system | {'CPU ' if clock == 'cpu' else ''}s/round median [min-max] | ratio median [min-max] | outside the "
-          "epoch s | first call s | final metric |")
+    unit = "CPU s" if clock == "cpu" else "s"
+    print(f"| system | {unit}/round median [min-max] | ratio median [min-max] | {unit} "
+          "outside the epoch | first call wall s (build included) | final metric |")
     print("|---|---|---|---|---|---|")
+    outside, epoch_key = ("outside_cpu", "epoch_cpu") if clock == "cpu" else ("outside", "epoch")
     for (system, variant), rows in results.items():
         seconds = [r[clock] for r in rows]
         ratios = [r[clock] / b[clock] for r, b in zip(rows, base)]
-        print(f"| {_label(system, variant, name == 'text')} | {_spread(seconds)} | {_spread(ratios, '.2f')} | "
-              f"{_spread([r['outside'] for r in rows])} | "
+        print(f"| {_label(system, variant, name == 'text')} | {_spread(seconds)} | "
+              f"{_spread(ratios, '.2f')} | {_spread([r[outside] for r in rows])} | "
               f"{first[(system, variant)]:.3f} | {rows[-1]['metric']:.4g} |")
     if loops:
         rows = next(v for (system, _), v in results.items() if system == "layerkit")
-        epoch = statistics.median(r["epoch"] for r in rows)
-        parts = [f"fit {statistics.median(r['outside'] for r in rows):.4f}"]
-        parts += [f"{k} {v['call'] - v['loop']:.4f}" for k, v in loops.items()]
-        print(f"\nlayerkit seconds outside the batches per call: {', '.join(parts)} "
+        epoch = statistics.median(r[epoch_key] for r in rows)
+        parts = [f"fit {statistics.median(r[outside] for r in rows):.4f}"]
+        parts += [f"{k} {v['call'] - v['loop']:.4f} (wall)" for k, v in loops.items()]
+        print(f"\nlayerkit {clock} outside the batches per call: {', '.join(parts)} "
               f"(one epoch: {epoch:.3f} s; bar 2% = {0.02 * epoch:.4f} s)")
 
 
@@ -179,8 +181,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, help="torch threads per worker (default: "
                         "torch's, 2 here)")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                        help="cpu: the workers' CPU seconds (steadier than wall time on a "
-                        "busy machine; with --threads 1 free of thread-pool spinning)")
+                        help="cpu: the workers' CPU seconds, steadier than wall time on a "
+                        "busy machine; use it with --threads 1 (pool threads spin)")
     parser.add_argument("--worker")
     args = parser.parse_args(argv)
     if args.worker:

@@ -169,6 +169,7 @@ class KerasAPISession:
         (call, call_cpu), epochs = _since(start), cb.timer.epochs
         return {"call": call, "epoch": epochs[-1][0], "call_cpu": call_cpu,
                 "epoch_cpu": epochs[-1][1], "outside": call - sum(e[0] for e in epochs),
+                "outside_cpu": call_cpu - sum(e[1] for e in epochs),
                 "metric": float(history.history[self.spec["metric"]][-1])}
 
     def round(self, variant=""):
@@ -396,7 +397,7 @@ class TorchSession:
             self._validate()
         seconds, cpu = _since(start)
         return {"seconds": seconds, "cpu": cpu, "epoch": seconds, "call": seconds,
-                "outside": 0.0, "metric": metric}
+                "outside": 0.0, "outside_cpu": 0.0, "epoch_cpu": cpu, "metric": metric}
 
 
 # --------------------------------------------------------------------- text
@@ -431,7 +432,8 @@ class TextSession:
         digest = hashlib.md5(padded.tobytes())
         digest.update(json.dumps(list(tokenizer.word_index.items())).encode())
         return {"seconds": seconds, "cpu": cpu, "epoch": seconds, "call": seconds,
-                "outside": 0.0, "metric": float(int(digest.hexdigest()[:6], 16))}
+                "outside": 0.0, "outside_cpu": 0.0, "epoch_cpu": cpu,
+                "metric": float(int(digest.hexdigest()[:6], 16))}
 
 
 def session(system, workload, quick):
