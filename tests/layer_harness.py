@@ -7,8 +7,9 @@ Who owns what:
 - `public_layers()` lists the layers `layerkit.layers` exports; tests/test_layer_contract.py
   proves that its case table (tests/layer_cases.py) covers every one of them.
 - The `check_*` functions are the contract, one per property: output shapes (eager,
-  `compute_output_shape`, KerasTensor), weight counts, config round trip, one training step,
-  save -> load, numbers against the oracle. Each raises AssertionError naming what differs.
+  `compute_output_shape`, KerasTensor, Keras 3's), weight counts, config round trip (and
+  Keras 3's arguments in it, and Keras 3 reading it back), one training step, save -> load,
+  numbers against the oracle. Each raises AssertionError naming the case and what differs.
 
 Keras is imported once, on first use (`keras_module`), and only by the checks that
 compare with it.
@@ -21,6 +22,7 @@ import inspect
 from typing import Any, Callable, Optional
 
 import numpy as np
+import pytest
 import torch
 
 from layerkit import Input, layers, models, optimizers, saving
@@ -96,10 +98,13 @@ def keras_module():
 
 # ----------------------------------------------------------------------- discovery
 def public_layers():
-    """{canonical name: object} for every capitalised public name of `layerkit.layers`
-    that makes a layer: Layer subclasses and factory functions (Input, CuDNNLSTM).
-    Aliases (Convolution2D, MaxPool2D, ...) fold onto the object's own name. Any other
-    capitalised name is returned under the key `None` as a list, to be explained."""
+    """The capitalised public names of `layerkit.layers`, sorted into two.
+
+    Returns:
+        ({canonical name: object} of those that make a layer: Layer subclasses and factory
+        functions (Input, CuDNNLSTM), aliases such as Convolution2D folded onto the
+        object's own name; [the other names], each to be explained as not a layer).
+    """
     found, others = {}, []
     for name in sorted(dir(layers)):
         if not name[0].isupper():
@@ -216,8 +221,6 @@ def check_config_round_trip(case):
 
 def unsaveable_config(case):
     """For a layer that cannot be serialized: get_config raises the documented error."""
-    import pytest
-
     with pytest.raises(NotImplementedError, match=case.unsaveable):
         case.make().get_config()
 
@@ -335,8 +338,6 @@ def check_save_load(case, path):
 def unsaveable_save(case, path):
     """For a layer that cannot be serialized: saving a model holding it raises the
     documented error and writes no file."""
-    import pytest
-
     model = contract_model(case, case.make())
     with pytest.raises((NotImplementedError, ValueError), match=case.unsaveable):
         model.save(path)
