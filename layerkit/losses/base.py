@@ -167,7 +167,7 @@ class Loss:
         Returns:
             A 0-dim tensor (or per-sample values for reduction `'none'`).
         """
-        in_mask = tensor_info.get_mask(y_pred)
+        in_mask = tensor_info.get_mask(y_pred) if isinstance(y_pred, torch.Tensor) else None
         if isinstance(y_pred, torch.Tensor) and y_pred.dtype != config.floatx_dtype():
             y_pred = tensor_info.carry_logits(y_pred.to(config.floatx_dtype()), y_pred)
         true_dtype = torch.long if self.integer_targets else None

@@ -303,7 +303,8 @@ class FunctionMean(Mean):
         values, sample_weight = self.values_and_weights(values, sample_weight)
         if values_mask is not None:
             set_mask(values, values_mask)
-        sample_weight = _apply_mask(sample_weight, get_mask(y_pred), self.dtype)
+        pred_mask = get_mask(y_pred) if isinstance(y_pred, torch.Tensor) else None
+        sample_weight = _apply_mask(sample_weight, pred_mask, self.dtype)
         self._accumulate(values, sample_weight)
 
     def get_config(self):
