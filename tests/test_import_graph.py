@@ -3,7 +3,9 @@
 The graph is read from the sources with `ast` (nothing is imported): every `import` and
 `from ... import` counts, those inside functions and methods too (a deferred import is a
 cycle postponed, not removed); only `if TYPE_CHECKING:` blocks are left out, and
-`importlib.import_module("layerkit.x")` with a literal name counts as an import of it.
+`importlib.import_module("layerkit.x")` with a literal name counts as an import of it, and
+one with a computed name as an import of every string constant of that module that names
+one of the package's modules (a table of lazily imported modules).
 `from P import name` points at `P.name` when that is a module, else at `P`; the parent
 packages Python initialises on the way are not edges. Units are the root's children
 (`models`, `saving`, `config`, ...); the root `__init__` re-exports everything and is left
@@ -41,7 +43,8 @@ def _type_checking(test):
 
 
 def import_statements(tree):
-    """Every import statement and literal `import_module("...")` name, at any depth."""
+    """Every import statement and `import_module(...)` / `__import__(...)` name, at any
+    depth: the literal name, or every string constant of the module for a computed one."""
     found = []
     stack = [tree]
     while stack:
@@ -53,9 +56,14 @@ def import_statements(tree):
             if isinstance(child, (ast.Import, ast.ImportFrom)):
                 found.append(child)
             elif isinstance(child, ast.Call) and child.args and \
-                    getattr(child.func, "attr", getattr(child.func, "id", None)) == \
-                    "import_module" and isinstance(child.args[0], ast.Constant):
-                found.append(child.args[0].value)
+                    getattr(child.func, "attr", getattr(child.func, "id", None)) in \
+                    ("import_module", "__import__"):
+                first = child.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    found.append(first.value)
+                else:
+                    found += [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                              and isinstance(n.value, str)]
             stack.append(child)
     return found
 
@@ -191,6 +199,11 @@ def _write_package(root, files):
                   "sub/c.py": "class C:\n    def m(self):\n        import importlib\n"
                               "        importlib.import_module('pkg.a')\n"},
                  [["pkg.a", "pkg.sub.c"]], id="literal-import_module"),
+    pytest.param({"__init__.py": "", "a.py": "LAZY = ('pkg.b',)\n"
+                                             "def f(name):\n    import importlib\n"
+                                             "    return importlib.import_module(name)\n",
+                  "b.py": "from .a import LAZY\n"},
+                 [["pkg.a", "pkg.b"]], id="computed-import_module-names-in-a-table"),
     pytest.param({"__init__.py": "", "a.py": "from typing import TYPE_CHECKING\n"
                                              "if TYPE_CHECKING:\n    from . import b\n",
                   "b.py": "from . import a\n"}, [], id="TYPE_CHECKING-is-not-an-edge"),
