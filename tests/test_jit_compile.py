@@ -101,31 +101,32 @@ def _masked_sequences():
     return ids, y
 
 
-MASKED = {
-    "embedding_mask_zero_lstm": lambda: [layers.Embedding(10, 4, mask_zero=True),
-                                         layers.LSTM(3, return_sequences=True),
-                                         layers.Dense(1, activation="sigmoid")],
-    "masking_lstm": lambda: [layers.Masking(mask_value=0.0, input_shape=(5, 1)),
-                             layers.LSTM(3, return_sequences=True),
-                             layers.Dense(1, activation="sigmoid")],
-}
+def _masked_stack(lib, name):
+    """The same masked sequence model in layerkit (`lib=layers`) or Keras (`keras.layers`)."""
+    first = {"embedding_mask_zero_lstm": lambda: lib.Embedding(10, 4, mask_zero=True),
+             "masking_lstm": lambda: lib.Masking(mask_value=0.0),
+             "masking_time_distributed": lambda: lib.Masking(mask_value=0.0)}[name]()
+    if name.endswith("time_distributed"):
+        return [first, lib.TimeDistributed(lib.Dense(1, activation="sigmoid"))]
+    return [first, lib.LSTM(3, return_sequences=True), lib.Dense(1, activation="sigmoid")]
 
 
-@pytest.mark.parametrize("name", sorted(MASKED))
+MASKED = ["embedding_mask_zero_lstm", "masking_lstm", "masking_time_distributed"]
+
+
+@pytest.mark.parametrize("name", MASKED)
 def test_masked_sequence_loss_is_the_same_compiled(name):
     ids, y = _masked_sequences()
     x = ids if name.startswith("embedding") else (ids[..., None] / 10.0).astype("float32")
-    eager, jit = _twins(lambda: models.Sequential(MASKED[name]()), "binary_crossentropy")
+    eager, jit = _twins(lambda: models.Sequential(_masked_stack(layers, name)),
+                        "binary_crossentropy")
     eager(torch.as_tensor(x[:2]))  # build
     jit(torch.as_tensor(x[:2]))
     jit.set_weights(eager.get_weights())
     out = eager(torch.as_tensor(x))
     mask = tensor_info.get_mask(out)
     assert mask is not None and not bool(mask.all())  # the loss sees a mask with holes
-    keras_layers = {"embedding_mask_zero_lstm": [keras.layers.Embedding(10, 4, mask_zero=True)],
-                    "masking_lstm": [keras.layers.Masking(0.0)]}[name]
-    theirs = keras.Sequential([keras.Input(x.shape[1:])] + keras_layers + [
-        keras.layers.LSTM(3, return_sequences=True), keras.layers.Dense(1, "sigmoid")])
+    theirs = keras.Sequential([keras.Input(x.shape[1:])] + _masked_stack(keras.layers, name))
     theirs.set_weights(eager.get_weights())
     theirs.compile("sgd", "binary_crossentropy")
     want = theirs.evaluate(x, y, batch_size=8, verbose=0)

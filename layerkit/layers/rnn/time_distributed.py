@@ -1,6 +1,6 @@
 """TimeDistributed: applies one layer to every timestep of a sequence."""
 
-from ..layer import Layer, _accepts
+from ..layer import Layer
 from .wrapper import deserialize_layer, serialize_layer
 
 
@@ -45,10 +45,9 @@ class TimeDistributed(Layer):
         self._child_shape((None,) + tuple(inputs.shape[1:]))
         batch, steps = inputs.shape[:2]
         flat = inputs.reshape((batch * steps,) + tuple(inputs.shape[2:]))  # (B*T, ...)
-        kwargs = {}
-        if mask is not None and _accepts(type(self.layer), "mask"):
-            kwargs["mask"] = mask.reshape((batch * steps,) + tuple(mask.shape[2:]))
-        y = self.layer(flat, training=training, **kwargs)
+        if mask is not None:  # the inner layer's __call__ passes it on if its call takes it
+            mask = mask.reshape((batch * steps,) + tuple(mask.shape[2:]))  # (B*T, ...)
+        y = self.layer(flat, training=training, mask=mask)
         return y.reshape((batch, steps) + tuple(y.shape[1:]))  # (B, T, ...out)
 
     def compute_output_shape(self, input_shape):
