@@ -6,9 +6,11 @@ Who owns what:
 - classes register themselves where they are defined: every `Layer` subclass of layerkit
   (models included) through `Layer.__init_subclass__`; Sequential and Functional also
   under "models" (what saving rebuilds as a graph); the other kinds through their
-  module's table (`register_table`). Nothing here imports anything of layerkit above the
-  ground floor, and only names in a table (or in `custom_objects`) are ever resolved:
-  module paths written in a file are never imported.
+  module's table (`register_table`). A package that imports its members on first access
+  (`layerkit.layers`) lists their modules with `register_module`; the first read of that
+  kind imports them. Nothing here imports anything of layerkit at import time, and only
+  names in a table (or in `custom_objects`) are ever resolved: module paths written in a
+  file are never imported.
 - the one `deserialize` path that reads records back (translation of Keras's JSON, safe
   mode, custom objects) is `utils.serialization.deserialize`; it finds classes here.
 
@@ -17,6 +19,7 @@ callable) into the object for the kinds' own `get` functions.
 """
 
 import difflib
+import importlib
 import types
 
 from .missing import lookup_advice
@@ -28,6 +31,7 @@ _SINGULAR = {"layers": "layer", "models": "model", "losses": "loss", "metrics": 
              "regularizers": "regularizer", "constraints": "constraint",
              "activations": "activation"}
 _TABLES = {kind: {} for kind in KINDS}
+_MODULES = {kind: [] for kind in KINDS}  # layerkit modules that register more when imported
 
 
 # ----------------------------------------------------------------------------- tables
@@ -81,19 +85,38 @@ def _qualified(obj):
     return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
 
 
+def register_module(kind, module):
+    """Notes that importing layerkit's `module` (a full name) registers entries of `kind`.
+
+    The first read of `kind` (`names`, `classes`, `lookup`, `get`) imports it, so a package
+    that loads its members on first access still has all of them found when a file is
+    loaded. Only layerkit's own code calls this; names read from files never reach it.
+    """
+    _table(kind)
+    _MODULES[kind].append(module)
+
+
+def _complete(kind):
+    table = _table(kind)
+    pending = _MODULES[kind]
+    while pending:
+        importlib.import_module(pending.pop())
+    return table
+
+
 def names(kind):
     """A copy of `{name: object}` of everything registered under `kind`."""
-    return dict(_table(kind))
+    return dict(_complete(kind))
 
 
 def classes(kind):
     """The classes registered under `kind`, as a tuple (for `isinstance` / `issubclass`)."""
-    return tuple(obj for obj in _table(kind).values() if isinstance(obj, type))
+    return tuple(obj for obj in _complete(kind).values() if isinstance(obj, type))
 
 
 def lookup(kind, name):
     """The object registered as `name` (exact spelling), or None."""
-    return _table(kind).get(name)
+    return _complete(kind).get(name)
 
 
 def get(kind, name, custom_objects=None, extra=None):
@@ -106,7 +129,7 @@ def get(kind, name, custom_objects=None, extra=None):
     if not isinstance(name, str):
         raise ValueError(f"Expected a {_SINGULAR.get(kind, kind)} name (a string), received "
                          f"{name!r}")
-    table = _table(kind)
+    table = _complete(kind)
     obj = (custom_objects or {}).get(name) or table.get(name) or (extra or {}).get(name)
     if obj is not None:
         return obj
