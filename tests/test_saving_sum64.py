@@ -113,9 +113,11 @@ def test_exchanged_and_moved_segments_are_caught():
 # -------------------------------------------------------------- loading large weights
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """sum64 for weights from 16 KiB, in 32 KiB blocks, read in ~20 KiB pieces: what a
-    VGG16 does with 4 MiB blocks and 16 MiB pieces, at a test's size."""
+    """sum64 for weights from 16 KiB, in 32 KiB blocks, read in ~20 KiB pieces, summed on
+    the thread pool when written from 64 KiB: what a VGG16 does with 4 MiB blocks, 16 MiB
+    pieces and 8 MiB, at a test's size."""
     monkeypatch.setattr(integrity, "LARGE", 16 * 2 ** 10)
+    monkeypatch.setattr(integrity, "_THREADED", 64 * 2 ** 10)
     monkeypatch.setattr(sum64, "BLOCK", 32 * 2 ** 10)
     monkeypatch.setattr(integrity, "CHUNK", 20 * 2 ** 10)
 
@@ -139,6 +141,9 @@ def test_large_weights_are_summed_over_the_tensors_memory_as_they_are_read(
         entries = json.loads(handle.attrs["layerkit_integrity"])["datasets"]
     kernel = entries["/model_weights/big/big/kernel:0"]
     assert kernel[:2] == ["sum64", 32 * 2 ** 10] and len(kernel) == 2 + 8  # 240,000 bytes
+    assert kernel[2:] == [sum64.block_digest(piece) for piece in np.array_split(
+        model.layers[0].kernel.detach().numpy().reshape(-1).view(np.uint8), range(
+            32768, 240_000, 32768))]  # summed on the pool while saving: the same digests
     assert isinstance(entries["/model_weights/big/big/bias:0"][0], int)  # small: CRC-32
     target = _big_model(seed=1)
     memory = target.layers[0].kernel.detach().numpy()

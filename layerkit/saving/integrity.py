@@ -23,9 +23,10 @@ sum64) only the first kind. Both are read.
 One manifest rather than an attribute per dataset: HDF5 needs ~60 us to open an
 attribute, which would make checksums the slowest part of loading many-layer models.
 Large weights are read in pieces of `CHUNK` bytes, each block summed on a thread pool as
-soon as it is in memory, while the next piece is read: what verification adds to a load
-is then little more than the pieces' bookkeeping (CRC-32, at 1.5-3.5 GB/s a core, made a
-bare `load_weights` of VGG16 from the page cache 1.55x slower).
+soon as it is in memory, while the next piece is read: the sums read the bytes from the
+cache, and where a core is free they cost no wall time beyond the pieces' bookkeeping and
+the last block (CRC-32, at 1.5-3.5 GB/s a core, made a bare `load_weights` of VGG16 from
+the page cache 1.55x slower; on a busy machine sum64 costs about as much CPU as the copy).
 """
 
 import concurrent.futures
@@ -143,12 +144,20 @@ class Sealer:
         self.datasets = {}
         self.attributes = {}
         self.members = {}
+        self._pending = {}
 
     def dataset(self, parent, name, data):
-        """Creates the dataset `name` in `parent` holding `data`; records its checksum."""
+        """Creates the dataset `name` in `parent` holding `data`; records its checksum
+        (a large array's is summed on the thread pool while the next ones are written:
+        `data` must not change before `close()`)."""
         array = np.asarray(data)
         created = parent.create_dataset(name, data=array)
-        self.datasets[created.name] = dataset_checksum(array)
+        bytes_ = _bytes(array)
+        if bytes_.size < max(LARGE, _THREADED):
+            self.datasets[created.name] = dataset_checksum(bytes_)
+        else:
+            self._pending[created.name] = [_pool().submit(sum64.block_digest, piece)
+                                           for piece in _pieces(bytes_, sum64.BLOCK)]
         return created
 
     def text(self, obj, key, value):
@@ -179,6 +188,9 @@ class Sealer:
 
     def close(self):
         """Writes the manifest and the markers; call it last."""
+        for path, futures in self._pending.items():
+            self.datasets[path] = [sum64.NAME, sum64.BLOCK] + [f.result() for f in futures]
+        self._pending = {}
         self.handle.attrs[MANIFEST_ATTR] = json.dumps({
             "version": VERSION, "algorithm": ALGORITHM, "datasets": self.datasets,
             "attributes": self.attributes, "members": self.members})
