@@ -188,3 +188,16 @@ def test_loading_needs_no_import_of_models(tmp_path):
     """)
     names = [layer.name for layer in model.layers]
     assert result.stdout.strip() == f"Sequential {names}", result.stderr
+
+
+def test_a_registered_module_that_fails_to_import_raises_at_every_read():
+    result = _run("""
+        from layerkit.utils import registry
+        registry.register_module("layers", "layerkit.no_such_module")
+        for attempt in range(2):
+            try:
+                registry.get("layers", "Dense")
+            except ImportError as error:
+                print("raised:", error.name)
+    """)
+    assert result.stdout.split() == ["raised:", "layerkit.no_such_module"] * 2, result.stderr

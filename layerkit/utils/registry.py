@@ -100,7 +100,10 @@ def _complete(kind):
     table = _table(kind)
     pending = _MODULES[kind]
     while pending:
-        importlib.import_module(pending.pop())
+        module = pending[-1]
+        importlib.import_module(module)  # a broken module raises at every read
+        if module in pending:  # (an import inside may have completed it already)
+            pending.remove(module)
     return table
 
 
