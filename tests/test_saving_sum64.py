@@ -248,3 +248,18 @@ def test_a_truncated_large_weight_file_fails_naming_the_file(small_blocks, tmp_p
         with pytest.raises(ValueError) as info:
             load_weights(_big_model(seed=1), short)
         assert str(short) in str(info.value)
+
+
+def test_files_with_sum64_digests_load_in_keras3(small_blocks, tmp_path):
+    import keras
+
+    model = _big_model()
+    for name in ("m.h5", "m.keras"):
+        model.save(tmp_path / name)
+        with h5py.File(tmp_path / name, "r") if name.endswith(".h5") else h5py.File(
+                io.BytesIO(zipfile.ZipFile(tmp_path / name).read("model.weights.h5")),
+                "r") as handle:
+            assert "sum64" in handle.attrs["layerkit_integrity"]
+        oracle = keras.saving.load_model(tmp_path / name)
+        assert all(np.array_equal(a, np.asarray(b))
+                   for a, b in zip(model.get_weights(), oracle.get_weights()))
