@@ -236,3 +236,25 @@ def test_loss_scale_optimizer_serializes_through_the_registry():
     again = optimizers.deserialize(optimizers.serialize(opt))
     assert isinstance(again, LossScaleOptimizer) and again.dynamic_growth_steps == 7
     assert again.learning_rate == pytest.approx(0.5)
+
+
+def test_loss_scale_state_in_keras_order_and_through_a_saved_model(policy, tmp_path):
+    policy("mixed_float16")
+    torch.manual_seed(0)
+    model = models.Sequential([layers.Dense(3, input_shape=(4,)), layers.Dense(1)])
+    model.compile(optimizers.SGD(0.1, momentum=0.9), "mse")
+    model.fit(np.ones((8, 4), "float32"), np.ones((8, 1), "float32"), epochs=2, verbose=0)
+    model.optimizer._finite_after_unscaling([torch.tensor([np.inf])])  # one overflow
+    names = [name for name, _ in model.optimizer.state_arrays()]
+    assert names[:4] == ["loss_scale_optimizer/iteration", "loss_scale_optimizer/learning_rate",
+                         "loss_scale_optimizer/step_counter", "loss_scale_optimizer/dynamic_scale"]
+    assert names[4:6] == ["sgd/iteration", "sgd/learning_rate"]  # then the inner's, as Keras 3
+    model.save(tmp_path / "m.keras")
+    again = models.load_model(tmp_path / "m.keras")
+    assert isinstance(again.optimizer, LossScaleOptimizer)
+    assert model.optimizer.dynamic_scale <= 2.0**14  # halved at least once
+    assert (again.optimizer.dynamic_scale, again.optimizer.iterations,
+            again.optimizer.step_counter) == (model.optimizer.dynamic_scale,
+                                              model.optimizer.iterations, 0)
+    for (_, a), (_, b) in zip(again.optimizer.state_arrays(), model.optimizer.state_arrays()):
+        np.testing.assert_array_equal(a, b)

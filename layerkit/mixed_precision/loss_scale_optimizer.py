@@ -9,6 +9,7 @@ and the unscaling run in torch's fused AMP kernel (`_amp_foreach_non_finite_chec
 what `torch.amp.GradScaler` uses); scales stay powers of two, so unscaling is exact.
 """
 
+import numpy as np
 import torch
 
 from ..optimizers.optimizer import Optimizer
@@ -161,6 +162,28 @@ class LossScaleOptimizer(Optimizer):
         self.inner_optimizer.load_state_dict(state["inner"])
         self._scale = float(state["extra"]["dynamic_scale"])
         self._good_steps = int(state["extra"]["step_counter"])
+
+    def state_arrays(self, param_names=None):
+        """Keras 3's variable order: this wrapper's iteration, learning_rate, step_counter and
+        dynamic_scale, then the inner optimizer's state (see `Optimizer.state_arrays`)."""
+        if not self.built:
+            return []
+        own = [("iteration", np.asarray(0, dtype=np.int64)),
+               ("learning_rate", np.asarray(0.0, dtype=np.float32)),
+               ("step_counter", np.asarray(self._good_steps, dtype=np.int64)),
+               ("dynamic_scale", np.asarray(self._scale, dtype=np.float32))]
+        return [(f"{self.name}/{key}", value) for key, value in own] + \
+            self.inner_optimizer.state_arrays(param_names)
+
+    def load_state_arrays(self, arrays, where="the file"):
+        """Restores what `state_arrays` returned (or Keras 3's LossScaleOptimizer saved)."""
+        if len(arrays) < 4:
+            raise ValueError(f"{where}: LossScaleOptimizer state needs at least 4 arrays "
+                             f"(iteration, learning_rate, step_counter, dynamic_scale), "
+                             f"received {len(arrays)}")
+        self._good_steps = int(np.asarray(arrays[2]).reshape(()))
+        self._scale = float(np.asarray(arrays[3]).reshape(()))
+        self.inner_optimizer.load_state_arrays(list(arrays[4:]), where)
 
     def get_config(self):
         from .. import optimizers
