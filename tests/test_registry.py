@@ -204,3 +204,19 @@ def test_a_registered_module_that_fails_to_import_raises_at_every_read():
                 print("raised:", error.name)
     """)
     assert result.stdout.split() == ["raised:", "layerkit.no_such_module"] * 2, result.stderr
+
+
+def test_model_files_reach_saving_from_below(tmp_path):
+    """Model.save & co. can call saving through utils.model_files (models sits below it)."""
+    from layerkit.utils import model_files
+
+    model = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    path = tmp_path / "m.weights.h5"
+    model_files.call("save_weights", model, str(path))
+    other = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    model_files.call("load_weights", other, str(path))
+    for a, b in zip(model.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert json.loads(model_files.call("model_to_json", model)) == json.loads(model.to_json())
+    with pytest.raises(RuntimeError, match="no_such_function: layerkit.saving is not loaded"):
+        model_files.call("no_such_function")

@@ -22,6 +22,7 @@ import os
 
 from . import h5_format, keras_zip
 from .atomic import atomic_write as atomic_write
+from ..utils import model_files
 from ..utils.serialization import layer_record
 from .model_config import model_from_config, model_to_config
 
@@ -261,6 +262,10 @@ def deserialize_layer(record, custom_objects=None, safe_mode=True):
     """Creates a layer or model from a Keras 3 / tf.keras / layerkit record."""
     return model_from_config(record, custom_objects, safe_mode)
 
+
+# Model.save & co. reach these through utils.model_files (models sits below saving)
+model_files.install(save_model=save_model, save_weights=save_weights,
+                    load_weights=load_weights, model_to_json=model_to_json)
 
 __all__ = ["atomic_write", "deserialize_layer", "load_model", "load_weights",
            "model_from_json", "model_to_json", "save_model", "save_weights",
