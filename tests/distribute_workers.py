@@ -60,7 +60,7 @@ def train_manually(model, x, y, weights, epochs, batch_size, strategy=None):
     return history, model.get_weights()
 
 
-def equivalence_checks(sizes, epochs, batch_size, fit_cases):
+def equivalence_checks(sizes, epochs, batch_size, fit_cases, folder):
     """On each rank: sharded steps driven by hand for every N and optimizer, `fit` +
     `evaluate` for every fit case, an early stop on rank 1 only, a BatchNormalization
     model, and the stop flag."""
@@ -81,6 +81,7 @@ def equivalence_checks(sizes, epochs, batch_size, fit_cases):
             "replicas": strategy.num_replicas_in_sync,
             "early_stop": early_stop_on_rank_one(strategy),
             "freeze": freeze_and_recompile(strategy),
+            "writers": writers_on_rank_zero(strategy, folder),
             "batchnorm": batchnorm_weights(strategy)}
 
 
@@ -100,6 +101,29 @@ def early_stop_on_rank_one(strategy):
     # fit outside the scope: the model remembers the strategy it was compiled under
     history = model.fit(x, y, batch_size=16, epochs=5, verbose=0, callbacks=[StopOnRankOne()])
     return len(history.history["loss"])
+
+
+def writers_on_rank_zero(strategy, folder):
+    """fit with CSVLogger and ModelCheckpoint writing into `folder` (shared by the ranks):
+    how many epochs this rank's logger wrote, and the final weights."""
+    import os
+
+    from layerkit import callbacks
+
+    class CountingLogger(callbacks.CSVLogger):
+        writes = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            CountingLogger.writes += 1
+            super().on_epoch_end(epoch, logs)
+
+    x, y, _ = dataset(40)
+    with strategy.scope():
+        model = build_model()
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[
+            CountingLogger(os.path.join(folder, "log.csv")),
+            callbacks.ModelCheckpoint(os.path.join(folder, "model.keras"))])
+    return CountingLogger.writes, model.get_weights()
 
 
 def freeze_and_recompile(strategy=None):
@@ -153,11 +177,11 @@ def skip_collective_on_rank_one():
 
     from layerkit import distribute
 
-    strategy = distribute.MirroredStrategy(timeout=1)
+    strategy = distribute.MirroredStrategy(timeout=5)  # joining takes a while under load
     if strategy.rank == 0:
         distribute.should_stop(True)
     else:
-        time.sleep(3)
+        time.sleep(10)
     return strategy.rank
 
 

@@ -15,9 +15,15 @@ SIZES, EPOCHS, BATCH = (64, 65, 70), 3, 32
 
 
 @pytest.fixture(scope="module")
-def two_ranks():
+def shared_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("ranks")
+
+
+@pytest.fixture(scope="module")
+def two_ranks(shared_folder):
     return distribute.launch(workers.equivalence_checks, 2,
-                             args=(SIZES, EPOCHS, BATCH, workers.FIT_CASES), timeout=300)
+                             args=(SIZES, EPOCHS, BATCH, workers.FIT_CASES,
+                                   str(shared_folder)), timeout=300)
 
 
 @pytest.fixture
@@ -77,6 +83,18 @@ def test_freeze_and_recompile_under_ddp(two_ranks, float64):
         for a, b in zip(ranked_weights, weights):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(ranked_losses, losses, rtol=1e-10)
+
+
+def test_only_rank_zero_writes_and_its_files_load_in_one_process(two_ranks, shared_folder):
+    from layerkit import models
+
+    assert [r["writers"][0] for r in two_ranks] == [2, 0]  # CSVLogger epochs written
+    lines = (shared_folder / "log.csv").read_text().strip().splitlines()
+    assert lines[0].split(",")[0] == "epoch" and len(lines) == 3
+    loaded = models.load_model(shared_folder / "model.keras")
+    for a, b in zip(loaded.get_weights(), two_ranks[1]["writers"][1]):
+        np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in shared_folder.iterdir()) == ["log.csv", "model.keras"]
 
 
 def test_batchnorm_statistics_equal_across_ranks(two_ranks):

@@ -12,7 +12,8 @@ nothing different). Otherwise a `DataParallel`, one per `fit` / `evaluate` call:
   the metrics' accumulators and (training) BatchNormalization statistics are reduced across
   ranks, so the logs the trainer then reads (History, progress bar, `evaluate`) are global
   and identical on every rank;
-- OR-reduces `stop_training` at each epoch's end, and silences the progress bar off rank 0.
+- OR-reduces `stop_training` at each epoch's end, silences the progress bar off rank 0 and
+  leaves the file-writing callbacks to rank 0.
 
 Not sharded yet: streams (generators, `Sequence`s, DataLoaders) raise; `predict` runs whole
 on every rank (same outputs everywhere); a custom `train_step` that returns
@@ -23,6 +24,9 @@ import torch
 
 from . import collectives, reduction, replica, sharding
 from .strategy import get_strategy, has_strategy
+
+
+_WRITERS = ("ModelCheckpoint", "CSVLogger", "TensorBoard")  # by name: no upward import
 
 
 def data_parallel(model, training=True):
@@ -54,6 +58,17 @@ class DataParallel:
             state = collectives.broadcast_object(torch.get_rng_state(),
                                                  what="the shuffling generator")
             torch.set_rng_state(state)
+
+    def callbacks(self, callbacks):
+        """The callbacks this rank runs: all of them on rank 0; elsewhere those that write
+        files (ModelCheckpoint, CSVLogger, TensorBoard and their subclasses) are left out, so
+        each file is written once. The epoch's logs are global and identical on every rank,
+        so EarlyStopping, ReduceLROnPlateau & co. decide alike everywhere; the stop flag's
+        reduction after `on_epoch_end` also makes every rank wait for rank 0's files."""
+        if self.strategy.is_chief or not callbacks:
+            return callbacks
+        return [c for c in callbacks
+                if not any(k.__name__ in _WRITERS for k in type(c).__mro__)]
 
     def verbose(self, verbose):
         """The progress bar's verbosity: as asked on rank 0, silent elsewhere."""

@@ -140,7 +140,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     parallel = _data_parallel(model, training=True)  # None in one process
     if parallel is not None:
         train, val = parallel.iterator(train, training=True), parallel.iterator(val)
-        verbose = parallel.verbose(verbose)
+        verbose, callbacks = parallel.verbose(verbose), parallel.callbacks(callbacks)
     state = TrainingState(model)
     cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs,
                                         train.num_batches, state, True)
@@ -251,6 +251,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     parallel = _data_parallel(model, training=False)
     if parallel is not None:
         iterator, verbose = parallel.iterator(iterator), parallel.verbose(verbose)
+        callbacks = parallel.callbacks(callbacks)
     state = TrainingState(model)
     cbs, user_cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1,
                                   iterator.num_batches, state, False)
