@@ -24,8 +24,9 @@ Where it is kept, and why:
   eager compute the same numbers. (An explicit `logits=` argument on the compiled loss
   alone would miss users' `Loss` subclasses that call `binary_crossentropy` inside.)
 
-The logits decision (numbers follow Keras 3's TensorFlow backend and tf.keras):
-`activations.sigmoid` / `softmax` record their input as the output's logits (Keras 3 does
+The logits decision (numbers follow Keras 3's TensorFlow backend and tf.keras): a layer's
+sigmoid/softmax activation (`layers.layer.activate`: Dense, the convolutions, Activation)
+records its input as the output's logits (Keras 3's `activations.sigmoid` / `softmax` do
 so on every backend), and `binary_crossentropy` / `categorical_crossentropy` /
 `sparse_categorical_crossentropy` on such an output compute from the logits, exactly (a
 saturated sigmoid with logit 40 and target 0 costs 40, not -log(1e-7) = 16.1). Keras 3's
@@ -34,7 +35,11 @@ difference shows only where a probability is within 1e-7 of 0 or 1, and layerkit
 the exact value (tests/test_fit_oracle.py pins it). The logits count only for the
 matching crossentropy: softmax logits never feed a sigmoid crossentropy (tf.keras 2.5 did).
 A probability array that left the model (`model.predict(x)`, numpy) has no logits and
-takes the clipped path in layerkit and in Keras 3 alike.
+takes the clipped path in layerkit and in Keras 3 alike. The design sketch chose the
+logits at compile time from the model's last activation; recording them where the
+activation runs covers Sequential, functional and subclassed models alike (a subclassed
+model's last activation is unknown until it runs) and a custom step's
+`loss_fn(y, model(x))`, while the compiled forward still returns them explicitly.
 """
 
 _MASK = "_keras_mask"
