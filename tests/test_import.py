@@ -54,6 +54,25 @@ def test_edges_load_on_first_access():
                      "load_model"]
 
 
+def test_layers_load_on_first_use_and_loading_files_still_finds_every_layer():
+    state = _fresh(
+        "import json, sys\n"
+        "import layerkit\n"
+        "from layerkit import layers\n"
+        "from layerkit.utils import registry\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('layerkit.layers.')\n"
+        "                and m.count('.') > 2 and not m.startswith('layerkit.layers.core.'))\n"
+        "listed = 'Dense' in dir(layers) and 'Convolution2D' in dir(layers)\n"
+        "found = [registry.get('layers', n).__name__ for n in ('LSTM', 'Convolution2D')]\n"
+        "same = (registry.get('layers', 'Convolution2D') is layers.Conv2D is\n"
+        "        layers.Convolution2D is layers.convolutional.Convolution2D)\n"
+        "print(json.dumps([loaded, listed, found, same]))")
+    loaded, listed, found, same = state
+    assert loaded == []  # no layer family was imported by `import layerkit`
+    assert listed and same
+    assert found == ["LSTM", "Conv2D"]  # the first lookup imported them all
+
+
 def test_unknown_attributes_still_raise_attribute_error():
     import layerkit
 

@@ -1,94 +1,101 @@
-"""Layers: the Layer contract and the layer families (one public class per file)."""
+"""Layers: the Layer contract and the layer families (one public class per file).
 
-from .activations.elu import ELU as ELU
-from .activations.leaky_relu import LeakyReLU as LeakyReLU
-from .activations.prelu import PReLU as PReLU
-from .activations.relu import ReLU as ReLU
-from .activations.softmax import Softmax as Softmax
-from .activations.thresholded_relu import ThresholdedReLU as ThresholdedReLU
-from .convolutional.conv1d import Conv1D as Conv1D
-from .convolutional.conv2d import Conv2D as Conv2D
-from .convolutional.conv2d_transpose import Conv2DTranspose as Conv2DTranspose
-from .convolutional.depthwise_conv2d import DepthwiseConv2D as DepthwiseConv2D
-from .convolutional.separable_conv2d import SeparableConv2D as SeparableConv2D
-from .core.activation import Activation as Activation
-from .core.dense import Dense as Dense
-from .core.embedding import Embedding as Embedding
+Who owns what: `layer.py` is the contract and each family folder holds its layers. This
+module names every public layer and the module that defines it; a module is imported the
+first time one of its names is used (PEP 562 `__getattr__`), so `import layerkit` does not
+compile every layer. `Layer`, `InputSpec`, `Input`, `InputLayer` and `TensorOp` (which the
+engine imports anyway) are plain attributes. The serialization registry is told about
+every module (`registry.register_module`), so loading a file finds all of them.
+"""
+
+import importlib
+
+from ..utils import registry
+from ..utils.missing import attribute_error as _attribute_error
 from .core.input_layer import Input as Input
 from .core.input_layer import InputLayer as InputLayer
-from .core.lambda_layer import Lambda as Lambda
-from .core.masking import Masking as Masking
 from .core.tensor_op import TensorOp as TensorOp
 from .input_spec import InputSpec as InputSpec
 from .layer import Layer as Layer
-from .merging.add import Add as Add
-from .merging.add import add as add
-from .merging.average import Average as Average
-from .merging.average import average as average
-from .merging.concatenate import Concatenate as Concatenate
-from .merging.concatenate import concatenate as concatenate
-from .merging.dot import Dot as Dot
-from .merging.dot import dot as dot
-from .merging.maximum import Maximum as Maximum
-from .merging.maximum import maximum as maximum
-from .merging.minimum import Minimum as Minimum
-from .merging.minimum import minimum as minimum
-from .merging.multiply import Multiply as Multiply
-from .merging.multiply import multiply as multiply
-from .merging.subtract import Subtract as Subtract
-from .merging.subtract import subtract as subtract
-from .normalization.batch_normalization import BatchNormalization as BatchNormalization
-from .normalization.layer_normalization import LayerNormalization as LayerNormalization
-from .pooling.average_pooling1d import AveragePooling1D as AveragePooling1D
-from .pooling.average_pooling2d import AveragePooling2D as AveragePooling2D
-from .pooling.global_average_pooling1d import GlobalAveragePooling1D as GlobalAveragePooling1D
-from .pooling.global_average_pooling2d import GlobalAveragePooling2D as GlobalAveragePooling2D
-from .pooling.global_max_pooling1d import GlobalMaxPooling1D as GlobalMaxPooling1D
-from .pooling.global_max_pooling2d import GlobalMaxPooling2D as GlobalMaxPooling2D
-from .pooling.max_pooling1d import MaxPooling1D as MaxPooling1D
-from .pooling.max_pooling2d import MaxPooling2D as MaxPooling2D
-from .regularization.activity_regularization import (
-    ActivityRegularization as ActivityRegularization,
-)
-from .regularization.dropout import Dropout as Dropout
-from .regularization.gaussian_dropout import GaussianDropout as GaussianDropout
-from .regularization.gaussian_noise import GaussianNoise as GaussianNoise
-from .regularization.spatial_dropout1d import SpatialDropout1D as SpatialDropout1D
-from .regularization.spatial_dropout2d import SpatialDropout2D as SpatialDropout2D
-from .regularization.spatial_dropout3d import SpatialDropout3D as SpatialDropout3D
-from .reshaping.cropping2d import Cropping2D as Cropping2D
-from .reshaping.flatten import Flatten as Flatten
-from .reshaping.permute import Permute as Permute
-from .reshaping.repeat_vector import RepeatVector as RepeatVector
-from .reshaping.reshape import Reshape as Reshape
-from .reshaping.up_sampling2d import UpSampling2D as UpSampling2D
-from .reshaping.zero_padding2d import ZeroPadding2D as ZeroPadding2D
-from .rnn.bidirectional import Bidirectional as Bidirectional
-from .rnn.gru import GRU as GRU
-from .rnn.lstm import LSTM as LSTM
-from .rnn.simple_rnn import SimpleRNN as SimpleRNN
-from .rnn.time_distributed import TimeDistributed as TimeDistributed
 
-from .cudnn_recurrent import CuDNNGRU as CuDNNGRU
-from .cudnn_recurrent import CuDNNLSTM as CuDNNLSTM
-from ..utils.missing import attribute_error as _attribute_error
+# module -> the public names it defines, imported on first access
+_MODULES = {
+    "layerkit.layers.activations.elu": ("ELU",),
+    "layerkit.layers.activations.leaky_relu": ("LeakyReLU",),
+    "layerkit.layers.activations.prelu": ("PReLU",),
+    "layerkit.layers.activations.relu": ("ReLU",),
+    "layerkit.layers.activations.softmax": ("Softmax",),
+    "layerkit.layers.activations.thresholded_relu": ("ThresholdedReLU",),
+    "layerkit.layers.convolutional.conv1d": ("Conv1D",),
+    "layerkit.layers.convolutional.conv2d": ("Conv2D",),
+    "layerkit.layers.convolutional.conv2d_transpose": ("Conv2DTranspose",),
+    "layerkit.layers.convolutional.depthwise_conv2d": ("DepthwiseConv2D",),
+    "layerkit.layers.convolutional.separable_conv2d": ("SeparableConv2D",),
+    "layerkit.layers.core.activation": ("Activation",),
+    "layerkit.layers.core.dense": ("Dense",),
+    "layerkit.layers.core.embedding": ("Embedding",),
+    "layerkit.layers.core.lambda_layer": ("Lambda",),
+    "layerkit.layers.core.masking": ("Masking",),
+    "layerkit.layers.cudnn_recurrent": ("CuDNNGRU", "CuDNNLSTM"),
+    "layerkit.layers.keras2_names": (
+        "Convolution1D", "Convolution2D", "Convolution2DTranspose", "Deconvolution2D",
+        "Deconv2D", "SeparableConvolution2D", "MaxPool1D", "MaxPool2D", "AvgPool1D",
+        "AvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D",
+        "GlobalAvgPool2D"),
+    "layerkit.layers.merging.add": ("Add", "add"),
+    "layerkit.layers.merging.average": ("Average", "average"),
+    "layerkit.layers.merging.concatenate": ("Concatenate", "concatenate"),
+    "layerkit.layers.merging.dot": ("Dot", "dot"),
+    "layerkit.layers.merging.maximum": ("Maximum", "maximum"),
+    "layerkit.layers.merging.minimum": ("Minimum", "minimum"),
+    "layerkit.layers.merging.multiply": ("Multiply", "multiply"),
+    "layerkit.layers.merging.subtract": ("Subtract", "subtract"),
+    "layerkit.layers.normalization.batch_normalization": ("BatchNormalization",),
+    "layerkit.layers.normalization.layer_normalization": ("LayerNormalization",),
+    "layerkit.layers.pooling.average_pooling1d": ("AveragePooling1D",),
+    "layerkit.layers.pooling.average_pooling2d": ("AveragePooling2D",),
+    "layerkit.layers.pooling.global_average_pooling1d": ("GlobalAveragePooling1D",),
+    "layerkit.layers.pooling.global_average_pooling2d": ("GlobalAveragePooling2D",),
+    "layerkit.layers.pooling.global_max_pooling1d": ("GlobalMaxPooling1D",),
+    "layerkit.layers.pooling.global_max_pooling2d": ("GlobalMaxPooling2D",),
+    "layerkit.layers.pooling.max_pooling1d": ("MaxPooling1D",),
+    "layerkit.layers.pooling.max_pooling2d": ("MaxPooling2D",),
+    "layerkit.layers.regularization.activity_regularization": ("ActivityRegularization",),
+    "layerkit.layers.regularization.dropout": ("Dropout",),
+    "layerkit.layers.regularization.gaussian_dropout": ("GaussianDropout",),
+    "layerkit.layers.regularization.gaussian_noise": ("GaussianNoise",),
+    "layerkit.layers.regularization.spatial_dropout1d": ("SpatialDropout1D",),
+    "layerkit.layers.regularization.spatial_dropout2d": ("SpatialDropout2D",),
+    "layerkit.layers.regularization.spatial_dropout3d": ("SpatialDropout3D",),
+    "layerkit.layers.reshaping.cropping2d": ("Cropping2D",),
+    "layerkit.layers.reshaping.flatten": ("Flatten",),
+    "layerkit.layers.reshaping.permute": ("Permute",),
+    "layerkit.layers.reshaping.repeat_vector": ("RepeatVector",),
+    "layerkit.layers.reshaping.reshape": ("Reshape",),
+    "layerkit.layers.reshaping.up_sampling2d": ("UpSampling2D",),
+    "layerkit.layers.reshaping.zero_padding2d": ("ZeroPadding2D",),
+    "layerkit.layers.rnn.bidirectional": ("Bidirectional",),
+    "layerkit.layers.rnn.gru": ("GRU",),
+    "layerkit.layers.rnn.lstm": ("LSTM",),
+    "layerkit.layers.rnn.simple_rnn": ("SimpleRNN",),
+    "layerkit.layers.rnn.time_distributed": ("TimeDistributed",),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+__all__ = sorted(["Input", "InputLayer", "InputSpec", "Layer", "TensorOp", *_WHERE])
 
-# Keras 2 aliases used in old notes
-Convolution1D = Conv1D
-Convolution2D = Conv2D
-Convolution2DTranspose = Deconvolution2D = Deconv2D = Conv2DTranspose
-SeparableConvolution2D = SeparableConv2D
-MaxPool1D = MaxPooling1D
-MaxPool2D = MaxPooling2D
-AvgPool1D = AveragePooling1D
-AvgPool2D = AveragePooling2D
-GlobalMaxPool1D = GlobalMaxPooling1D
-GlobalMaxPool2D = GlobalMaxPooling2D
-GlobalAvgPool1D = GlobalAveragePooling1D
-GlobalAvgPool2D = GlobalAveragePooling2D
+for _module in _MODULES:
+    registry.register_module("layers", _module)
 
 
 def __getattr__(name):
-    """Keras layers layerkit lacks (`Conv3D`, `Attention`, ...) raise an error saying what
-    to use instead."""
-    raise _attribute_error(__name__, name)
+    """Imports the module that defines `name` on first use; Keras layers layerkit lacks
+    (`Conv3D`, `Attention`, ...) raise an error saying what to use instead."""
+    if name not in _WHERE:
+        raise _attribute_error(__name__, name)
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))

@@ -1,24 +1,49 @@
 """Convolution layers (Keras layouts, TF 'same' padding, channels_last by default); also
 Keras 2's `keras.layers.convolutional` path with its aliases, the up-sampling, padding and
-cropping layers, and the pooling layers Keras 2 kept importable from here."""
+cropping layers, and the pooling layers Keras 2 kept importable from here.
 
-from ..pooling.average_pooling1d import AveragePooling1D as AveragePooling1D
-from ..pooling.average_pooling2d import AveragePooling2D as AveragePooling2D
-from ..pooling.max_pooling1d import MaxPooling1D as MaxPooling1D
-from ..pooling.max_pooling2d import MaxPooling2D as MaxPooling2D
-from ..reshaping.cropping2d import Cropping2D as Cropping2D
-from ..reshaping.up_sampling2d import UpSampling2D as UpSampling2D
-from ..reshaping.zero_padding2d import ZeroPadding2D as ZeroPadding2D
-from .conv1d import Conv1D as Conv1D
-from .conv2d import Conv2D as Conv2D
-from .conv2d_transpose import Conv2DTranspose as Conv2DTranspose
-from .depthwise_conv2d import DepthwiseConv2D as DepthwiseConv2D
-from .separable_conv2d import SeparableConv2D as SeparableConv2D
+Every name is imported on first use (PEP 562): the reshaping layers import `conv_utils`
+from this package, so an eager import of them here would be a cycle.
+"""
 
-# Keras 2 aliases (keras/layers/convolutional.py)
-Convolution1D = Conv1D
-Convolution2D = Conv2D
-Convolution2DTranspose = Deconvolution2D = Deconv2D = Conv2DTranspose
-SeparableConvolution2D = SeparableConv2D
-MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, \
-    AveragePooling2D
+import importlib
+
+# name -> the module that defines it, imported on first access
+_WHERE = {
+    "AveragePooling1D": "layerkit.layers.pooling.average_pooling1d",
+    "AveragePooling2D": "layerkit.layers.pooling.average_pooling2d",
+    "MaxPooling1D": "layerkit.layers.pooling.max_pooling1d",
+    "MaxPooling2D": "layerkit.layers.pooling.max_pooling2d",
+    "Cropping2D": "layerkit.layers.reshaping.cropping2d",
+    "UpSampling2D": "layerkit.layers.reshaping.up_sampling2d",
+    "ZeroPadding2D": "layerkit.layers.reshaping.zero_padding2d",
+    "Conv1D": "layerkit.layers.convolutional.conv1d",
+    "Conv2D": "layerkit.layers.convolutional.conv2d",
+    "Conv2DTranspose": "layerkit.layers.convolutional.conv2d_transpose",
+    "DepthwiseConv2D": "layerkit.layers.convolutional.depthwise_conv2d",
+    "SeparableConv2D": "layerkit.layers.convolutional.separable_conv2d",
+    # Keras 2 aliases (keras/layers/convolutional.py)
+    "Convolution1D": "layerkit.layers.keras2_names",
+    "Convolution2D": "layerkit.layers.keras2_names",
+    "Convolution2DTranspose": "layerkit.layers.keras2_names",
+    "Deconvolution2D": "layerkit.layers.keras2_names",
+    "Deconv2D": "layerkit.layers.keras2_names",
+    "SeparableConvolution2D": "layerkit.layers.keras2_names",
+    "MaxPool1D": "layerkit.layers.keras2_names",
+    "MaxPool2D": "layerkit.layers.keras2_names",
+    "AvgPool1D": "layerkit.layers.keras2_names",
+    "AvgPool2D": "layerkit.layers.keras2_names",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))

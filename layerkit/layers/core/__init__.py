@@ -1,21 +1,42 @@
 """Core layers; also Keras 2's `keras.layers.core` path, which held Dropout, Flatten,
-Reshape, Permute, RepeatVector and the spatial dropouts as well."""
+Reshape, Permute, RepeatVector and the spatial dropouts as well.
 
-from ..regularization.activity_regularization import (
-    ActivityRegularization as ActivityRegularization,
-)
-from ..regularization.dropout import Dropout as Dropout
-from ..regularization.spatial_dropout1d import SpatialDropout1D as SpatialDropout1D
-from ..regularization.spatial_dropout2d import SpatialDropout2D as SpatialDropout2D
-from ..regularization.spatial_dropout3d import SpatialDropout3D as SpatialDropout3D
-from ..reshaping.flatten import Flatten as Flatten
-from ..reshaping.permute import Permute as Permute
-from ..reshaping.repeat_vector import RepeatVector as RepeatVector
-from ..reshaping.reshape import Reshape as Reshape
-from .activation import Activation as Activation
-from .dense import Dense as Dense
-from .embedding import Embedding as Embedding
+`Input` / `InputLayer` are plain attributes (the engine imports them); the others are
+imported on first use (PEP 562), like `layerkit.layers`' own names.
+"""
+
+import importlib
+
 from .input_layer import Input as Input
 from .input_layer import InputLayer as InputLayer
-from .lambda_layer import Lambda as Lambda
-from .masking import Masking as Masking
+
+# name -> the module that defines it, imported on first access
+_WHERE = {
+    "ActivityRegularization": "layerkit.layers.regularization.activity_regularization",
+    "Dropout": "layerkit.layers.regularization.dropout",
+    "SpatialDropout1D": "layerkit.layers.regularization.spatial_dropout1d",
+    "SpatialDropout2D": "layerkit.layers.regularization.spatial_dropout2d",
+    "SpatialDropout3D": "layerkit.layers.regularization.spatial_dropout3d",
+    "Flatten": "layerkit.layers.reshaping.flatten",
+    "Permute": "layerkit.layers.reshaping.permute",
+    "RepeatVector": "layerkit.layers.reshaping.repeat_vector",
+    "Reshape": "layerkit.layers.reshaping.reshape",
+    "Activation": "layerkit.layers.core.activation",
+    "Dense": "layerkit.layers.core.dense",
+    "Embedding": "layerkit.layers.core.embedding",
+    "Lambda": "layerkit.layers.core.lambda_layer",
+    "Masking": "layerkit.layers.core.masking",
+}
+__all__ = sorted(["Input", "InputLayer", *_WHERE])
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))
