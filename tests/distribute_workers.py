@@ -82,6 +82,7 @@ def equivalence_checks(sizes, epochs, batch_size, fit_cases, folder):
             "early_stop": early_stop_on_rank_one(strategy),
             "freeze": freeze_and_recompile(strategy),
             "writers": writers_on_rank_zero(strategy, folder),
+            "predict": predictions(strategy),
             "batchnorm": batchnorm_weights(strategy)}
 
 
@@ -124,6 +125,25 @@ def writers_on_rank_zero(strategy, folder):
             CountingLogger(os.path.join(folder, "log.csv")),
             callbacks.ModelCheckpoint(os.path.join(folder, "model.keras"))])
     return CountingLogger.writes, model.get_weights()
+
+
+def predictions(strategy=None):
+    """predict on 65 samples with batch 32 (a one-sample last batch: rank 1 has a ghost) for
+    a one-output and a two-output model; also how many rows the first model saw here."""
+    import contextlib
+
+    from layerkit import layers, models
+
+    x, _, _ = dataset(65)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        one = build_model()
+        inputs = layers.Input((N_FEATURES,), dtype="float64")
+        two = models.Model(inputs, [layers.Dense(2, dtype="float64")(inputs),
+                                    layers.Dense(1, dtype="float64")(inputs)])
+        rows = []
+        one.register_forward_hook(lambda m, args, out: rows.append(len(args[0])))
+        return (one.predict(x, batch_size=32, verbose=0), two.predict(x, batch_size=32),
+                sum(rows))
 
 
 def freeze_and_recompile(strategy=None):

@@ -97,6 +97,20 @@ def test_only_rank_zero_writes_and_its_files_load_in_one_process(two_ranks, shar
     assert sorted(p.name for p in shared_folder.iterdir()) == ["log.csv", "model.keras"]
 
 
+def test_predict_shards_gathers_and_keeps_the_input_order(two_ranks, float64):
+    torch.manual_seed(7)  # the workers' models start from the same draws (DDP-free predict)
+    single, double, rows = workers.predictions()
+    assert rows == 65
+    for result in two_ranks:
+        ranked_single, ranked_double, ranked_rows = result["predict"]
+        assert ranked_rows == 33  # 16 + 16 + 1 (rank 1's last part is a ghost)
+        assert ranked_single.shape == single.shape == (65, 1)
+        np.testing.assert_allclose(ranked_single, single, rtol=1e-12)
+        assert [a.shape for a in ranked_double] == [(65, 2), (65, 1)]
+        for a, b in zip(ranked_double, double):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 def test_batchnorm_statistics_equal_across_ranks(two_ranks):
     first, second = (r["batchnorm"] for r in two_ranks)
     assert len(first) == 8  # Dense 2, BatchNormalization 4 (moving mean, variance), Dense 2

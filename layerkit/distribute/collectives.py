@@ -126,6 +126,15 @@ def broadcast_object(obj, what, src=0):
     return box[0]
 
 
+def all_gather_object(obj, what):
+    """Every rank's picklable `obj`, as a list by rank (on every rank)."""
+    if world_size() == 1:
+        return [obj]
+    gathered = [None] * world_size()
+    _run(what, lambda: dist.all_gather_object(gathered, obj))
+    return gathered
+
+
 def barrier(what):
     """Waits until every rank reaches the same barrier."""
     if world_size() > 1:

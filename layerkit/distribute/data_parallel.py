@@ -15,11 +15,14 @@ nothing different). Otherwise a `DataParallel`, one per `fit` / `evaluate` call:
 - OR-reduces `stop_training` at each epoch's end, silences the progress bar off rank 0 and
   leaves the file-writing callbacks to rank 0.
 
-Not sharded yet: streams (generators, `Sequence`s, DataLoaders) raise; `predict` runs whole
-on every rank (same outputs everywhere); a custom `train_step` that returns
-`metric.result()` values computed inside the step reports its rank's numbers.
+`predict` shards its inputs alike and gathers the outputs in the input's order on every rank
+(its one-batch shortcut for small arrays runs whole on each rank: the same numbers).
+Not sharded yet: streams (generators, `Sequence`s, DataLoaders) raise; a custom
+`train_step` that returns `metric.result()` values computed inside the step reports its
+rank's numbers.
 """
 
+import numpy as np
 import torch
 
 from . import collectives, reduction, replica, sharding
@@ -53,6 +56,7 @@ class DataParallel:
         self.strategy, self.model = strategy, model
         self._world, self._rank = strategy.num_replicas_in_sync, strategy.rank
         self._part = (1.0, False)
+        self._ghosts = []  # predict: which steps' parts were ghosts
         self.replica = replica.Replica(model, strategy.device) if training else None
         if training:  # the epochs' permutations come from torch's generator: share it
             state = collectives.broadcast_object(torch.get_rng_state(),
@@ -74,9 +78,10 @@ class DataParallel:
         """The progress bar's verbosity: as asked on rank 0, silent elsewhere."""
         return verbose if self.strategy.is_chief else 0
 
-    def iterator(self, epoch_iterator, training=False):
+    def iterator(self, epoch_iterator, training=False, predicting=False):
         """`epoch_iterator` sharded across ranks (None stays None); `training` for fit's
-        training data (steps through the DDP replica)."""
+        training data (steps through the DDP replica), `predicting` for predict's inputs
+        (no reduction; `gather` puts the outputs together)."""
         if epoch_iterator is None:
             return None
         adapter = epoch_iterator.adapter
@@ -88,17 +93,20 @@ class DataParallel:
                 "train each rank's part"
             )
         adapter.local_range = self._local_range  # the adapter's sharding seam
-        return _ShardedIterator(self, epoch_iterator, training)
+        return _ShardedIterator(self, epoch_iterator, training, predicting)
 
     def _local_range(self, start, stop):
         lo, hi, factor, ghost = sharding.local_bounds(start, stop, self._world, self._rank)
         self._part = (factor, ghost)
         return lo, hi
 
-    def run_batch(self, training):
+    def run_batch(self, training, predicting=False):
         """Arms the coming step for the part the adapter just cut; returns `end_batch`'s
         argument."""
         factor, ghost = self._part
+        if predicting:
+            self._ghosts.append(ghost)
+            return None
         if training and self.replica is not None:
             return self.replica.begin_step(factor, ghost)
         return replica.snapshot(self.model) if ghost else None
@@ -121,6 +129,22 @@ class DataParallel:
         if training and self.replica is not None:
             self.replica.average_statistics()
 
+    def gather(self, outputs):
+        """`predict`'s outputs of every rank, in the input's order: `outputs` holds this
+        rank's output per step (a tensor, or a list for several outputs); returns the
+        global batches' outputs per step, ghost parts dropped, identical on every rank."""
+        local = [None if ghost else _to_numpy(o) for o, ghost in zip(outputs, self._ghosts)]
+        everyone = collectives.all_gather_object(local, what="predict's outputs")
+        steps = []
+        for step in range(len(local)):
+            parts = [rank_outputs[step] for rank_outputs in everyone
+                     if rank_outputs[step] is not None]
+            if isinstance(parts[0], list):
+                steps.append([torch.as_tensor(np.concatenate(p)) for p in zip(*parts)])
+            else:
+                steps.append(torch.as_tensor(np.concatenate(parts)))
+        return steps
+
     def should_stop(self, flag):
         """OR of `model.stop_training` over ranks (call at each epoch's end)."""
         return reduction.should_stop(flag)
@@ -134,8 +158,9 @@ class DataParallel:
 class _ShardedIterator:
     """An `EpochIterator` whose epochs are this rank's parts, reduced at their end."""
 
-    def __init__(self, parallel, inner, training):
+    def __init__(self, parallel, inner, training, predicting=False):
         self._parallel, self._inner, self._training = parallel, inner, training
+        self._predicting = predicting
 
     def __getattr__(self, name):  # num_batches, on_epoch_end, adapter, ...
         return getattr(self._inner, name)
@@ -143,9 +168,16 @@ class _ShardedIterator:
     def enumerate_epoch(self, skip=0):
         parallel, training = self._parallel, self._training
         for step, data in self._inner.enumerate_epoch(skip):
-            saved = parallel.run_batch(training)
+            saved = parallel.run_batch(training, self._predicting)
             try:
                 yield step, data
             finally:
                 parallel.end_batch(training, saved)
-        parallel.end_epoch(training)
+        if not self._predicting:
+            parallel.end_epoch(training)
+
+
+def _to_numpy(outputs):
+    if isinstance(outputs, (list, tuple)):
+        return [o.detach().cpu().numpy() for o in outputs]
+    return outputs.detach().cpu().numpy()

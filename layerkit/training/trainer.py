@@ -278,6 +278,10 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
     iterator = EpochIterator(model, x, batch_size=batch_size, steps=steps, continues=False,
                              lazy=True, inputs_only=True, workers=workers,
                              use_multiprocessing=use_multiprocessing)
+    parallel = _data_parallel(model, training=False)
+    if parallel is not None:
+        iterator = parallel.iterator(iterator, predicting=True)
+        verbose, callbacks = parallel.verbose(verbose), parallel.callbacks(callbacks)
     state = TrainingState(model)
     cbs, _, _ = _callbacks(model, callbacks, _verbosity(verbose, 0), 1, iterator.num_batches,
                            state, False)
@@ -290,6 +294,8 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
             outputs.append(predict_step(data))
             cbs.on_predict_batch_end(step, {})
     cbs.on_predict_end()
+    if parallel is not None:  # every rank's parts, in the input's order
+        outputs = parallel.gather(outputs)
     if isinstance(outputs[0], (list, tuple)):
         return [torch.cat(parts).cpu().numpy() for parts in zip(*outputs)]
     return torch.cat(outputs).cpu().numpy()
