@@ -40,9 +40,10 @@ class Policy:
 
     def __init__(self, name=None):
         name = config.floatx() if name is None else name
-        if not isinstance(name, str) or (name not in _MIXED and name not in _PLAIN):
+        if not isinstance(name, str) or (name not in _MIXED and not _is_dtype(name)):
             raise ValueError(
-                f"Policy: expected one of {sorted(_MIXED) + list(_PLAIN)}, received {name!r}"
+                f"Policy: expected one of {sorted(_MIXED) + list(_PLAIN)} (or another dtype "
+                f"name such as 'int32'), received {name!r}"
             )
         self._name = name
 
@@ -67,6 +68,8 @@ class Policy:
     def run(self, call, inputs, *args, **kwargs):
         """Runs `call(inputs, *args, **kwargs)` (a layer's call) under this policy."""
         device_type = _device_type(inputs)
+        if not torch.amp.is_autocast_available(device_type):  # meta tensors: shape inference
+            return call(inputs, *args, **kwargs)
         if self.is_mixed:
             low = _MIXED[self._name]
             if torch.is_autocast_enabled(device_type) and \
@@ -142,6 +145,14 @@ def for_layer(dtype):
         # a plain dtype inside a mixed model: its own float island
         return Policy(str(config.standardize_dtype(dtype)).replace("torch.", ""))
     return None
+
+
+def _is_dtype(name):
+    try:
+        config.standardize_dtype(name)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def _device_type(inputs):
