@@ -11,11 +11,13 @@ One epoch on `W` ranks with global batch `B`:
 4. each rank's gradient is scaled by `gradient_factor` before DDP averages it, so that an
    uneven split (the short last batch) yields exactly the single-process gradient.
 
-Why the factor: Keras's default loss reduction ("sum_over_batch_size") makes the batch loss
-`(1/b) Σ lᵢ`. Rank r's loss is `(1/b_r) Σ_{i∈r} lᵢ`, and DDP averages gradients over W ranks,
-so scaling rank r's gradient by `c_r = W·b_r/b` gives `(1/W) Σ_r c_r (1/b_r) Σ_{i∈r} ∇lᵢ =
-(1/b) Σ ∇lᵢ`. Since `Σ_r c_r = W`, terms every rank adds in full (regularization penalties,
-`add_loss` constants) keep their single-process weight too.
+Why the factor: Keras's default loss reduction ("sum_over_batch_size") makes the batch
+loss `(1/b) Σ lᵢ`. Rank r's loss is `(1/b_r) Σ_{i∈r} lᵢ`, and DDP averages gradients over
+W ranks, so scaling rank r's gradient by `c_r = W·b_r/b` gives
+`(1/W) Σ_r c_r (1/b_r) Σ_{i∈r} ∇lᵢ = (1/b) Σ ∇lᵢ`. Since `Σ_r c_r = W`, terms every rank
+adds in full (regularization penalties, `add_loss` constants) keep their single-process
+weight too. (A loss reduced with "sum" would need `c_r = W`; the built-in losses and
+Keras's default reduce per batch size.)
 
 A rank whose share of a batch is empty (a last batch smaller than W) still has to take part
 in the gradient all-reduce: it processes a *ghost* shard (the batch's first sample) with

@@ -20,6 +20,8 @@ unchanged with and without torchrun.
 
 import contextlib
 
+import numpy as np
+
 from .. import config
 from . import collectives, environment, reduction, sharding
 
@@ -79,8 +81,6 @@ class Strategy:
     def shared_seed(self, seed=None):
         """A seed every rank agrees on: `seed`, or one drawn on rank 0 and broadcast."""
         if seed is None:
-            import numpy as np
-
             seed = int(np.random.randint(0, 2**31 - 1)) if self.is_chief else None
         return int(collectives.broadcast_object(seed, what="the shuffling seed"))
 
