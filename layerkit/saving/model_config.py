@@ -6,26 +6,20 @@ Who owns what:
   tf.keras 2.x's spellings (`style='legacy'`, for `.h5`: no `module` / `build_config`,
   `inbound_nodes` as `[[['input_1', 0, 0, {}]]]`, `batch_input_shape`).
 - `model_from_config(record, ...)` rebuilds a model (or layer) from either style through
-  the one serialization path (`utils.serialization.deserialize`), with saving's two
-  additions: Keras 2 class spellings layerkit's layers package exports (`Convolution2D`)
-  and a `Budget` that caps weight allocation, so a config that declares a huge layer is
-  refused before memory is taken. Classes come from the registry: saving never imports
-  models/.
+  the one serialization path (`utils.serialization.deserialize`), with a `Budget` that
+  caps weight allocation, so a config that declares a huge layer is refused before memory
+  is taken. Classes (Keras 2 spellings such as `Convolution2D` included) come from the
+  registry: saving never imports models/.
 """
 
 import math
 
-from .. import layers as layer_package
 from ..layers.layer import Layer
 from ..utils import registry, serialization
 from ..utils.serialization import layer_record
 
 MAX_PARAMS_WITHOUT_WEIGHTS = 2 ** 28  # cap when a config comes without weights (JSON)
 _TENSOR = "__keras_tensor__"
-# Keras 1 / 2 spellings exported by layerkit.layers (`Convolution2D` is `Conv2D`)
-KERAS2_SPELLINGS = {name: obj for name, obj in vars(layer_package).items()
-                    if isinstance(obj, type) and issubclass(obj, Layer) and
-                    not name.startswith("_")}
 
 
 # ============================================================================== writing
@@ -161,7 +155,7 @@ def model_from_config(record, custom_objects=None, safe_mode=True, max_params=No
     """
     budget = Budget(MAX_PARAMS_WITHOUT_WEIGHTS if max_params is None else max_params)
     try:
-        with serialization.scope(custom_objects, safe_mode, budget.watch, KERAS2_SPELLINGS):
+        with serialization.scope(custom_objects, safe_mode, budget.watch):
             return serialization.deserialize(record, "layers", where="model")
     finally:
         budget.release()
@@ -172,7 +166,7 @@ def model_of_class(cls, config, custom_objects=None, safe_mode=True):
     subclass of Model (`Model.from_config`), with the allocation cap and safe mode."""
     budget = Budget(MAX_PARAMS_WITHOUT_WEIGHTS)
     try:
-        with serialization.scope(custom_objects, safe_mode, budget.watch, KERAS2_SPELLINGS):
+        with serialization.scope(custom_objects, safe_mode, budget.watch):
             if serialization.is_graph_model_class(cls):
                 return cls.from_config(config, custom_objects=custom_objects)
             functional = registry.lookup("models", "Functional")

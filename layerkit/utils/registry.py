@@ -122,9 +122,9 @@ def lookup(kind, name):
     return _complete(kind).get(name)
 
 
-def get(kind, name, custom_objects=None, extra=None):
+def get(kind, name, custom_objects=None):
     """The class or function named `name`: `custom_objects` first, then the registry
-    (exact, then case-insensitive), then `extra` (e.g. Keras 2 spellings).
+    (exact, then case-insensitive).
 
     Raises:
         ValueError: for unknown names, with the closest valid names ("Did you mean ...?").
@@ -133,10 +133,10 @@ def get(kind, name, custom_objects=None, extra=None):
         raise ValueError(f"Expected a {_SINGULAR.get(kind, kind)} name (a string), received "
                          f"{name!r}")
     table = _complete(kind)
-    obj = (custom_objects or {}).get(name) or table.get(name) or (extra or {}).get(name)
+    obj = (custom_objects or {}).get(name) or table.get(name)
     if obj is not None:
         return obj
-    candidates = {**(extra or {}), **table, **(custom_objects or {})}
+    candidates = {**table, **(custom_objects or {})}
     obj = {k.lower(): v for k, v in candidates.items()}.get(name.lower())
     if obj is None:
         message = unknown_name_message(name, candidates, _SINGULAR.get(kind, kind))

@@ -156,27 +156,25 @@ _FUNCTION_KEYS = ("function", "output_shape", "mask")
 
 
 class _Scope:
-    def __init__(self, custom_objects=None, safe_mode=True, watch=None, extra=None):
+    def __init__(self, custom_objects=None, safe_mode=True, watch=None):
         self.custom_objects = dict(custom_objects or {})
         self.safe_mode = safe_mode
         self.watch = watch
-        self.extra = extra
 
 
 _SCOPES = [_Scope()]
 
 
 @contextlib.contextmanager
-def scope(custom_objects=None, safe_mode=True, watch=None, extra=None):
+def scope(custom_objects=None, safe_mode=True, watch=None):
     """Sets what the `deserialize` calls inside the block use.
 
     Args:
         custom_objects: `{name: class or function}` looked up before the registry.
         safe_mode: refuse Python bytecode (Keras lambdas).
         watch: optional callable given each layer created (saving caps allocations).
-        extra: optional `{name: class}` looked up after the registry (Keras 2 spellings).
     """
-    _SCOPES.append(_Scope(custom_objects, safe_mode, watch, extra))
+    _SCOPES.append(_Scope(custom_objects, safe_mode, watch))
     try:
         yield
     finally:
@@ -210,7 +208,7 @@ def deserialize(record, kind="layers", custom_objects=None, where=None):
                          f"received {str(record)[:200]}")
     current = _SCOPES[-1]
     custom = {**current.custom_objects, **(custom_objects or {})}
-    cls = registry.get(kind, record["class_name"], custom, current.extra)
+    cls = registry.get(kind, record["class_name"], custom)
     config = record.get("config")
     if kind != "layers":
         return _other_kind(cls, config, custom)
