@@ -258,3 +258,19 @@ def test_loss_scale_state_in_keras_order_and_through_a_saved_model(policy, tmp_p
                                               model.optimizer.iterations, 0)
     for (_, a), (_, b) in zip(again.optimizer.state_arrays(), model.optimizer.state_arrays()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_keras3_mixed_model_loads_with_its_policies(tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        theirs = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),
+                                   keras.layers.Dense(1, dtype="float32")])
+        theirs.save(tmp_path / "k.keras")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    ours = models.load_model(tmp_path / "k.keras")
+    assert [(l.compute_dtype, l.variable_dtype) for l in ours.layers] == \
+        [("float16", "float32"), ("float32", "float32")]
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    np.testing.assert_allclose(ours.predict(x, verbose=0),
+                               keras.ops.convert_to_numpy(theirs(x)), rtol=2e-3, atol=2e-3)
