@@ -87,6 +87,8 @@ for _module in _MODULES:
     registry.register_module("layers", _module)
 
 
+# Each lazy package calls importlib itself rather than a shared helper: the import-graph
+# checks (tests/test_import_graph.py) then see the modules named in its table as its imports.
 def __getattr__(name):
     """Imports the module that defines `name` on first use; Keras layers layerkit lacks
     (`Conv3D`, `Attention`, ...) raise an error saying what to use instead."""

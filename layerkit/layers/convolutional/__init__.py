@@ -37,6 +37,8 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
+# Each lazy package calls importlib itself rather than a shared helper: the import-graph
+# checks (tests/test_import_graph.py) then see the modules named in its table as its imports.
 def __getattr__(name):
     if name not in _WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
