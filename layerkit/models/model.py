@@ -19,6 +19,7 @@ from ..metrics.metric import Metric
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from ..training.compiled import (Compiled, CompiledLoss, CompiledMetrics, LossTracker,
                                  StepLogs, python_logs)
+from ..utils import model_files
 from ..utils.data_tuples import unpack_x_y_sample_weight
 from ..utils.naming import unique_name
 
@@ -387,10 +388,9 @@ class Model(Layer):
     def from_config(cls, config, custom_objects=None):
         """Rebuilds a model from `get_config()` (or a Keras 3 / tf.keras config); `Model`
         itself rebuilds a functional model, as in Keras."""
-        from ..saving.model_config import model_of_class
-
-        return model_of_class(Model.functional_class if cls is Model else cls, config,
-                              custom_objects)
+        return model_files.call("model_of_class",
+                                Model.functional_class if cls is Model else cls, config,
+                                custom_objects)
 
     # ------------------------------------------------------------------ saving
     def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None):
@@ -400,30 +400,23 @@ class Model(Layer):
         is written to a temporary file and renamed, so an interrupted save never leaves a
         half-written file.
         """
-        from ..saving import save_model
-
-        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
-                   save_format=save_format)
+        model_files.call("save_model", self, filepath, overwrite=overwrite,
+                         include_optimizer=include_optimizer, save_format=save_format)
 
     def save_weights(self, filepath, overwrite=True, save_format=None):
         """Saves the weights only (Keras 2 HDF5 layout for `.h5`)."""
-        from ..saving import save_weights
-
-        save_weights(self, filepath, overwrite=overwrite, save_format=save_format)
+        model_files.call("save_weights", self, filepath, overwrite=overwrite,
+                         save_format=save_format)
 
     def load_weights(self, filepath, by_name=False, skip_mismatch=False, verify=True):
         """Loads weights saved by layerkit or Keras (`by_name` matches layers by name;
         `verify=False` skips layerkit's checksums, to salvage a damaged file)."""
-        from ..saving import load_weights
-
-        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch,
-                     verify=verify)
+        model_files.call("load_weights", self, filepath, by_name=by_name,
+                         skip_mismatch=skip_mismatch, verify=verify)
 
     def to_json(self, **kwargs):
         """The architecture as a JSON string (Keras format)."""
-        from ..saving import model_to_json
-
-        return model_to_json(self, **kwargs)
+        return model_files.call("model_to_json", self, **kwargs)
 
     @property
     def metrics_names(self):

@@ -24,7 +24,7 @@ from . import h5_format, keras_zip
 from .atomic import atomic_write as atomic_write
 from ..utils import model_files
 from ..utils.serialization import layer_record
-from .model_config import model_from_config, model_to_config
+from .model_config import model_from_config, model_of_class, model_to_config
 
 _MODEL_EXTENSIONS = (".keras", ".h5", ".hdf5")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -265,7 +265,8 @@ def deserialize_layer(record, custom_objects=None, safe_mode=True):
 
 # Model.save & co. reach these through utils.model_files (models sits below saving)
 model_files.install(save_model=save_model, save_weights=save_weights,
-                    load_weights=load_weights, model_to_json=model_to_json)
+                    load_weights=load_weights, model_to_json=model_to_json,
+                    model_of_class=model_of_class)
 
 __all__ = ["atomic_write", "deserialize_layer", "load_model", "load_weights",
            "model_from_json", "model_to_json", "save_model", "save_weights",

@@ -1,5 +1,6 @@
-"""The model file functions (`save_model`, `save_weights`, `load_weights`), reached from
-below: `Model.save` & co. call them here, so models/ never imports saving/.
+"""The model file functions (`save_model`, `save_weights`, `load_weights`, `model_to_json`,
+`model_of_class`), reached from below: `Model.save`, `to_json`, `from_config` & co. call them
+here, so models/ never imports saving/.
 
 Who owns what: `layerkit.saving` (an edge floor, above models) installs its functions when
 it is imported (`install`); the public face `layerkit/__init__.py` imports saving, so they
