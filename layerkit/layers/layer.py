@@ -134,6 +134,23 @@ class Layer(nn.Module):
         return self._dtype_name or config.floatx()
 
     @property
+    def declared_dtype(self):
+        """The dtype given to the constructor (None when the layer follows floatx)."""
+        return self._dtype_name
+
+    @property
+    def batch_input_shape(self):
+        """The batch input shape declared with `input_shape=` / `batch_input_shape=` /
+        `input_dim=` (None when none was declared)."""
+        return self._batch_input_shape
+
+    @property
+    def activity_loss(self):
+        """The activity-regularization penalty of the latest forward pass (None without an
+        activity regularizer or before a call)."""
+        return self._activity_loss
+
+    @property
     def dtype_policy(self):
         """The layer's `mixed_precision.Policy` (Keras 3)."""
         return self._dtype_policy or dtype_policies.Policy(self.dtype)

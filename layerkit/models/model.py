@@ -223,7 +223,7 @@ class Model(Layer):
         for param, regularizer in weights:
             loss = loss + regularizer(param)
         for layer in active:
-            loss = loss + layer._activity_loss
+            loss = loss + layer.activity_loss
         for term in added:
             loss = loss + (term if term.dim() == 0 else term.sum())
         return loss

@@ -65,8 +65,8 @@ class Sequential(Model):
                     f"but the model already has layers {[l.name for l in self.layers]}"
                 )
             self._input_layer = layer
-            self._batch_input_shape = layer._batch_input_shape
-            self._dtype_name = layer._dtype_name if layer._dtype_name else self._dtype_name
+            self._batch_input_shape = layer.batch_input_shape
+            self._dtype_name = layer.declared_dtype or self._dtype_name
             return
         if not isinstance(layer, Layer):
             raise TypeError(
@@ -79,7 +79,7 @@ class Sequential(Model):
                 f"{layer.name!r} is already the name of a layer in model '{self.name}'"
             )
         if not len(self._layers) and self._batch_input_shape is None:
-            self._batch_input_shape = layer._batch_input_shape
+            self._batch_input_shape = layer.batch_input_shape
         self._layers[layer.name] = layer
         if self._graph:
             self._extend_graph([layer])
@@ -117,7 +117,7 @@ class Sequential(Model):
             raise ValueError(f"Sequential '{self.name}' has no layers to build")
         input_shape = tuple(input_shape)
         input_layer = self._input_layer
-        if input_layer is None or tuple(input_layer._batch_input_shape) != input_shape:
+        if input_layer is None or tuple(input_layer.batch_input_shape) != input_shape:
             input_layer = InputLayer(batch_input_shape=input_shape,
                                      name=f"{self.layers[0].name}_input",
                                      dtype=self._dtype_name)

@@ -160,6 +160,11 @@ class ImageDataGenerator:
         self._check_arguments()
         self._resolve_normalization()
 
+    @property
+    def validation_split(self):
+        """The fraction of the data `subset='validation'` takes (0 when not split)."""
+        return self._validation_split
+
     def _check_arguments(self):
         if self.fill_mode not in FILL_MODES:
             raise ValueError(f"ImageDataGenerator: fill_mode must be one of {FILL_MODES[:4]} "

@@ -166,7 +166,7 @@ def validation_bounds(image_data_generator, subset, where):
     if subset not in SUBSETS:
         raise ValueError(f"{where}: subset must be 'training', 'validation' or None, "
                          f"received {subset!r}")
-    split = getattr(image_data_generator, "_validation_split", 0.0)
+    split = getattr(image_data_generator, "validation_split", 0.0)
     if not split:
         raise ValueError(f"{where}: subset={subset!r} needs a validation_split; pass e.g. "
                          "ImageDataGenerator(validation_split=0.2)")
@@ -405,7 +405,7 @@ class NumpyArrayIterator(Iterator):
         _check_same_length(x, sample_weight, "sample_weight")
         if validation_bounds(image_data_generator, subset, "ImageDataGenerator.flow"):
             x, y, x_misc = self._take_subset(x, y, x_misc, subset,
-                                             image_data_generator._validation_split)
+                                             image_data_generator.validation_split)
         self.x = np.asarray(x, dtype=self.dtype)
         if self.x.ndim != 4:
             raise ValueError("ImageDataGenerator.flow: x must be a rank-4 array of images "

@@ -18,7 +18,9 @@ def seeded_generator(layer, device):
     """
     if layer.seed is None:
         return None
-    if layer._generator is None or layer._generator.device != torch.device(device):
-        layer._generator = torch.Generator(device=device)
-        layer._generator.manual_seed(layer.seed)
-    return layer._generator
+    generator = layer.seed_generator
+    if generator is None or generator.device != torch.device(device):
+        generator = torch.Generator(device=device)
+        generator.manual_seed(layer.seed)
+        layer.seed_generator = generator
+    return generator
