@@ -327,10 +327,13 @@ class Layer(nn.Module):
     def added_losses(self):
         """The `add_loss` terms of this layer and its sub-layers: those added during the
         latest call, then the callables' current values."""
-        members = {id(m) for m in self.modules()}
-        found = [loss for layer, loss in self.__dict__.get("_call_losses", ())
-                 if id(layer) in members]
-        for layer in self.modules():
+        modules = list(self.modules())  # one walk: compute_loss calls this every step
+        call_losses = self.__dict__.get("_call_losses", ())
+        found = []
+        if call_losses:
+            members = {id(m) for m in modules}
+            found = [loss for layer, loss in call_losses if id(layer) in members]
+        for layer in modules:
             if isinstance(layer, Layer):
                 found.extend(_as_loss_tensor(fn())
                              for fn in layer.__dict__.get("_loss_callables", ()))

@@ -175,8 +175,9 @@ def dtype_name(dtype):
 
 def divide_no_nan(num, den):
     """`num / den`, with 0 where `den == 0` (as Keras's `divide_no_nan`)."""
-    safe = torch.where(den == 0, torch.ones_like(den), den)
-    return torch.where(den == 0, torch.zeros_like(num), num / safe)
+    # Three ops (a metric's result() runs at every step of a custom train_step): where
+    # den != 0 the quotient is num / den exactly, elsewhere +0, as the where-based form.
+    return (num / den).masked_fill(den == 0, 0)
 
 
 def _apply_mask(sample_weight, mask, dtype):
