@@ -52,6 +52,15 @@ class _Calls:
 _CALLS = _Calls()
 
 
+class AddedMetric:
+    """A value `add_metric` received in a call (kept beside the added losses)."""
+
+    __slots__ = ("name", "value")
+
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+
 class Layer(nn.Module):
     """Base class of every layer.
 
@@ -332,12 +341,66 @@ class Layer(nn.Module):
         found = []
         if call_losses:
             members = {id(m) for m in modules}
-            found = [loss for layer, loss in call_losses if id(layer) in members]
+            found = [loss for layer, loss in call_losses
+                     if id(layer) in members and type(loss) is not AddedMetric]
         for layer in modules:
             if isinstance(layer, Layer):
                 found.extend(_as_loss_tensor(fn())
                              for fn in layer.__dict__.get("_loss_callables", ()))
         return found
+
+    def added_metrics(self):
+        """The `(name, value)` pairs `add_metric` received during the latest call of this
+        layer and its sub-layers (tf.keras 2's metric tensors)."""
+        call_items = self.__dict__.get("_call_losses", ())
+        if not call_items:
+            return []
+        members = {id(m) for m in self.modules()}
+        return [(item.name, item.value) for layer, item in call_items
+                if type(item) is AddedMetric and id(layer) in members]
+
+    def add_metric(self, value, name=None, aggregation=None):
+        """tf.keras 2's `add_metric`: reports the running mean of `value` in the logs of
+        `fit` / `evaluate` as `name` (`val_<name>` for validation), reset at each epoch.
+
+        Args:
+            value: a tensor computed in `call` (its elements are averaged), a number, or a
+                symbolic tensor of a functional model (`model.add_metric(K.mean(x), ...)`).
+            name: the log key (required).
+            aggregation: None or 'mean' (tf.keras's only aggregation for tensors).
+
+        Raises:
+            ValueError: without a name, with another aggregation, or for a symbolic tensor
+                outside a forward pass of its graph.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"Layer '{self.name}': add_metric needs a name for the metric "
+                             f"(the log key), received name={name!r}")
+        if aggregation not in (None, "mean"):
+            raise ValueError(f"Layer '{self.name}': add_metric(name={name!r}) supports "
+                             f"aggregation=None or 'mean', received {aggregation!r}")
+        if isinstance(value, KerasTensor):
+            computed = evaluate.value_of(value)
+            if computed is None:
+                self._add_symbolic_metric(value, name)
+                return
+            value = computed
+        value = _as_loss_tensor(value)
+        if _CALLS.depth:
+            _CALLS.added.append((self, AddedMetric(name, value)))
+        elif not _CALLS.symbolic:
+            raise ValueError(f"Layer '{self.name}': add_metric(name={name!r}) outside a "
+                             "forward pass; call it inside call(), or with a symbolic "
+                             "tensor on a functional model")
+
+    def _add_symbolic_metric(self, value, name):
+        """A symbolic metric outside a graph evaluation (Functional overrides this)."""
+        if _CALLS.symbolic:
+            return  # the call traced for the output shape: real calls add the real value
+        raise ValueError(
+            f"Layer '{self.name}': add_metric received the symbolic tensor {value!r} outside "
+            "a forward pass of the graph it belongs to; use model.add_metric(...) on the "
+            "functional model")
 
     def add_loss(self, losses, inputs=None):
         """Adds loss terms that training minimises along with the compiled loss.

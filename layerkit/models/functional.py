@@ -59,6 +59,7 @@ class Functional(Model):
         self._flat_inputs = flatten(inputs)
         self._flat_outputs = flatten(outputs)
         self._graph_losses = []  # symbolic tensors given to model.add_loss
+        self._graph_metrics = []  # (symbolic tensor, name) given to model.add_metric
         self._layers = nn.ModuleDict()
         ordered = _ordered_nodes(self._flat_inputs, self._flat_outputs)
         self._nodes = [n for n in ordered if not isinstance(n.layer, InputLayer)]
@@ -127,23 +128,34 @@ class Functional(Model):
         evaluate.run(self._nodes, values, training=training)
         if self._graph_losses:
             self.add_loss([values[id(t)] for t in self._graph_losses])
+        for tensor, name in self._graph_metrics:
+            self.add_metric(values[id(tensor)], name=name)
         outputs = [values[id(t)] for t in self._flat_outputs]
         return outputs[0] if len(outputs) == 1 else outputs
 
     def _add_symbolic_loss(self, loss):
         """`model.add_loss(K.mean(x))` with `x` in the graph (tf.keras's functional losses):
         the nodes computing it join the model and its value is added at every call."""
+        self._join_graph(loss, "add_loss")
+        self._graph_losses = self._graph_losses + [loss]
+
+    def _add_symbolic_metric(self, value, name):
+        """`model.add_metric(K.mean(x), name=...)` with `x` in the graph: as a symbolic
+        loss, its nodes join the model and its value is reported at every call."""
+        self._join_graph(value, "add_metric")
+        self._graph_metrics = self._graph_metrics + [(value, name)]
+
+    def _join_graph(self, tensor, what):
         try:
-            extra = evaluate.plan([loss], self._flat_inputs,
+            extra = evaluate.plan([tensor], self._flat_inputs,
                                   known=[id(t) for n in self._nodes for t in n.output_tensors])
         except ValueError as e:
-            raise ValueError(f"Model '{self.name}': add_loss({loss!r}) must be computed from "
+            raise ValueError(f"Model '{self.name}': {what}({tensor!r}) must be computed from "
                              f"the model's inputs {self.input_names}: {e}") from e
         for node in extra:
             if node.layer.name not in self._layers:
                 self._layers[node.layer.name] = node.layer
         self._nodes = self._nodes + extra
-        self._graph_losses = self._graph_losses + [loss]
 
     def _flatten_data(self, inputs):
         """The model's inputs in graph order, from a tensor, a list or a dict by name."""

@@ -52,6 +52,7 @@ class Compiled:
         self._shapes = None  # per output: (target shape, output shape) the metrics resolved on
         self._loss_sums = None
         self._seen = 0
+        self._added = {}  # add_metric name -> (sum, count), float64
 
     @property
     def metric_identifiers(self):
@@ -166,6 +167,18 @@ class Compiled:
             for metric, weighted in entries:
                 metric.update_state(yt, yp, sample_weight=sample_weight if weighted else None)
 
+    def update_added_metrics(self, pairs):
+        """Adds one step's `add_metric` values: `(name, tensor)` pairs, each averaged over
+        its elements and over the steps of the epoch (tf.keras's `Mean` per name)."""
+        for name, value in pairs:
+            value = value.detach().to(torch.float64)
+            sums = self._added.get(name)
+            if sums is None:
+                sums = self._added[name] = torch.zeros(2, dtype=torch.float64,
+                                                       device=value.device)
+            sums[0] += value.sum()
+            sums[1] += value.numel()
+
     def add_to_loss_mean(self, value, weight=1):
         """Adds `value` (the total loss) with `weight` to the running loss mean only (what
         a custom step's `loss_tracker.update_state(loss)` does)."""
@@ -201,6 +214,7 @@ class Compiled:
     def reset(self):
         self.reset_loss_mean()
         self.reset_metrics()
+        self._added = {}
 
     def has_metrics(self):
         """Whether compile was given any metrics."""
@@ -230,6 +244,8 @@ class Compiled:
             for j, (metric, _) in enumerate(entries):
                 for name in metric.state_names():
                     state[f"metric_{i}_{j}_{name}"] = getattr(metric, name).cpu().numpy()
+        for name, sums in self._added.items():
+            state[f"metric_added_{name}"] = sums.cpu().numpy()
         return state
 
     def restore_running_state(self, state, where="the checkpoint"):
@@ -258,12 +274,15 @@ class Compiled:
                 for name in metric.state_names():
                     _restore_accumulator(metric, name, state.get(f"metric_{i}_{j}_{name}"),
                                          device, where)
+        self._added = {key[len("metric_added_"):]: torch.as_tensor(
+            value, dtype=torch.float64, device=device).reshape(2)
+            for key, value in state.items() if key.startswith("metric_added_")}
 
     def metric_names(self):
-        if self.metrics is None:
-            return []
-        return [self._key(i, metric.name) for i, entries in enumerate(self.metrics)
-                for metric, _ in entries]
+        compiled = [] if self.metrics is None else [
+            self._key(i, metric.name) for i, entries in enumerate(self.metrics)
+            for metric, _ in entries]
+        return compiled + list(self._added)
 
     def _key(self, output_index, name):
         return f"{self.output_names[output_index]}_{name}" if self.multi else name
@@ -280,6 +299,9 @@ class Compiled:
         for i, entries in enumerate(self.metrics or []):
             for metric, _ in entries:
                 logs[self._key(i, metric.name)] = float(metric.result())
+        for name, sums in self._added.items():
+            total, count = sums.tolist()
+            logs[name] = total / count if count else 0.0
         return logs
 
 
