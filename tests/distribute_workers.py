@@ -83,7 +83,8 @@ def equivalence_checks(sizes, epochs, batch_size, fit_cases, folder):
             "freeze": freeze_and_recompile(strategy),
             "writers": writers_on_rank_zero(strategy, folder),
             "predict": predictions(strategy),
-            "batchnorm": batchnorm_weights(strategy)}
+            "batchnorm": batchnorm_weights(strategy),
+            "synchronized": {n: synchronized_batchnorm(n, strategy) for n in SYNC_SIZES}}
 
 
 def early_stop_on_rank_one(strategy):
@@ -176,6 +177,31 @@ def batchnorm_weights(strategy):
         model.compile("sgd", "binary_crossentropy")
         model.fit(x, y, batch_size=32, epochs=2, verbose=0)
     return model.get_weights()
+
+
+SYNC_SIZES = (70, 69, 65)  # short last batches: 6 = 3 + 3, 5 = 3 + 2, 1 = 1 + a ghost
+
+
+def synchronized_batchnorm(n, strategy=None):
+    """Two `BatchNormalization(synchronized=True)` layers between Dense layers, fit 2 epochs with global batch 32 (float64, sample weights, no shuffling):
+    the weights, moving statistics included, and the loss History."""
+    import contextlib
+
+    from layerkit import layers, models
+
+    x, y, w = dataset(n)
+    torch.manual_seed(5)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = models.Sequential([
+            layers.Dense(4, input_shape=(N_FEATURES,), dtype="float64"),
+            layers.BatchNormalization(synchronized=True, momentum=0.5, dtype="float64"),
+            layers.Dense(3, activation="tanh", dtype="float64"),
+            layers.BatchNormalization(synchronized=True, momentum=0.8, dtype="float64"),
+            layers.Dense(1, activation="sigmoid", dtype="float64")])
+        model.compile("adam", "binary_crossentropy")
+        history = model.fit(x, y, sample_weight=w, batch_size=32, epochs=2, shuffle=False,
+                            verbose=0)
+    return model.get_weights(), history.history["loss"]
 
 
 def raise_on_rank_one():

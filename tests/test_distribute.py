@@ -119,6 +119,21 @@ def test_batchnorm_statistics_equal_across_ranks(two_ranks):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("n", workers.SYNC_SIZES)
+def test_synchronized_batchnorm_on_two_ranks_equals_one_process(two_ranks, float64, n):
+    """BatchNormalization(synchronized=True): 2 ranks x global batch 32 == 1 process x batch
+    32 over 2 epochs (float64, Adam, sample weights; uneven last batches and a ghost shard):
+    weights, moving statistics and History, on both ranks."""
+    torch.set_num_threads(1)
+    weights, losses = workers.synchronized_batchnorm(n)
+    assert len(weights) == 14  # Dense 2, BN 4, Dense 2, BN 4, Dense 2
+    for result in two_ranks:
+        ranked_weights, ranked_losses = result["synchronized"][n]
+        for a, b in zip(ranked_weights, weights):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(ranked_losses, losses, rtol=1e-10)
+
+
 def test_stop_flag_is_or_reduced(two_ranks):
     assert [r["stops"] for r in two_ranks] == [(True, False), (True, False)]
     assert [(r["rank"], r["replicas"]) for r in two_ranks] == [(0, 2), (1, 2)]

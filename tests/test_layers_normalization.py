@@ -161,7 +161,7 @@ def test_layer_normalization_rms_scaling_matches_keras():
     ({"momentum": 1.5}, r"BatchNormalization\(momentum=1.5\): momentum must be a float "
                         r"in \[0, 1\]"),
     ({"epsilon": 0}, r"BatchNormalization\(epsilon=0\): epsilon must be a positive"),
-    ({"synchronized": True}, r"synchronized=True.*use synchronized=False"),
+    ({"synchronized": "yes"}, r"synchronized='yes'\): synchronized must be True or False"),
 ], ids=["axis", "momentum", "epsilon", "synchronized"])
 def test_batch_normalization_argument_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -141,6 +141,12 @@ def barrier(what):
         _run(what, dist.barrier)
 
 
+def run(what, operation):
+    """Runs the collective `operation()`; a failure or timeout raises `CollectiveError`
+    naming this rank and `what` was being synchronised."""
+    _run(what, operation)
+
+
 def _run(what, operation):
     try:
         operation()

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from . import collectives, reduction
+from . import collectives, reduction, sync_batch
 
 
 class _Outputs(nn.Module):
@@ -82,11 +82,13 @@ class Replica:
         """Arms DDP and the gradient factor for the coming step; returns what `end_step`
         needs (the state a ghost step must not change)."""
         self._factor, self._in_step = factor, True
+        sync_batch.arm(0.0 if ghost else factor)
         return snapshot(self.model) if ghost else None
 
     def end_step(self, saved):
         """Disarms; after a ghost step, puts metrics and statistics back."""
         self._factor, self._in_step = 1.0, False
+        sync_batch.disarm()
         if saved is not None:
             restore(self.model, saved)
 
@@ -106,8 +108,12 @@ class Replica:
 
 def snapshot(model):
     """Copies of what a step changes besides the trainable weights: non-trainable weights
-    (BatchNormalization statistics), metric accumulators and the compiled running sums."""
-    tensors = list(model.non_trainable_weights)
+    (BatchNormalization statistics), metric accumulators and the compiled running sums.
+    Left out: the weights of `synchronized=True` layers, which a ghost step updates with the
+    global batch's statistics exactly as the other ranks do."""
+    kept = {id(w) for m in model.modules() if getattr(m, "synchronized", False) is True
+            for w in m.non_trainable_weights}
+    tensors = [w for w in model.non_trainable_weights if id(w) not in kept]
     for metric in model.metrics:  # the compiled ones are in the running state
         if hasattr(metric, "variables") or hasattr(metric, "state_names"):
             tensors.extend(reduction.metric_variables(metric))

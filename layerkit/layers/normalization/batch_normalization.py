@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from ... import config, constraints, initializers, regularizers
+from ...distribute import sync_batch
 from ..input_spec import InputSpec
 from ..layer import Layer
 from ..weight_options import weight_options_config
@@ -29,7 +30,10 @@ class BatchNormalization(Layer):
             moving_variance_initializer: Keras defaults zeros / ones / zeros / ones.
         beta_regularizer / gamma_regularizer: penalties.
         beta_constraint / gamma_constraint: projections after each update.
-        synchronized: cross-device statistics; only False is supported (single device).
+        synchronized: True computes the training batch's statistics over the global batch
+            of a data-parallel `fit` (every rank's shard; gradients flow through the
+            all-reduce), on CPU and GPU. Outside such a step (one process, world size 1)
+            the numbers are exactly those of `synchronized=False`.
 
     Example:
         >>> BatchNormalization(axis=1)  # after a channels_first Conv2D
@@ -91,7 +95,10 @@ class BatchNormalization(Layer):
                                self.moving_variance.to(dtype), _cast(self.gamma, dtype),
                                _cast(self.beta, dtype), training=False, eps=self.epsilon)
             return out.movedim(1, axis).to(inputs.dtype)
-        mean, variance = self._moments(x, axis, mask)
+        if self.synchronized and sync_batch.armed():
+            mean, variance = self._global_moments(x, axis, mask)
+        else:
+            mean, variance = self._moments(x, axis, mask)
         self._update_moving_statistics(mean, variance)
         # Not F.batch_norm(training=True): its running-variance update uses the unbiased
         # variance, Keras the biased one; and masks need the weighted moments above.
@@ -111,12 +118,7 @@ class BatchNormalization(Layer):
         if mask is None:
             variance, mean = torch.var_mean(x, dim=dims, correction=0)
             return mean, variance
-        if mask.dim() != x.dim() - 1:
-            raise ValueError(
-                f"Layer '{self.name}' (BatchNormalization): the mask must have one axis less "
-                f"than the inputs, received mask shape {tuple(mask.shape)} and input shape "
-                f"{tuple(x.shape)}"
-            )
+        self._check_mask(x, mask)
         weights = mask.unsqueeze(-1).expand(x.shape).to(x.dtype)  # (..., ) -> (..., C)
         count = weights.sum(dim=dims) + config.epsilon()  # Keras 3 adds epsilon() here too
         keep = [1] * x.dim()
@@ -124,6 +126,37 @@ class BatchNormalization(Layer):
         mean = (x * weights).sum(dim=dims) / count
         variance = (torch.square(x - mean.reshape(keep)) * weights).sum(dim=dims) / count
         return mean, variance
+
+    def _global_moments(self, x, axis, mask):
+        """`_moments` over every rank's shard: per-channel sums all-reduced (two passes, as
+        exact as one process); a ghost shard's samples weigh 0."""
+        dims = [d for d in range(x.dim()) if d != axis]
+        if mask is None:
+            weights = torch.ones_like(x)
+        else:
+            self._check_mask(x, mask)
+            weights = mask.unsqueeze(-1).expand(x.shape).to(x.dtype)
+        if sync_batch.is_ghost():
+            weights = torch.zeros_like(weights)
+        channels = x.shape[axis]
+        totals = sync_batch.all_reduce_sum(torch.cat([weights.sum(dim=dims),
+                                                      (x * weights).sum(dim=dims)]))
+        count, total = totals[:channels], totals[channels:]
+        if mask is not None:
+            count = count + config.epsilon()  # as `_moments` (Keras 3)
+        keep = [1] * x.dim()
+        keep[axis] = -1
+        mean = total / count
+        squares = (torch.square(x - mean.reshape(keep)) * weights).sum(dim=dims)
+        return mean, sync_batch.all_reduce_sum(squares) / count
+
+    def _check_mask(self, x, mask):
+        if mask.dim() != x.dim() - 1:
+            raise ValueError(
+                f"Layer '{self.name}' (BatchNormalization): the mask must have one axis less "
+                f"than the inputs, received mask shape {tuple(mask.shape)} and input shape "
+                f"{tuple(x.shape)}"
+            )
 
     def _update_moving_statistics(self, mean, variance):
         momentum = self.momentum
@@ -169,11 +202,10 @@ def _check_arguments(axis, momentum, epsilon, synchronized):
             f"BatchNormalization(epsilon={epsilon!r}): epsilon must be a positive float, "
             f"received {epsilon!r}"
         )
-    if synchronized:
+    if not isinstance(synchronized, bool):
         raise ValueError(
-            "BatchNormalization(synchronized=True): cross-device batch statistics are not "
-            "supported (layerkit trains on one device, where they equal the local ones); "
-            "use synchronized=False"
+            f"BatchNormalization(synchronized={synchronized!r}): synchronized must be True "
+            f"or False, received {synchronized!r}"
         )
 
 
