@@ -10,7 +10,7 @@ Who owns what:
   that keeps uneven batches exact.
 - `replica` binds a model to DDP for a `fit` (gradient all-reduce, the factor, ghost shards).
 - `sync_batch` sums `BatchNormalization(synchronized=True)`'s moments across ranks during
-  a replica's training step (a differentiable all-reduce that keeps uneven shards exact).
+  a replica's training step (a differentiable all-gather that keeps uneven shards exact).
 - `data_parallel` is what the trainer calls: sharded epoch iterators, reductions at each
   epoch's end, the OR-reduced stop flag (None in one process: the loop is unchanged).
 - `reduction` turns per-rank accumulators into global numbers (metrics, stop flag, BN stats).

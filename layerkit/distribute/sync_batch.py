@@ -2,8 +2,9 @@
 
 Who owns what: `Replica.begin_step` arms this module with the step's gradient factor (the
 shard's `sharding.gradient_factor`, 0 for a ghost shard) and `end_step` disarms it; the layer
-asks `armed()` and, while a data-parallel training step runs on several ranks, sums its
-per-rank moments with `all_reduce_sum` instead of using its local ones. Outside such a step
+asks `armed()` and, while a data-parallel training step runs on several ranks, gathers its
+per-rank moments with `all_gather` (one collective forward, one backward) and combines them
+instead of using its local ones. Outside such a step
 (one process, world size 1, inference, evaluate, predict) nothing is armed and the layer
 computes exactly as `synchronized=False`.
 
@@ -11,7 +12,8 @@ Why the factor in the backward: rank r's weight gradients are scaled by `c_r = W
 before DDP averages them (`sharding`), so that the global gradient is that of
 `F = Σ_q c_q L_q / W`. A global sum `S = Σ_r s_r` feeds every rank's loss, so `∂F/∂s_r` is
 `Σ_q c_q ∂L_q/∂S / W`: the backward multiplies the incoming gradient by this rank's factor,
-sums it across ranks, and divides by the factor again (the weight hook multiplies it back).
+sums it across ranks, and divides by the factor again (the weight hook multiplies it back);
+a gather is the same with each rank keeping its own slice of the summed gradient.
 With equal shards this is the plain sum of gradients; uneven tails and ghost shards (whose
 samples enter the sums with weight 0) stay exact.
 """
@@ -48,24 +50,27 @@ def is_ghost():
     return _STEP.factor == 0.0
 
 
-def all_reduce_sum(tensor, what="BatchNormalization batch statistics"):
-    """The sum of `tensor` over ranks, differentiable (see the module's docstring)."""
-    return _AllReduceSum.apply(tensor, _STEP.factor, what)
+def all_gather(tensor, what="BatchNormalization batch statistics"):
+    """Every rank's `tensor`, stacked by rank `(W, *shape)`; differentiable (see the module's
+    docstring)."""
+    return _AllGather.apply(tensor, _STEP.factor, what)
 
 
-class _AllReduceSum(torch.autograd.Function):
+class _AllGather(torch.autograd.Function):
     @staticmethod
     def forward(ctx, tensor, factor, what):
         ctx.factor, ctx.what = factor, what
-        total = tensor.detach().clone().contiguous()
-        collectives.run(what, lambda: dist.all_reduce(total, op=dist.ReduceOp.SUM))
-        return total
+        tensor = tensor.detach().contiguous()
+        parts = [torch.empty_like(tensor) for _ in range(collectives.world_size())]
+        collectives.run(what, lambda: dist.all_gather(parts, tensor))
+        return torch.stack(parts)
 
     @staticmethod
     def backward(ctx, grad):
         scaled = (grad * ctx.factor).contiguous()
         collectives.run(f"the gradient of {ctx.what}",
                         lambda: dist.all_reduce(scaled, op=dist.ReduceOp.SUM))
+        mine = scaled[collectives.rank()]
         if ctx.factor == 0.0:  # a ghost's samples weigh 0: nothing flows back
-            return torch.zeros_like(grad), None, None
-        return scaled / ctx.factor, None, None
+            return torch.zeros_like(mine), None, None
+        return mine / ctx.factor, None, None

@@ -128,8 +128,9 @@ class BatchNormalization(Layer):
         return mean, variance
 
     def _global_moments(self, x, axis, mask):
-        """`_moments` over every rank's shard: per-channel sums all-reduced (two passes, as
-        exact as one process); a ghost shard's samples weigh 0."""
+        """`_moments` over every rank's shard: each rank's count, sum and squared deviations
+        from its own mean, gathered and combined (Chan et al.'s pairwise update: no
+        cancellation); a ghost shard's samples weigh 0."""
         dims = [d for d in range(x.dim()) if d != axis]
         if mask is None:
             weights = torch.ones_like(x)
@@ -138,17 +139,19 @@ class BatchNormalization(Layer):
             weights = mask.unsqueeze(-1).expand(x.shape).to(x.dtype)
         if sync_batch.is_ghost():
             weights = torch.zeros_like(weights)
-        channels = x.shape[axis]
-        totals = sync_batch.all_reduce_sum(torch.cat([weights.sum(dim=dims),
-                                                      (x * weights).sum(dim=dims)]))
-        count, total = totals[:channels], totals[channels:]
-        if mask is not None:
-            count = count + config.epsilon()  # as `_moments` (Keras 3)
         keep = [1] * x.dim()
         keep[axis] = -1
-        mean = total / count
-        squares = (torch.square(x - mean.reshape(keep)) * weights).sum(dim=dims)
-        return mean, sync_batch.all_reduce_sum(squares) / count
+        count, total = weights.sum(dim=dims), (x * weights).sum(dim=dims)
+        local_mean = total / count.clamp_min(1.0)  # 0/1 weights: an empty shard's sums are 0
+        deviations = (torch.square(x - local_mean.reshape(keep)) * weights).sum(dim=dims)
+        counts, totals, squares = sync_batch.all_gather(
+            torch.stack([count, total, deviations])).unbind(1)  # each (ranks, C)
+        count = counts.sum(dim=0)
+        if mask is not None:
+            count = count + config.epsilon()  # as `_moments` (Keras 3)
+        mean = totals.sum(dim=0) / count
+        between = counts * torch.square(totals / counts.clamp_min(1.0) - mean)
+        return mean, (squares.sum(dim=0) + between.sum(dim=0)) / count
 
     def _check_mask(self, x, mask):
         if mask.dim() != x.dim() - 1:
