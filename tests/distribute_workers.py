@@ -84,7 +84,9 @@ def equivalence_checks(sizes, epochs, batch_size, fit_cases, folder):
             "writers": writers_on_rank_zero(strategy, folder),
             "predict": predictions(strategy),
             "batchnorm": batchnorm_weights(strategy),
-            "synchronized": {n: synchronized_batchnorm(n, strategy) for n in SYNC_SIZES}}
+            "synchronized": {n: synchronized_batchnorm(n, strategy) for n in SYNC_SIZES},
+            "synchronized_masked": {n: synchronized_masked_batchnorm(n, strategy)
+                                    for n in SYNC_SIZES[1:]}}
 
 
 def early_stop_on_rank_one(strategy):
@@ -201,6 +203,33 @@ def synchronized_batchnorm(n, strategy=None):
         model.compile("adam", "binary_crossentropy")
         history = model.fit(x, y, sample_weight=w, batch_size=32, epochs=2, shuffle=False,
                             verbose=0)
+    return model.get_weights(), history.history["loss"]
+
+
+def synchronized_masked_batchnorm(n, strategy=None):
+    """`BatchNormalization(synchronized=True)` on masked sequences (Masking: about 30% of the
+    steps, never a sequence's first), fit 2 epochs with global batch 32 (float64): the
+    weights and the loss History."""
+    import contextlib
+
+    from layerkit import layers, models
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(n, 4, N_FEATURES))
+    drop = rng.uniform(size=(n, 4)) < 0.3
+    drop[:, 0] = False
+    x[drop] = 0.0
+    y = (x[:, 0, :1] > 0).astype("float64")
+    torch.manual_seed(5)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = models.Sequential([
+            layers.Masking(input_shape=(4, N_FEATURES), dtype="float64"),
+            layers.Dense(3, dtype="float64"),
+            layers.BatchNormalization(synchronized=True, momentum=0.5, dtype="float64"),
+            layers.GlobalAveragePooling1D(dtype="float64"),
+            layers.Dense(1, activation="sigmoid", dtype="float64")])
+        model.compile("adam", "binary_crossentropy")
+        history = model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
     return model.get_weights(), history.history["loss"]
 
 

@@ -134,6 +134,20 @@ def test_synchronized_batchnorm_on_two_ranks_equals_one_process(two_ranks, float
         np.testing.assert_allclose(ranked_losses, losses, rtol=1e-10)
 
 
+@pytest.mark.parametrize("n", workers.SYNC_SIZES[1:])
+def test_synchronized_batchnorm_with_a_mask_on_two_ranks_equals_one_process(two_ranks,
+                                                                           float64, n):
+    """The same on masked sequences: the mask weighs the global moments (N = 69, 65)."""
+    torch.set_num_threads(1)
+    weights, losses = workers.synchronized_masked_batchnorm(n)
+    assert np.abs(weights[4]).min() > 0  # BN's moving mean moved
+    for result in two_ranks:
+        ranked_weights, ranked_losses = result["synchronized_masked"][n]
+        for a, b in zip(ranked_weights, weights):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(ranked_losses, losses, rtol=1e-10)
+
+
 def test_stop_flag_is_or_reduced(two_ranks):
     assert [r["stops"] for r in two_ranks] == [(True, False), (True, False)]
     assert [(r["rank"], r["replicas"]) for r in two_ranks] == [(0, 2), (1, 2)]
