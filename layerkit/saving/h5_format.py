@@ -21,12 +21,14 @@ import io
 import json
 import os
 
-import h5py
 import numpy as np
 import torch
 
+from ..utils.lazy_module import LazyModule
 from . import integrity, training_state
 from .weights_layout import legacy_layers, parameter_names
+
+h5py = LazyModule("h5py")  # imported at the first file read or write
 
 KERAS_VERSION = "2.15.0"  # the tf.keras format version written (read by Keras 3 too)
 MAX_EXPANSION = 100  # data read may exceed the file's size at most this many times...

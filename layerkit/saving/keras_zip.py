@@ -19,10 +19,11 @@ import json
 import os
 import zipfile
 
-import h5py
-
+from ..utils.lazy_module import LazyModule
 from . import h5_format, integrity, training_state
 from .weights_layout import keras3_tree
+
+h5py = LazyModule("h5py")  # imported at the first file read or write
 
 KERAS3_VERSION = "3.15.1"  # the format version written to metadata.json
 MAX_CONFIG_BYTES = 64 * 2 ** 20
