@@ -352,12 +352,12 @@ class Layer(nn.Module):
     def added_metrics(self):
         """The `(name, value)` pairs `add_metric` received during the latest call of this
         layer and its sub-layers (tf.keras 2's metric tensors)."""
-        call_items = self.__dict__.get("_call_losses", ())
-        if not call_items:
+        added = [(layer, item) for layer, item in self.__dict__.get("_call_losses", ())
+                 if type(item) is AddedMetric]
+        if not added:  # the usual case: no module walk on the step's hot path
             return []
         members = {id(m) for m in self.modules()}
-        return [(item.name, item.value) for layer, item in call_items
-                if type(item) is AddedMetric and id(layer) in members]
+        return [(item.name, item.value) for layer, item in added if id(layer) in members]
 
     def add_metric(self, value, name=None, aggregation=None):
         """tf.keras 2's `add_metric`: reports the running mean of `value` in the logs of

@@ -251,8 +251,9 @@ class Model(Layer):
             self.apply_constraints()
         # Metrics update without gradients; y_pred keeps its cached logits (no detach).
         self.compiled.update(loss.detach(), y, y_pred, sample_weight)
-        if self.__dict__.get("_call_losses"):  # something was added in this forward pass
-            self.compiled.update_added_metrics(self.added_metrics())
+        added = self.added_metrics()
+        if added:
+            self.compiled.update_added_metrics(added)
         return self._step_logs
 
     def _forward(self, x, training):
@@ -276,8 +277,9 @@ class Model(Layer):
         y_pred = self._forward(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         self.compiled.update(loss, y, y_pred, sample_weight)
-        if self.__dict__.get("_call_losses"):
-            self.compiled.update_added_metrics(self.added_metrics())
+        added = self.added_metrics()
+        if added:
+            self.compiled.update_added_metrics(added)
         return self._step_logs
 
     def predict_step(self, data):

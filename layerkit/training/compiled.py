@@ -414,15 +414,6 @@ class StepLogs:
         return self.compiled.results()
 
 
-class LatestLogs:
-    """Where the trainer leaves each step's logs for the progress bar to read lazily."""
-
-    __slots__ = ("logs",)
-
-    def __init__(self):
-        self.logs = None
-
-
 def python_logs(logs):
     """A step's logs as a flat dict of Python floats (nested dicts flattened, as Keras 3)."""
     if type(logs) is StepLogs:
