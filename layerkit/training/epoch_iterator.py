@@ -35,7 +35,7 @@ import itertools
 import numpy as np
 import torch
 
-from .. import config
+from .. import devices
 from .. import losses as losses_module
 from ..utils.data_tuples import pack_x_y_sample_weight
 from . import data_adapters
@@ -88,7 +88,7 @@ class EpochIterator:
             adapter = data_adapters.get_data_adapter(
                 x, y, sample_weight, batch_size, shuffle, workers, use_multiprocessing,
                 needs_targets, model.input_names, model.output_names, input_shapes(model),
-                lazy, names)
+                lazy, names, device=devices.model_device(model))
         self.adapter = adapter
         first_x, first_y, first_weights = adapter.first_batch()
         preflight(model, first_x, first_y)
@@ -108,7 +108,8 @@ class EpochIterator:
                                    self.model.output_names, input_shapes(self.model))
         train, self._held_out = arrays_module.train_validation_split(converted,
                                                                      validation_split)
-        return ArrayAdapter(*train, self.batch_size, shuffle)
+        return ArrayAdapter(*train, self.batch_size, shuffle,
+                            device=devices.model_device(self.model))
 
     def validation_iterator(self, validation_data=None, batch_size=None, steps=None):
         """The iterator over `validation_data`, or over the arrays `validation_split` held
@@ -124,7 +125,8 @@ class EpochIterator:
                 return None
             return EpochIterator(self.model, batch_size=batch_size, steps=steps,
                                  continues=False,
-                                 adapter=ArrayAdapter(*self._held_out, batch_size))
+                                 adapter=ArrayAdapter(*self._held_out, batch_size,
+                                                      device=devices.model_device(self.model)))
         x, y, sample_weight = _unpack_validation(validation_data)
         return EpochIterator(self.model, x, y, sample_weight, batch_size=batch_size,
                              steps=steps, continues=False, names=VALIDATION,
@@ -181,7 +183,8 @@ def one_batch(model, x, y=None, sample_weight=None, class_weight=None):
     preflight(model, x, y)
     table = class_table(model, data_adapters.shape_of(x), class_weight)
     n = (x[0] if isinstance(x, list) else x).shape[0]
-    xb, yb, swb = next(iter(ArrayAdapter(x, y, sample_weight, batch_size=n)))
+    xb, yb, swb = next(iter(ArrayAdapter(x, y, sample_weight, batch_size=n,
+                                         device=devices.model_device(model))))
     if table is not None:
         swb = weighted(yb, table, swb, check=True)
     return pack_x_y_sample_weight(xb, yb, swb)
@@ -192,7 +195,7 @@ def one_array_batch(model, x):
     the same conversion and checks as a batch of the iterator."""
     xb = arrays_module.to_array(x, "x", lazy=True).rows(0, len(x))
     preflight(model, xb)
-    return pack_x_y_sample_weight(xb.to(config.device(), non_blocking=True))
+    return pack_x_y_sample_weight(devices.to_device(xb, devices.model_device(model)))
 
 
 # ---------------------------------------------------------------------------- checks

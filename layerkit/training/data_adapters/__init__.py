@@ -23,7 +23,7 @@ from .stream_adapter import is_stream as is_stream
 def get_data_adapter(x, y=None, sample_weight=None, batch_size=32, shuffle=False,
                      workers=1, use_multiprocessing=False, needs_targets=True,
                      input_names=("input",), output_names=("output",), input_shapes=None,
-                     lazy=False, names=("x", "y", "sample_weight")):
+                     lazy=False, names=("x", "y", "sample_weight"), device=None):
     """The adapter for `x` (and `y`, `sample_weight` for arrays).
 
     Args:
@@ -36,6 +36,7 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=32, shuffle=False
             inputs.
         lazy: numpy x is read once (evaluate, predict): converted and checked per batch.
         names: what to call x, y and sample_weight in messages.
+        device: where batches go (None: `config.device()`).
 
     Raises:
         ValueError: for missing targets, y / sample_weight given beside a stream, and
@@ -48,7 +49,7 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=32, shuffle=False
                 "batches carry the targets (and weights)"
             )
         adapter = StreamAdapter(x, batch_size, shuffle, workers, use_multiprocessing,
-                                input_shapes=input_shapes)
+                                input_shapes=input_shapes, device=device)
         if needs_targets and adapter.first_batch()[1] is None:
             raise ValueError(f"{adapter.name} yields batches without targets; expected (x, y)")
         return adapter
@@ -56,4 +57,4 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=32, shuffle=False
         raise ValueError("y (the targets) is required for array data")
     x, y, sample_weight = convert_arrays(x, y, sample_weight, input_names, output_names,
                                          input_shapes, lazy, names)
-    return ArrayAdapter(x, y, sample_weight, batch_size, shuffle)
+    return ArrayAdapter(x, y, sample_weight, batch_size, shuffle, device)

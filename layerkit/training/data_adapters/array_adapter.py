@@ -15,7 +15,7 @@ import itertools
 
 import torch
 
-from ... import config
+from ... import config, devices
 from . import arrays as arrays_module
 from .arrays import HostRows, csr_to_torch, is_sparse
 
@@ -70,17 +70,19 @@ class ArrayAdapter:
         sample_weight: converted (n,) weights or None.
         batch_size: positive int.
         shuffle: True (new permutation each epoch), False, or 'batch'.
+        device: where batches go (None: `config.device()`; the engine passes the model's).
     """
 
     complete = True
 
-    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False,
+                 device=None):
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.parts, self.arrays = arrays_module.flatten_parts((x, y, sample_weight))
         self.n = self.arrays[0].shape[0]
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.device = config.device()
+        self.device = config.device() if device is None else torch.device(device)
         self.sparse = [is_sparse(a) for a in self.arrays]
         self.host = [isinstance(a, HostRows) for a in self.arrays]
         self.on_device = [
@@ -148,12 +150,12 @@ class ArrayAdapter:
         if self.sparse[i]:
             return csr_to_torch(self.arrays[i][start:stop], self.device)
         if self.host[i]:
-            return self.arrays[i].rows(start, stop).to(self.device, non_blocking=True)
+            return devices.to_device(self.arrays[i].rows(start, stop), self.device)
         return self.on_device[i][start:stop]
 
     def _take(self, i, idx, idx_dev):
         if self.sparse[i]:
             return csr_to_torch(self.arrays[i][idx.numpy()], self.device)
         if self.host[i]:
-            return self.arrays[i].take(idx.numpy()).to(self.device, non_blocking=True)
+            return devices.to_device(self.arrays[i].take(idx.numpy()), self.device)
         return self.on_device[i].index_select(0, idx_dev)

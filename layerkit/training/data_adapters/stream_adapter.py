@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import torch
 
-from ... import config
+from ... import config, devices
 from ...utils.sequence import Sequence
 from .. import convert
 from .arrays import csr_to_torch, expand_rank1, is_pandas, is_sparse
@@ -32,26 +32,28 @@ def is_stream(x):
             or (hasattr(x, "__getitem__") and hasattr(x, "__len__")))
 
 
-def _to_device(value, what):
-    """One yielded array (any numpy layout, list, tensor, sparse) as a checked device
-    tensor; copied only when its dtype or layout is not one torch can use as it is."""
+def _to_device(value, what, device):
+    """One yielded array (any numpy layout, list, tensor, sparse) as a checked tensor on
+    `device`; copied on the host only when its dtype or layout is not one torch can use as
+    it is, then moved by `devices.to_device` (pinned, non-blocking to CUDA)."""
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: _to_device(v, f"{what}[{k!r}]") for k, v in value.items()}
+        return {k: _to_device(v, f"{what}[{k!r}]", device) for k, v in value.items()}
     if isinstance(value, (list, tuple)) and value and hasattr(value[0], "shape"):
         # several model inputs / outputs
-        return [_to_device(v, f"{what}[{i}]") for i, v in enumerate(value)]
+        return [_to_device(v, f"{what}[{i}]", device) for i, v in enumerate(value)]
     host = convert.as_host(value, what)
     if is_sparse(host):
-        return csr_to_torch(host, config.device())
+        return csr_to_torch(host, device)
     if isinstance(host, np.ndarray):
         host = convert.rows_to_tensor(host, what)
-    return host.to(config.device(), non_blocking=True)
+    return devices.to_device(host, device)
 
 
-def unpack_batch(batch, source_name, index):
-    """Checks one yielded batch and converts it to (x, y, sample_weight) device tensors.
+def unpack_batch(batch, source_name, index, device=None):
+    """Checks one yielded batch and converts it to (x, y, sample_weight) tensors on
+    `device` (None: `config.device()`).
 
     Raises:
         ValueError: when the batch is not `(x, y)` or `(x, y, sample_weight)` (or `x` alone
@@ -75,8 +77,9 @@ def unpack_batch(batch, source_name, index):
                 f"{_batch_len(value)} in {name}"
             )
     where = f"of batch {index} from {source_name}"
-    x, y = _to_device(x, f"x {where}"), _to_device(y, f"y {where}")
-    sw = _to_device(sw, f"sample_weight {where}")
+    device = config.device() if device is None else device
+    x, y = _to_device(x, f"x {where}", device), _to_device(y, f"y {where}", device)
+    sw = _to_device(sw, f"sample_weight {where}", device)
     if sw is not None and tuple(sw.shape) not in ((n,), (n, 1)):
         raise ValueError(
             f"sample_weight {where} must have shape ({n},) or ({n}, 1), one weight per "
@@ -102,14 +105,16 @@ class StreamAdapter:
         shuffle: shuffle a Sequence's batch order / a Dataset's samples each epoch.
         workers / use_multiprocessing: DataLoader worker processes for Sequences.
         input_shapes: the model's input shapes, for `expand_rank1` (None: unknown).
+        device: where batches go (None: `config.device()`; the engine passes the model's).
     """
 
     complete = False  # first_batch() is one batch of many
 
     def __init__(self, data, batch_size=32, shuffle=False, workers=1,
-                 use_multiprocessing=False, input_shapes=None):
+                 use_multiprocessing=False, input_shapes=None, device=None):
         self.data = data
         self.input_shapes = input_shapes
+        self.device = config.device() if device is None else torch.device(device)
         self.name = type(data).__name__
         self._first = None
         if isinstance(data, torch.utils.data.Dataset) and not isinstance(data, Sequence):
@@ -165,7 +170,7 @@ class StreamAdapter:
             )
 
     def _unpack(self, raw, index):
-        x, y, sw = unpack_batch(raw, self.name, index)
+        x, y, sw = unpack_batch(raw, self.name, index, self.device)
         return expand_rank1(x, self.input_shapes), y, sw
 
     def on_epoch_end(self):
