@@ -95,6 +95,9 @@ class EpochIterator:
         self.class_table = class_table(model, data_adapters.shape_of(first_x), class_weight)
         if self.class_table is not None and adapter.complete:  # arrays: check them all
             weighted(first_y, self.class_table, first_weights, check=True)
+            # once, on the device: batches then look weights up without a check (no sync)
+            self.class_table = arrays_module.covering_table(first_y, self.class_table).to(
+                adapter.device)
 
     def _split(self, x, y, sample_weight, validation_split, shuffle, needs_targets):
         if data_adapters.is_stream(x):
@@ -156,7 +159,9 @@ class EpochIterator:
             return (pack_x_y_sample_weight(b[0]) for b in batches)
         if table is None:
             return (pack_x_y_sample_weight(*b) for b in batches)
-        return (pack_x_y_sample_weight(x, y, weighted(y, table, sw)) for x, y, sw in batches)
+        covered = self.adapter.complete
+        return (pack_x_y_sample_weight(x, y, weighted(y, table, sw, covered=covered))
+                for x, y, sw in batches)
 
     def on_epoch_end(self):
         """Tells the data an epoch ended (a Sequence's `on_epoch_end`)."""
@@ -246,10 +251,11 @@ def class_table(model, x_shape, class_weight):
     return arrays_module.class_weight_table(class_weight, num_classes)
 
 
-def weighted(y, table, sample_weight, check=False):
+def weighted(y, table, sample_weight, check=False, covered=False):
     """Per-sample weights `table[label]` times `sample_weight`; `check`: raise when they
-    leave no sample with weight (all of an array; a stream's batch may be all padding)."""
-    weights = arrays_module.weights_from_classes(y, table, sample_weight)
+    leave no sample with weight (all of an array; a stream's batch may be all padding);
+    `covered`: the table covers every label (arrays, checked once before training)."""
+    weights = arrays_module.weights_from_classes(y, table, sample_weight, covered)
     if check:
         arrays_module.check_weights(
             weights, "class_weight" if sample_weight is None else "sample_weight x class_weight")

@@ -184,24 +184,41 @@ def class_weight_table(class_weight, num_classes=None):
     return table
 
 
-def weights_from_classes(y, table, sample_weight=None):
+def weights_from_classes(y, table, sample_weight=None, covered=False):
     """Per-sample weights `table[label]` (times `sample_weight`, as tf.keras does).
 
     Labels are y's argmax for one-hot rows, else y rounded; labels beyond the table weigh 1.
+    `covered`: the table already covers every label of y (`covering_table` of all the
+    data): no check, so no device synchronisation per batch.
     """
-    if y.dim() > 1 and y.shape[-1] > 1:
-        labels = y.argmax(-1)
-    else:
-        labels = y.reshape(y.shape[0]).round().long()
+    labels = _labels(y)
+    if not covered:
+        table = covering_table(y, table)
+    weights = table.to(labels.device)[labels].to(config.floatx_dtype())
+    return weights if sample_weight is None else weights * sample_weight
+
+
+def covering_table(y, table):
+    """`table` extended with weight 1 up to y's largest label.
+
+    Raises:
+        ValueError: for a negative label, naming its index.
+    """
+    labels = _labels(y)
     if len(labels) and int(labels.min()) < 0:
         at = int((labels < 0).nonzero()[0][0])
         raise ValueError(f"class_weight needs class indices in y; received the label "
                          f"{int(labels[at])} at index {at}")
     top = int(labels.max()) + 1 if len(labels) else 0
     if top > len(table):
-        table = torch.cat([table, torch.ones(top - len(table))])
-    weights = table.to(labels.device)[labels].to(config.floatx_dtype())
-    return weights if sample_weight is None else weights * sample_weight
+        table = torch.cat([table, torch.ones(top - len(table), dtype=table.dtype)])
+    return table
+
+
+def _labels(y):
+    if y.dim() > 1 and y.shape[-1] > 1:
+        return y.argmax(-1)
+    return y.reshape(y.shape[0]).round().long()
 
 
 def expand_rank1(x, input_shapes):
