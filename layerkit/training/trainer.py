@@ -14,7 +14,7 @@ Who owns what:
   `snapshot()` / `restore()`.
 - Under a strategy with several processes, `layerkit.distribute.data_parallel` shards both
   iterators, routes the steps through DDP, reduces the epoch's logs and agrees on
-  `stop_training` (three calls below); the loop is the same loop.
+  `stop_training` after batches and epochs (four calls below); the loop is the same loop.
 - The model owns its step, its running means (numbers are pulled from the device only at
   epoch ends, when the progress bar redraws, or when a user callback asks for batch logs).
 
@@ -137,17 +137,18 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     val = train.validation_iterator(
         validation_data, _check_batch_size(validation_batch_size or batch_size),
         validation_steps)
+    hooks = _Hooks(CallbackList(callbacks))  # all of them: alike on every rank
     parallel = _data_parallel(model, training=True)  # None in one process
     if parallel is not None:
         train, val = parallel.iterator(train, training=True), parallel.iterator(val)
         verbose, callbacks = parallel.verbose(verbose), parallel.callbacks(callbacks)
     state = TrainingState(model)
-    cbs, user_cbs, history = _callbacks(model, callbacks, verbose, epochs,
-                                        train.num_batches, state, True)
+    cbs, _, history = _callbacks(model, callbacks, verbose, epochs, train.num_batches, state,
+                                 True)
     model.trainable_weights_at_compile()  # builds the optimizer before callbacks restore it
     model.stop_training = False
     with _numerics(model):
-        _epochs(model, train, val, cbs, _Hooks(user_cbs), state, range(initial_epoch, epochs),
+        _epochs(model, train, val, cbs, hooks, state, range(initial_epoch, epochs),
                 validation_freq, parallel)
     if parallel is not None:
         parallel.close()
@@ -165,7 +166,7 @@ def _epochs(model, train, val, cbs, hooks, state, epochs, validation_freq, paral
         epochs = range(resumed.epoch, epochs.stop)
     logs = {}
     for epoch in epochs:
-        logs = _train_epoch(model, epoch, train, cbs, hooks, state,
+        logs = _train_epoch(model, epoch, train, cbs, hooks, state, parallel,
                             resumed if resumed is not None and epoch == resumed.epoch else None)
         train.on_epoch_end()
         if val is not None and _should_validate(epoch, validation_freq):
@@ -194,9 +195,10 @@ def _should_validate(epoch, validation_freq):
     return (epoch + 1) in validation_freq
 
 
-def _train_epoch(model, epoch, iterator, cbs, hooks, state, resumed=None):
+def _train_epoch(model, epoch, iterator, cbs, hooks, state, parallel, resumed=None):
     """One epoch of training steps; returns its logs. In the epoch a snapshot `resumed`
-    points into, the batches it already trained are skipped."""
+    points into, the batches it already trained are skipped. Under data parallelism every
+    rank stops at the same batch (`parallel.end_train_batch`)."""
     model.reset_metrics()
     state.begin_epoch(epoch)
     cbs.on_epoch_begin(epoch)
@@ -210,6 +212,9 @@ def _train_epoch(model, epoch, iterator, cbs, hooks, state, resumed=None):
         state.latest_logs = logs = train_step(data)
         state.step = step + 1
         cbs.on_train_batch_end(step, python_logs(logs) if hooks.train_end else {})
+        if parallel is not None:
+            model.stop_training = parallel.end_train_batch(
+                model.stop_training, hooks.train_begin or hooks.train_end)
         if model.stop_training:
             break
     return _epoch_logs(model, state)
