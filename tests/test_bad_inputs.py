@@ -262,7 +262,7 @@ def test_predict_names_the_nan_sample_far_into_a_large_array():
     x[4321, 3] = np.nan
     with pytest.raises(ValueError, match=re.escape(
             "x contains NaN or inf (first at index (4321, 3)); clean or impute the data before "
-            "training (found checking samples 4320 to 4351)")):
+            "training (found nan checking samples 4320 to 4351)")):
         _model().predict(x, batch_size=32)
 
 

@@ -4,10 +4,15 @@ Who owns what: this module reads a single numpy array, nested list, pandas objec
 tensor or scipy.sparse matrix, rejects what is not a table of real numbers (text, objects,
 ragged lists, complex numbers, structured records, dates) naming the argument, and converts
 it: floats become floatx, booleans 0.0/1.0 in floatx (lossless), integers int64. Values are
-checked as they are converted: no NaN or inf, no float that overflows floatx, no uint64
-beyond int64. `data_adapters` decide when that happens (once per call, or batch by batch as
-evaluate / predict draw rows, or as a stream yields them); `data_adapters.arrays` checks
-sample and class weights.
+checked for NaN and inf, floats that overflow floatx and uint64 beyond int64. `data_adapters`
+decide when: an array that is copied (another dtype, a layout torch cannot view) is checked
+as it is copied, while each chunk is hot in cache; one torch views as it is can be returned
+unchecked (`check=False`), and its batches are then checked as they are drawn
+(`check_batch`: one reduction per batch, the exact search only when it fails), so a `fit`
+call never reads the whole input just to check it. Streams and the rows evaluate / predict
+read once are checked batch by batch (`rows_to_tensor`); `data_adapters.arrays` checks
+sample and class weights. Every message names the argument, the first bad index (counted
+in the whole array, also for a shuffled batch), the value found and the samples checked.
 
 Any numpy layout is taken as it is: an array torch can view (positive strides, native byte
 order, aligned — Fortran order, strided slices, read-only and memory-mapped arrays included)
@@ -38,17 +43,20 @@ def is_pandas(data):
 
 
 # ---------------------------------------------------------------------------- reading
-def as_host(data, what):
+def as_host(data, what, check=True):
     """Reads `data` as a validated host array, not yet converted.
 
     Args:
         data: numpy array (any layout, memmap included), nested list, pandas DataFrame or
             Series, torch tensor or scipy.sparse matrix.
         what: the argument's name for messages ('x', 'y[1]', "x['tokens']", ...).
+        check: False: a torch tensor already in the engine's dtype is not checked here
+            (its batches are, see `check_batch`).
 
     Returns:
         A numpy array of booleans / integers / floats in its own layout, a CPU torch tensor
-        (already converted and checked) or a float32 scipy CSR matrix (checked).
+        (already converted; checked unless `check` is False and it needed no copy) or a
+        float32 scipy CSR matrix (checked).
 
     Raises:
         ValueError: naming `what`, for None, scalars, empty data, text, objects, ragged
@@ -59,7 +67,7 @@ def as_host(data, what):
     if is_sparse(data):
         return _sparse(data, what)
     if isinstance(data, torch.Tensor):
-        return _tensor(data, what)
+        return _tensor(data, what, check)
     array = _pandas(data, what) if is_pandas(data) else _numpy(data, what)
     _check_kind(array, what)
     _check_rows(array.shape, what)
@@ -178,7 +186,7 @@ def _object_message(array, what):
 
 
 # ---------------------------------------------------------------------------- tensors
-def _tensor(tensor, what):
+def _tensor(tensor, what, check=True):
     tensor = tensor.detach().cpu()
     if tensor.is_complex():
         raise ValueError(f"{what} has complex dtype {tensor.dtype}; expected real numbers "
@@ -188,6 +196,8 @@ def _tensor(tensor, what):
     if tensor.dtype.is_floating_point or tensor.dtype == torch.bool:
         source = tensor
         tensor = tensor.to(config.floatx_dtype())
+        if source is tensor and not check:
+            return tensor  # no copy: checked batch by batch
         values = _numpy_view(tensor)
         src = _numpy_view(source) if source is not tensor else None
         for start, stop in _chunks(tensor.shape, tensor.element_size()):
@@ -220,7 +230,7 @@ def _sparse(data, what):
         row = int(np.searchsorted(converted.indptr, at, side="right") - 1)
         index = (row, int(converted.indices[at]))
         source = csr[index] if csr.dtype.kind == "f" else None
-        raise _bad_value(what, index, source, values.dtype, (0, csr.shape[0] - 1))
+        raise _bad_value(what, index, source, float(values[at]), _found(0, csr.shape[0]))
     return converted
 
 
@@ -239,17 +249,26 @@ def torch_can_view(array):
             and all(s >= 0 and s % array.itemsize == 0 for s in array.strides))
 
 
-def to_tensor(array, what):
+def to_tensor(array, what, check=True):
     """Converts a validated numpy array (see `as_host`) to a CPU tensor, in chunks.
+
+    Args:
+        array: from `as_host`.
+        what: the argument's name for messages.
+        check: False: an array returned as a view is not read at all (its batches are
+            checked as they are drawn, `check_batch`); a copy is always checked as it is
+            made (its values are in cache then, and an overflow can name the value it
+            came from).
 
     Returns:
         A view of `array` when its dtype is already the engine's and torch can view its
-        layout; otherwise a fresh C-ordered tensor. Either way every chunk was checked.
+        layout; otherwise a fresh C-ordered tensor.
     """
     target = target_dtype(array.dtype)
     if array.dtype == target and torch_can_view(array):
-        for start, stop in _chunks(array.shape, array.itemsize):
-            _check_values(array[start:stop], what, start)
+        if check:
+            for start, stop in _chunks(array.shape, array.itemsize):
+                _check_values(array[start:stop], what, start)
         return _finish(_from_numpy(array))
     out = np.empty(array.shape, target)
     for start, stop in _chunks(array.shape, max(array.itemsize, target.itemsize)):
@@ -257,18 +276,50 @@ def to_tensor(array, what):
     return _finish(torch.from_numpy(out))
 
 
-def rows_to_tensor(rows, what, first_row=0):
+def rows_to_tensor(rows, what, first_row=0, index=None):
     """Converts one batch of rows (a numpy array) to a C-contiguous tensor, checked.
 
     A batch that is already C-contiguous in the engine's dtype is viewed, not copied.
+    Messages count rows from `first_row`, or name them `index[i]` (a shuffled batch: the
+    rows' indices in the whole array).
     """
     target = target_dtype(rows.dtype)
     if rows.dtype == target and rows.flags.c_contiguous and torch_can_view(rows):
-        _check_values(rows, what, first_row)
+        _check_values(rows, what, first_row, index=index)
         return _finish(_from_numpy(rows))
     out = np.empty(rows.shape, target)
-    _convert_into(out, rows, what, first_row)
+    _convert_into(out, rows, what, first_row, index)
     return _finish(torch.from_numpy(out))
+
+
+def check_batch(batch, what, first_row=0, index=None):
+    """Raises for NaN / inf in one batch drawn from an array that was not checked whole.
+
+    One reduction (a float sum is finite exactly when every value is, unless it
+    overflows); only a non-finite sum looks for the culprit. Runs on the batch's device
+    and reads the batch once, right after it was cut, so no temporary beyond the batch.
+
+    Args:
+        batch: a tensor (integers pass unread).
+        what: the argument's name ('x', 'validation_data[0]', ...).
+        first_row: the whole array's index of the batch's first row (unshuffled).
+        index: the whole array's indices of the batch's rows (a shuffled batch), or None.
+
+    Raises:
+        ValueError: naming `what`, the first bad index in the whole array, the value and
+            the samples the batch holds.
+    """
+    if not batch.dtype.is_floating_point or batch.numel() == 0:
+        return
+    if bool(torch.isfinite(batch.sum())):
+        return
+    bad = torch.isfinite(batch).logical_not_().nonzero()
+    if len(bad) == 0:
+        return  # the sum overflowed; every value is finite
+    local = tuple(int(i) for i in bad[0])
+    row = first_row + local[0] if index is None else int(index[local[0]])
+    raise _bad_value(what, (row,) + local[1:], None, float(batch[local]),
+                     _found(first_row, batch.shape[0], index))
 
 
 def _chunks(shape, itemsize):
@@ -291,20 +342,21 @@ def _finish(tensor):
     return tensor
 
 
-def _convert_into(out, src, what, first_row):
+def _convert_into(out, src, what, first_row, index=None):
     if src.dtype == np.uint64 and src.size and src.max() > _INT64_MAX:
-        index = np.unravel_index(int(np.argmax(src > _INT64_MAX)), src.shape)
-        index = (int(index[0]) + first_row,) + tuple(int(i) for i in index[1:])
-        raise ValueError(f"{what} has the value {src[index[0] - first_row][index[1:]]} at "
-                         f"index {index}, beyond int64's range; expected integers below 2**63")
+        local = tuple(int(i) for i in np.unravel_index(int(np.argmax(src > _INT64_MAX)),
+                                                       src.shape))
+        at = (_row(local[0], first_row, index),) + local[1:]
+        raise ValueError(f"{what} has the value {src[local]} at index {at}, beyond int64's "
+                         "range; expected integers below 2**63")
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
         np.copyto(out, src, casting="unsafe")
-    _check_values(out, what, first_row, src if src.dtype.kind == "f" else None)
+    _check_values(out, what, first_row, src if src.dtype.kind == "f" else None, index)
 
 
-def _check_values(values, what, first_row, source=None):
+def _check_values(values, what, first_row, source=None, index=None):
     """Raises for NaN / inf in a float chunk (or values that overflowed converting
-    `source`); indices in the message count from `first_row`."""
+    `source`); indices in the message count from `first_row` (or are `index[i]`)."""
     if values.dtype.kind != "f" or values.size == 0:
         return
     with np.errstate(over="ignore", invalid="ignore"):
@@ -314,22 +366,37 @@ def _check_values(values, what, first_row, source=None):
     if len(bad) == 0:
         return  # the sum overflowed; every value is finite
     local = tuple(int(i) for i in bad[0])
-    index = (local[0] + first_row,) + local[1:]
-    raise _bad_value(what, index, None if source is None else source[local], values.dtype,
-                     (first_row, first_row + values.shape[0] - 1))
+    at = (_row(local[0], first_row, index),) + local[1:]
+    raise _bad_value(what, at, None if source is None else source[local],
+                     float(values[local]), _found(first_row, values.shape[0], index))
 
 
-def _bad_value(what, index, source_value, dtype, rows):
-    """The error for a non-finite value at `index`: an overflow when the value it was
-    converted from is finite, NaN / inf otherwise; `rows` is the range that was checked."""
+def _row(local, first_row, index):
+    return first_row + local if index is None else int(index[local])
+
+
+def _found(first_row, count, index=None, shown=8):
+    """Which samples a check read: a range, or a shuffled batch's indices."""
+    if index is None:
+        return f"samples {first_row} to {first_row + count - 1}"
+    rows = [int(i) for i in index[:shown]]
+    more = ", ..." if count > shown else ""
+    return (f"a shuffled batch of {count} samples: {', '.join(map(str, rows))}{more}")
+
+
+def _bad_value(what, index, source_value, value, found):
+    """The error for the non-finite `value` at `index`: an overflow when the value it was
+    converted from is finite, NaN / inf otherwise; `found` says which samples were read."""
     if source_value is not None and np.isfinite(source_value):
+        dtype = config.floatx_dtype()
+        largest = torch.finfo(dtype).max
         return ValueError(
             f"{what} has the value {float(source_value):g} at index {index}, which "
-            f"overflows {dtype} (largest {np.finfo(dtype).max:.4g}) and would become inf; "
-            "rescale the data (e.g. divide by its maximum) or call "
+            f"overflows {str(dtype).replace('torch.', '')} (largest {largest:.4g}) and would "
+            "become inf; rescale the data (e.g. divide by its maximum) or call "
             "layerkit.config.set_floatx('float64')"
         )
     return ValueError(
         f"{what} contains NaN or inf (first at index {index}); clean or impute the data "
-        f"before training (found checking samples {rows[0]} to {rows[1]})"
+        f"before training (found {value} checking {found})"
     )

@@ -5,6 +5,14 @@ cuts them into device batches, one `torch.randperm` per epoch when shuffling (Ke
 torch backend). Dense tensors move to the device once; sparse arrays and `HostRows`
 (evaluate / predict read numpy x once, converting it per batch) batch by batch.
 
+NaN / inf in x (`unchecked`): the inputs torch viewed without a copy are not read before
+training; on the CPU each batch is checked as it is cut (`convert.check_batch`, before the
+step sees it, so a bad batch changes no weight), until one pass has drawn every sample —
+the call's later epochs read nothing more; on an accelerator the whole arrays are checked
+once on the device after their one transfer (one synchronisation per call). Targets and
+weights are small and read whole before training anyway (target checks, class weights):
+`arrays` checks them as they are converted.
+
 Sharding seam (for a distributed strategy): every epoch is a sequence of global batches,
 each a range `[start, stop)` of positions in the epoch's order; `local_range(start, stop)`
 returns the part of that range this process trains on (all of it here). A strategy that
@@ -16,12 +24,13 @@ import itertools
 import torch
 
 from ... import config, devices
+from .. import convert
 from . import arrays as arrays_module
 from .arrays import HostRows, csr_to_torch, is_sparse
 
 
 def convert_arrays(x, y, sample_weight, input_names, output_names, input_shapes=None,
-                   lazy=False, names=("x", "y", "sample_weight")):
+                   lazy=False, names=("x", "y", "sample_weight"), check_x=True):
     """Converts and checks a call's x, y and sample_weight.
 
     Args:
@@ -31,6 +40,8 @@ def convert_arrays(x, y, sample_weight, input_names, output_names, input_shapes=
         input_shapes: the model's input shapes (rank-1 expansion), or None.
         lazy: numpy x is converted and checked per batch (a single pass).
         names: what to call x, y and sample_weight in messages.
+        check_x: False: x arrays torch views without a copy are not read here; the
+            `ArrayAdapter` made with `unchecked=names[0]` checks their batches.
 
     Returns:
         (x, y, sample_weight) converted; sample_weight as (n,) floatx.
@@ -40,7 +51,7 @@ def convert_arrays(x, y, sample_weight, input_names, output_names, input_shapes=
     """
     x_name, y_name, sw_name = names
     x = arrays_module.expand_rank1(
-        arrays_module.to_arrays(x, input_names, x_name, lazy), input_shapes)
+        arrays_module.to_arrays(x, input_names, x_name, lazy, check=check_x), input_shapes)
     y = None if y is None else arrays_module.to_arrays(y, output_names, y_name)
     sample_weight = None if sample_weight is None else arrays_module.to_array(
         sample_weight, sw_name)
@@ -71,12 +82,17 @@ class ArrayAdapter:
         batch_size: positive int.
         shuffle: True (new permutation each epoch), False, or 'batch'.
         device: where batches go (None: `config.device()`; the engine passes the model's).
+        unchecked: x's name ('x', 'validation_data[0]') when its dense arrays were not
+            checked for NaN / inf (`convert_arrays(check_x=False)`): checked here, batch by
+            batch (see the module's docstring); None: nothing to check.
+        first_index: the index in the user's array of this data's first sample (the
+            held-out part of `validation_split`), for messages.
     """
 
     complete = True
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False,
-                 device=None):
+                 device=None, unchecked=None, first_index=0):
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.parts, self.arrays = arrays_module.flatten_parts((x, y, sample_weight))
         self.n = self.arrays[0].shape[0]
@@ -90,6 +106,27 @@ class ArrayAdapter:
             for a, sparse, host in zip(self.arrays, self.sparse, self.host)
         ]
         self._endless = None
+        self.first_index = first_index
+        self._pending = self._unchecked(unchecked)
+        if self._pending and self.device.type != "cpu":
+            self._check_on_device()
+
+    def _unchecked(self, name):
+        """[(flat index, name)] of the dense float x arrays still to check."""
+        if name is None or self.parts[0] is None:
+            return []
+        start, count, is_list = self.parts[0]
+        return [(i, f"{name}[{i - start}]" if is_list else name)
+                for i in range(start, start + count)
+                if self.on_device[i] is not None and self.on_device[i].is_floating_point()]
+
+    def _check_on_device(self):
+        """Accelerators: every unchecked array at once where it now lives (one sum each,
+        one synchronisation); the exact search, on the host copy, only if one fails."""
+        for i, name in self._pending:
+            if not bool(torch.isfinite(self.on_device[i].sum())):
+                convert.check_batch(self.arrays[i], name, self.first_index)
+        self._pending = []
 
     def num_batches(self, steps=None, continues=False):
         """Batches per epoch: one pass, or `steps` (at most one pass unless `continues`)."""
@@ -135,16 +172,23 @@ class ArrayAdapter:
         order = self._order()
         order_dev = order.to(self.device) if order is not None and \
             self.device.type != "cpu" else order
-        count = len(self.arrays)
+        count, drawn, pending = len(self.arrays), 0, self._pending
         for global_start in range(0, self.n, self.batch_size):
             start, stop = self.local_range(global_start,
                                            min(global_start + self.batch_size, self.n))
             if order is None:
                 values = [self._slice(i, start, stop) for i in range(count)]
+                index = None
             else:
-                idx, idx_dev = order[start:stop], order_dev[start:stop]
-                values = [self._take(i, idx, idx_dev) for i in range(count)]
+                index, idx_dev = order[start:stop], order_dev[start:stop]
+                values = [self._take(i, index, idx_dev) for i in range(count)]
+            for i, name in pending:
+                convert.check_batch(values[i], name, self.first_index + start,
+                                    None if index is None else index + self.first_index)
+            drawn += stop - start
             yield arrays_module.pack_parts(self.parts, values)
+        if drawn == self.n:  # one whole pass: every sample was checked (sharded: not yet)
+            self._pending = []
 
     def _slice(self, i, start, stop):
         if self.sparse[i]:

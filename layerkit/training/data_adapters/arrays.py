@@ -18,7 +18,7 @@ from .. import convert
 from ..convert import is_pandas as is_pandas, is_sparse as is_sparse
 
 
-def to_array(data, what, lazy=False):
+def to_array(data, what, lazy=False, check=True):
     """Converts one input array to a torch tensor (CPU), a scipy CSR matrix or `HostRows`.
 
     Args:
@@ -26,6 +26,8 @@ def to_array(data, what, lazy=False):
             or scipy.sparse.
         what: 'x', 'y' or 'sample_weight' (or 'x[1]', ...), for messages.
         lazy: a numpy x read once (evaluate, predict): convert and check it per batch.
+        check: False: an array torch views without a copy is returned unchecked (the
+            `ArrayAdapter` checks its batches as it draws them, see `convert.to_tensor`).
 
     Returns:
         A CPU torch tensor (floats and bools in floatx, integers as int64; a view of the
@@ -36,10 +38,10 @@ def to_array(data, what, lazy=False):
         ValueError: naming `what`, for anything but real numbers in a rectangular array,
             empty data, NaN or inf, and values beyond floatx's range (see `convert`).
     """
-    host = convert.as_host(data, what)
+    host = convert.as_host(data, what, check)
     if not isinstance(host, np.ndarray):
         return host
-    return HostRows(host, what) if lazy else convert.to_tensor(host, what)
+    return HostRows(host, what) if lazy else convert.to_tensor(host, what, check)
 
 
 class HostRows:
@@ -68,21 +70,21 @@ class HostRows:
         return convert.rows_to_tensor(self.array[start:stop], self.what, start)
 
     def take(self, index):
-        return convert.rows_to_tensor(self.array[index], f"{self.what} (shuffled batch)")
+        return convert.rows_to_tensor(self.array[index], self.what, index=index)
 
 
 def num_samples(array):
     return array.shape[0]
 
 
-def to_arrays(data, names, what, lazy=False):
+def to_arrays(data, names, what, lazy=False, check=True):
     """Converts the data for a model's inputs (or outputs) `names`.
 
     Args:
         data: one array for one input; a list/tuple or a dict (by name) for several.
         names: the model's input (or output) names.
         what: 'x' or 'y', for messages.
-        lazy: see `to_array`.
+        lazy, check: see `to_array`.
 
     Returns:
         One converted array, or a list of them in `names` order.
@@ -95,12 +97,12 @@ def to_arrays(data, names, what, lazy=False):
                 f"{names}; missing {missing}"
             )
         data = [data[n] for n in names]
-        return to_array(data[0], what, lazy) if len(names) == 1 else [
-            to_array(d, f"{what}[{n!r}]", lazy) for d, n in zip(data, names)]
+        return to_array(data[0], what, lazy, check) if len(names) == 1 else [
+            to_array(d, f"{what}[{n!r}]", lazy, check) for d, n in zip(data, names)]
     if len(names) == 1:
         if isinstance(data, (list, tuple)) and len(data) == 1 and hasattr(data[0], "shape"):
             data = data[0]
-        return to_array(data, what, lazy)
+        return to_array(data, what, lazy, check)
     if not isinstance(data, (list, tuple)) or len(data) != len(names):
         got = f"a list of {len(data)}" if isinstance(data, (list, tuple)) else \
             type(data).__name__
@@ -108,7 +110,7 @@ def to_arrays(data, names, what, lazy=False):
             f"The model has {len(names)} {'inputs' if what == 'x' else 'outputs'} {names}: "
             f"{what} must be a list of {len(names)} arrays or a dict by name, received {got}"
         )
-    return [to_array(d, f"{what}[{i}]", lazy) for i, d in enumerate(data)]
+    return [to_array(d, f"{what}[{i}]", lazy, check) for i, d in enumerate(data)]
 
 
 def per_sample_weights(weights, n, what="sample_weight"):
