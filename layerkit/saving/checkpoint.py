@@ -25,14 +25,25 @@ GROUP = "resume_state"
 
 def write_snapshot(group, snapshot):
     """Stores a training `Snapshot` in the (empty) HDF5 group `resume_state`: attributes
-    and numeric datasets."""
+    and numeric datasets. A data-parallel snapshot (`snapshot.ranks`) also stores the
+    attribute `world_size` and, under `ranks/<r>`, the generators and running sums of every
+    rank r > 0 in the same layout (rank 0's are the group's own)."""
     group.attrs["epoch"] = snapshot.epoch
     group.attrs["step"] = snapshot.step
-    rng_state.write(group.create_group("rng"), snapshot.rng)
-    if snapshot.step:
-        rng_state.write(group.create_group("epoch_rng"), snapshot.epoch_rng)
+    _write_part(group, snapshot.rank_part(), snapshot.step)
+    if snapshot.ranks is not None:
+        group.attrs["world_size"] = snapshot.world_size
+        ranks = group.create_group("ranks")
+        for rank, part in enumerate(snapshot.ranks[1:], 1):
+            _write_part(ranks.create_group(str(rank)), part, snapshot.step)
+
+
+def _write_part(group, part, step):
+    rng_state.write(group.create_group("rng"), part["rng"])
+    if step:
+        rng_state.write(group.create_group("epoch_rng"), part["epoch_rng"])
         running = group.create_group("running")
-        for name, value in snapshot.running.items():
+        for name, value in part["running"].items():
             running.create_dataset(name, data=value)
 
 
@@ -46,15 +57,30 @@ def read_snapshot(reader, handle):
     if group is None:
         return None
     epoch, step = (_attr_count(group, name, reader.where) for name in ("epoch", "step"))
-    rng = rng_state.read(reader, reader.group(group, "rng"))
+    own = _read_part(reader, group, step)
+    if "world_size" not in group.attrs:
+        return Snapshot(epoch, step, **own)
+    world = _attr_count(group, "world_size", reader.where)
+    ranks = reader.group(group, "ranks")
+    if world < 1 or len(ranks) != world - 1:
+        raise ValueError(f"{reader.where}: {GROUP} has world_size {world} but parts for "
+                         f"{len(ranks) + 1} rank(s)")
+    parts = [own] + [_read_part(reader, reader.group(ranks, str(r)), step)
+                     for r in range(1, world)]
+    return Snapshot(epoch, step, ranks=parts, **own)
+
+
+def _read_part(reader, group, step):
+    part = {"rng": rng_state.read(reader, reader.group(group, "rng")),
+            "epoch_rng": None, "running": None}
     if not step:
-        return Snapshot(epoch, 0, rng)
-    epoch_rng = rng_state.read(reader, reader.group(group, "epoch_rng"))
+        return part
+    part["epoch_rng"] = rng_state.read(reader, reader.group(group, "epoch_rng"))
     running_group = reader.group(group, "running")
-    running = {name: reader.dataset(running_group, name) for name in running_group}
-    if "seen" not in running:
-        raise ValueError(f"{reader.where}: {GROUP}/running has no 'seen' dataset")
-    return Snapshot(epoch, step, rng, epoch_rng, running)
+    part["running"] = {name: reader.dataset(running_group, name) for name in running_group}
+    if "seen" not in part["running"]:
+        raise ValueError(f"{reader.where}: {group.name}/running has no 'seen' dataset")
+    return part
 
 
 def _attr_count(group, name, where):

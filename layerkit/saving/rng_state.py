@@ -32,6 +32,11 @@ def write(group, state):
     layers = group.create_group("layers")
     for index, (device, value) in state["layers"].items():
         layers.create_dataset(str(index), data=value).attrs["device"] = device
+    named = state.get("generators") or {}
+    if named:  # the loop's own generators (a data-parallel fit's loading generator)
+        group_named = group.create_group("generators")
+        for name, value in named.items():
+            group_named.create_dataset(name, data=value)
 
 
 def read(reader, group):
@@ -57,7 +62,7 @@ def read(reader, group):
                   "has_gauss": attr_int(keys_ds, "has_gauss", where),
                   "cached": float(keys_ds.attrs.get("cached", 0.0))},
         "torch": reader.dataset(group, "torch"),
-        "cuda": [], "layers": {},
+        "cuda": [], "layers": {}, "generators": {},
     }
     cuda = reader.group(group, "cuda", required=False)
     if cuda is not None:
@@ -68,6 +73,9 @@ def read(reader, group):
             raise ValueError(f"{where}: rng_state/layers/{name!r} is not a layer position")
         device = _attr_text(layers[name], "device", where)
         state["layers"][int(name)] = (device, reader.dataset(layers, name))
+    named = reader.group(group, "generators", required=False)
+    for name in (named.keys() if named is not None else ()):
+        state["generators"][name] = reader.dataset(named, name)
     return state
 
 

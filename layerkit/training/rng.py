@@ -2,11 +2,14 @@
 
 Who owns what: `capture(model)` snapshots every generator a `fit` draws from (Python's
 `random`, NumPy's global MT19937, torch's global CPU generator, the CUDA generators, and
-the `seed_generator` of each seeded Dropout / noise / RNN layer of `model`) as numpy arrays
-and numbers; `restore(state, model)` sets them. `TrainingState` calls both; saving stores a
-snapshot in HDF5 (`saving.rng_state.write` / `read`). The trainer draws each epoch's
-permutation (`torch.randperm`) and every Dropout mask from these generators, so restoring
-a snapshot makes the following batches draw exactly what an uninterrupted run draws.
+the `seed_generator` of each seeded Dropout / noise / RNN layer of `model`, and the named
+`generators` whoever runs the loop adds: a data-parallel fit's shared data-loading
+generator) as numpy arrays and numbers; `restore(state, model, generators=...)` sets them.
+`TrainingState` calls both; saving stores a snapshot in HDF5 (`saving.rng_state.write` /
+`read`). The trainer draws each epoch's permutation (`torch.randperm`) and every Dropout
+mask from these generators, so restoring a snapshot makes the following batches draw
+exactly what an uninterrupted run draws. A snapshot holds one process's generators: under
+data parallelism each rank has its own (see `TrainingState` and `BackupAndRestore`).
 """
 
 import random
@@ -16,14 +19,17 @@ import numpy as np
 import torch
 
 
-def capture(model=None):
+def capture(model=None, generators=None):
     """Snapshots the global generators (and the seeded layers' own ones of `model`).
 
     Args:
         model: a model whose seeded layers' generators are included, or None.
+        generators: None, or a dict {name: generator} of further generators (anything with
+            torch.Generator's `get_state()` / `set_state(state)`).
 
     Returns:
-        A dict of numpy arrays and numbers: 'python', 'numpy', 'torch', 'cuda', 'layers'.
+        A dict of numpy arrays and numbers: 'python', 'numpy', 'torch', 'cuda', 'layers',
+        'generators' ({name: state}).
     """
     version, words, gauss = random.getstate()
     algorithm, keys, pos, has_gauss, cached = np.random.get_state()
@@ -39,6 +45,8 @@ def capture(model=None):
         "cuda": cuda,
         "layers": {index: (str(gen.device), gen.get_state().numpy())
                    for index, gen in _layer_generators(model)},
+        "generators": {name: gen.get_state().numpy().copy()
+                       for name, gen in (generators or {}).items()},
     }
 
 
@@ -50,13 +58,17 @@ def _layer_generators(model):
             if isinstance(getattr(module, "seed_generator", None), torch.Generator)]
 
 
-def restore(state, model=None, where="the backup"):
+def restore(state, model=None, where="the backup", generators=None):
     """Sets the generators to a snapshot from `capture` (or read back from a file).
 
     Args:
         state: the snapshot.
         model: the model whose seeded layers' generators are set (positions must match).
         where: the snapshot's source, for messages.
+        generators: the named generators of `capture` to set ({name: generator}); a named
+            state the snapshot holds for a generator absent here is not used, and a
+            generator the snapshot has no state for is left as it is (a backup written
+            before it existed).
 
     Raises:
         ValueError: when a state is rejected by its generator or names no seeded layer.
@@ -76,6 +88,7 @@ def restore(state, model=None, where="the backup"):
                          "backup to start over") from None
     _restore_cuda(state["cuda"], where)
     _restore_layers(state["layers"], model, where)
+    _restore_named(state.get("generators", {}), generators or {}, where)
 
 
 def _byte_tensor(array):
@@ -115,3 +128,13 @@ def _restore_layers(states, model, where):
             raise ValueError(f"{where}: invalid generator state for layer "
                              f"{getattr(module, 'name', index)!r} ({error})") from None
         module.seed_generator = generator
+
+
+def _restore_named(states, generators, where):
+    for name, value in states.items():
+        if name in generators:
+            try:
+                generators[name].set_state(_byte_tensor(value))
+            except (TypeError, ValueError, RuntimeError) as error:
+                raise ValueError(f"{where}: invalid state for the generator {name!r} "
+                                 f"({error})") from None

@@ -15,6 +15,13 @@ uninterrupted run's random numbers bit for bit, whether the snapshot sits at an 
 function of these generators (a plain Python generator that is consumed, DataLoader worker
 processes) resume at the same batch index but cannot replay the same data.
 
+Data parallelism: every rank keeps its own `TrainingState`, and its generators differ from
+the other ranks' (Dropout draws on each rank's part; a data-parallel fit's loading generator
+comes in through `generators`). A checkpointing callback gathers every rank's
+`snapshot().rank_part()`, writes `snapshot.gathered(parts)` once (its own fields are rank
+0's, `ranks` holds every rank's part), and on restart each rank restores
+`saved.for_rank(rank, world_size)`: its own generators and running sums.
+
 Example:
     >>> class Save(Callback):
     ...     def on_epoch_end(self, epoch, logs=None):
@@ -37,15 +44,48 @@ class Snapshot:
         epoch_rng: generator states when `epoch` began (needed when `step > 0`).
         running: the model's running loss/metric sums (`Compiled.running_state()`), when
             `step > 0`.
+        ranks: None (one process), or every rank's part (`rank_part()`), by rank, of a
+            data-parallel run; the snapshot's own fields are then rank 0's.
     """
 
-    def __init__(self, epoch, step=0, rng=None, epoch_rng=None, running=None):
+    def __init__(self, epoch, step=0, rng=None, epoch_rng=None, running=None, ranks=None):
         self.epoch, self.step = int(epoch), int(step)
         self.rng, self.epoch_rng, self.running = rng, epoch_rng, running
+        self.ranks = None if ranks is None else list(ranks)
         if self.step and (epoch_rng is None or running is None):
             raise ValueError("Snapshot: a place inside an epoch (step > 0) needs the "
                              "generator states of the epoch's start (epoch_rng) and the "
                              "running sums (running)")
+
+    @property
+    def world_size(self):
+        """How many processes trained together when the snapshot was taken."""
+        return 1 if self.ranks is None else len(self.ranks)
+
+    def rank_part(self):
+        """What belongs to this process alone: {'rng', 'epoch_rng', 'running'}."""
+        return {"rng": self.rng, "epoch_rng": self.epoch_rng, "running": self.running}
+
+    def gathered(self, parts):
+        """This snapshot with every rank's part (`parts[r]`: rank r's `rank_part()`); its
+        own fields become rank 0's."""
+        return Snapshot(self.epoch, self.step, ranks=parts, **parts[0])
+
+    def for_rank(self, rank, world_size, where="the checkpoint"):
+        """The snapshot rank `rank` of a run on `world_size` processes resumes from.
+
+        Raises:
+            ValueError: when the snapshot was taken on another number of processes.
+        """
+        if world_size != self.world_size:
+            raise ValueError(
+                f"{where} was written by a run on {self.world_size} process(es) and this run "
+                f"has {world_size}: each process resumes with its own random generators, so "
+                f"resume with {self.world_size} process(es), or delete the backup to start "
+                "over (its weights load anywhere with model.load_weights)")
+        if self.ranks is None:
+            return self
+        return Snapshot(self.epoch, self.step, **self.ranks[rank])
 
 
 class TrainingState:
@@ -62,10 +102,13 @@ class TrainingState:
     Args:
         model: the model being trained (its seeded layers' generators and running sums
             belong to a snapshot).
+        generators: None, or {name: generator} the loop draws from besides the global ones
+            and the layers' (a data-parallel fit's loading generator); see `training.rng`.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, generators=None):
         self.model = model
+        self.generators = dict(generators or {})
         self.epoch = 0
         self.step = 0
         self.epoch_ended = False
@@ -79,7 +122,7 @@ class TrainingState:
         """Called by the trainer before `on_epoch_begin`: records the generators that the
         epoch's shuffle and masks will draw from."""
         self.epoch, self.step, self.epoch_ended = epoch, 0, False
-        self.epoch_rng = rng.capture(self.model)
+        self.epoch_rng = self._capture()
         self.latest_logs = None
 
     def end_epoch(self):
@@ -98,15 +141,21 @@ class TrainingState:
         snapshot, self._restored = self._restored, None
         if snapshot is not None:
             snapshot_rng = snapshot.epoch_rng if snapshot.step else snapshot.rng
-            rng.restore(snapshot_rng, self.model, self._where)
+            self._restore_rng(snapshot_rng)
         return snapshot
 
     def continue_epoch(self, snapshot):
         """After the resumed epoch's shuffle was drawn and `snapshot.step` batches skipped:
         sets the generators and running sums as they were after those batches."""
-        rng.restore(snapshot.rng, self.model, self._where)
+        self._restore_rng(snapshot.rng)
         self.model.compiled.restore_running_state(snapshot.running, self._where)
         self.step = snapshot.step
+
+    def _capture(self):
+        return rng.capture(self.model, self.generators)
+
+    def _restore_rng(self, state):
+        rng.restore(state, self.model, self._where, self.generators)
 
     # ------------------------------------------------------------------ callbacks
     def snapshot(self):
@@ -117,12 +166,12 @@ class TrainingState:
             A `Snapshot` (saving writes it with `saving.checkpoint.write_snapshot`).
         """
         if self.epoch_ended:
-            return Snapshot(self.epoch + 1, 0, rng.capture(self.model))
+            return Snapshot(self.epoch + 1, 0, self._capture())
         if not self.step:
-            return Snapshot(self.epoch, 0, rng.capture(self.model))
+            return Snapshot(self.epoch, 0, self._capture())
         running = {name: np.array(value, copy=True)  # CPU sums would alias live tensors
                    for name, value in self.model.compiled.running_state().items()}
-        return Snapshot(self.epoch, self.step, rng.capture(self.model), self.epoch_rng,
+        return Snapshot(self.epoch, self.step, self._capture(), self.epoch_rng,
                         running)
 
     def restore(self, snapshot, where="the checkpoint"):
