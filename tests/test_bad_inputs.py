@@ -2,6 +2,11 @@
 any step, in its own words: the argument, what was expected, what was received. Never a
 torch or numpy traceback, never a silent cast; the weights stay as they were.
 
+One exception to "before any step": NaN / inf in an x array that fit uses as it is (no
+copy) is found in its batch, as the batch is cut (issue 17: no call reads its whole input
+to check it); the batches before it have trained, the bad one changes nothing
+(test_batch_finite_checks.py pins that down). Those cases are `PER_BATCH` below.
+
 Booleans are not bad input: they become 0.0 / 1.0 in floatx (lossless), as labels from
 `y > 0.5` and masks are commonly passed; the last tests pin that down.
 """
@@ -171,6 +176,9 @@ CASES = {
 }
 
 CALLS = [(case, method) for case in sorted(CASES) for method in CASES[case][2]]
+# found batch by batch by fit (float32 x viewed as it is: numpy, tensor, pandas; validation x)
+PER_BATCH = {("x_nan", FIT), ("x_nan_tensor", FIT), ("x_nan_pandas", FIT),
+             ("validation_x_nan", FIT)}
 
 
 def _model():
@@ -215,6 +223,8 @@ def test_bad_input_is_named_before_any_step(case, method):
     with pytest.raises(ValueError, match="^" + re.escape(message)) as excinfo:
         _call(model, method, **arguments)
     assert _raised_by_layerkit(excinfo), excinfo.getrepr()
+    if (case, method) in PER_BATCH:
+        return  # earlier batches trained (see the module's docstring)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
 

@@ -47,10 +47,6 @@ BAD_FITS = {
                  "x has 10 samples but y has 9. Make sure all arrays contain the same number"),
     "sample_weight_length": (dict(sample_weight=np.ones(4)), ValueError,
                              "x has 10 samples but sample_weight has 4"),
-    "nan_x": (dict(x=_with_nan(X, (2, 3))), ValueError,
-              re.escape("x contains NaN or inf (first at index (2, 3)); clean or impute")),
-    "inf_x": (dict(x=_with_nan(X, (7, 0), np.inf)), ValueError,
-              re.escape("x contains NaN or inf (first at index (7, 0))")),
     "nan_y": (dict(y=_with_nan(LABELS, 4)), ValueError,
               re.escape("y contains NaN or inf (first at index (4,))")),
     "strings": (dict(x=np.full((10, 5), "a")), ValueError,
@@ -109,6 +105,25 @@ def test_bad_fit_raises_before_training(case, capsys):
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert capsys.readouterr().out == ""  # not even an 'Epoch 1/2' line
+
+
+@pytest.mark.parametrize("index,value,found", [((2, 3), np.nan, "nan checking samples 0 to 3"),
+                                               ((7, 0), np.inf, "inf checking samples 4 to 7")])
+def test_nan_in_x_is_found_in_its_batch_before_its_step(index, value, found):
+    """x that fit uses as it is is checked batch by batch as it is cut (issue 17): the
+    batches before the bad one train, the bad one changes no weight."""
+    model, reference = _model(), _model()
+    reference.set_weights(model.get_weights())
+    first = index[0] // 4 * 4  # batch_size 4, no shuffling: the bad batch starts here
+    if first:
+        reference.fit(X[:first], LABELS[:first], batch_size=4, shuffle=False, verbose=0)
+    with pytest.raises(ValueError, match=re.escape(
+            f"x contains NaN or inf (first at index {index}); clean or impute the data before "
+            f"training (found {found})")):
+        model.fit(_with_nan(X, index, value), LABELS, epochs=2, batch_size=4, shuffle=False,
+                  verbose=0)
+    for a, b in zip(reference.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_categorical_ce_with_integer_labels():

@@ -13,9 +13,10 @@ Who owns what:
   already trained, and yields each batch as the tuple the step takes (`x`, `(x,)`,
   `(x, y)` or `(x, y, sample_weight)`).
 - The adapters own the batches: `ArrayAdapter` (numpy, lists, pandas, tensors, sparse:
-  converted and NaN/inf-checked once, or per batch when read once; one seeded
-  `torch.randperm` per epoch when shuffling; with `steps_per_epoch`, fit's epochs continue
-  where the previous one stopped), `StreamAdapter` (generators, `Sequence`s, image
+  converted once, zero-copy where torch can view the array; targets and weights
+  NaN/inf-checked whole, x batch by batch as it is cut until one pass drew every sample;
+  one seeded `torch.randperm` per epoch when shuffling; with `steps_per_epoch`, fit's
+  epochs continue where the previous one stopped), `StreamAdapter` (generators, `Sequence`s, image
   iterators, Datasets, DataLoaders: each batch checked as it arrives).
 - `TrainingState` (not this module) knows where training stands; on resume the trainer
   asks this iterator to skip `snapshot.step` batches, then the state restores the
@@ -79,7 +80,7 @@ class EpochIterator:
         self.continues = continues
         self.inputs_only = inputs_only
         self._streaming = {"workers": workers, "use_multiprocessing": use_multiprocessing}
-        self._held_out = None
+        self._held_out, self._held_out_from = None, 0
         needs_targets = not inputs_only and (
             model.compiled is None or model.compiled.needs_targets)
         if adapter is None and validation_split:
@@ -108,11 +109,14 @@ class EpochIterator:
         if y is None and needs_targets:
             raise ValueError("y (the targets) is required for array data")
         converted = convert_arrays(x, y, sample_weight, self.model.input_names,
-                                   self.model.output_names, input_shapes(self.model))
+                                   self.model.output_names, input_shapes(self.model),
+                                   check_x=False)  # x: batch by batch, by the adapters
         train, self._held_out = arrays_module.train_validation_split(converted,
                                                                      validation_split)
-        return ArrayAdapter(*train, self.batch_size, shuffle,
-                            device=devices.model_device(self.model))
+        adapter = ArrayAdapter(*train, self.batch_size, shuffle, unchecked=ARGUMENTS[0],
+                               device=devices.model_device(self.model))
+        self._held_out_from = adapter.n  # the held-out samples' first index in x
+        return adapter
 
     def validation_iterator(self, validation_data=None, batch_size=None, steps=None):
         """The iterator over `validation_data`, or over the arrays `validation_split` held
@@ -128,8 +132,10 @@ class EpochIterator:
                 return None
             return EpochIterator(self.model, batch_size=batch_size, steps=steps,
                                  continues=False,
-                                 adapter=ArrayAdapter(*self._held_out, batch_size,
-                                                      device=devices.model_device(self.model)))
+                                 adapter=ArrayAdapter(
+                                     *self._held_out, batch_size, unchecked=ARGUMENTS[0],
+                                     first_index=self._held_out_from,
+                                     device=devices.model_device(self.model)))
         x, y, sample_weight = _unpack_validation(validation_data)
         return EpochIterator(self.model, x, y, sample_weight, batch_size=batch_size,
                              steps=steps, continues=False, names=VALIDATION,

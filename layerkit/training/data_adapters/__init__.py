@@ -4,7 +4,9 @@ Who owns what: `get_data_adapter` (below) is the only place that asks what form 
 has: data that yields whole batches (generators, `Sequence`s, image iterators, torch
 Datasets and DataLoaders) becomes a `StreamAdapter`, checked batch by batch; in-memory data
 (numpy in any layout, lists, pandas, torch tensors, scipy.sparse) is converted and checked
-(`convert_arrays`) and becomes an `ArrayAdapter`. `EpochIterator` calls it once per
+(`convert_arrays`; x arrays torch can view are checked batch by batch by the adapter
+instead, so no call reads its whole input before the first batch) and becomes an
+`ArrayAdapter`. `EpochIterator` calls it once per
 `fit` / `evaluate` / `predict` call; nothing else looks at the data's form.
 
 Both adapters answer `num_batches(steps, continues)`, `first_batch()` (for checks before
@@ -56,5 +58,5 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=32, shuffle=False
     if needs_targets and y is None:
         raise ValueError("y (the targets) is required for array data")
     x, y, sample_weight = convert_arrays(x, y, sample_weight, input_names, output_names,
-                                         input_shapes, lazy, names)
-    return ArrayAdapter(x, y, sample_weight, batch_size, shuffle, device)
+                                         input_shapes, lazy, names, check_x=False)
+    return ArrayAdapter(x, y, sample_weight, batch_size, shuffle, device, unchecked=names[0])
