@@ -15,6 +15,7 @@ from .. import optimizers
 from ..graph import tensor_info
 from ..layers.layer import Layer
 from ..training import trainer
+from ..training.captured_step import CapturedStep
 from ..metrics.metric import Metric
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from ..training.compiled import (Compiled, CompiledLoss, CompiledMetrics, LossTracker,
@@ -66,6 +67,7 @@ class Model(Layer):
         self.history = None
         self._jit_compile = False
         self._compiled_forward = None
+        self._captured = None
         self._params = None
         self._penalties = None
 
@@ -131,9 +133,14 @@ class Model(Layer):
             loss_weights: scalar weights of the outputs' losses.
             weighted_metrics: metrics that take sample/class weights into account.
             run_eagerly: accepted for compatibility; layerkit always runs eagerly.
-            jit_compile: True runs the forward pass through `torch.compile`; the outputs'
-                masks and sigmoid/softmax logits come back with them, so losses and
-                metrics compute the numbers an eager forward gives.
+            jit_compile: True runs the built-in train step (forward, loss, gradients,
+                optimizer update, metric sums) as one `torch.compile`d graph after an
+                eager first step (`layerkit.training.captured_step`: same numbers as eager
+                within float32 rounding; eager with a warning where it cannot be
+                captured; an overridden `train_step` runs eagerly), and the forward of
+                the built-in test and predict steps through `torch.compile`. "auto" and
+                None: eager (Keras 3 on the torch backend resolves "auto" to eager; a
+                compile costs seconds a small model's fit rarely wins back).
         """
         unknown = set(kwargs) - {"sample_weight_mode", "target_tensors", "steps_per_execution"}
         if unknown:
@@ -146,7 +153,11 @@ class Model(Layer):
         self.distribute_strategy = _current_strategy()
         self.compiled = Compiled(loss, metrics, weighted_metrics, loss_weights,
                                  output_names=self.output_names)
-        self._jit_compile = bool(jit_compile)
+        self._jit_compile = _resolve_jit_compile(jit_compile)
+        if self._jit_compile and type(self).train_step is not Model.train_step:
+            warnings.warn(f"Model '{self.name}': jit_compile=True compiles the built-in "
+                          "train step only (also where an override calls it through "
+                          "super()); this model's own train_step runs eagerly", stacklevel=2)
         self._loss_tracker = LossTracker(self.compiled)
         self._compiled_loss = CompiledLoss(self.compiled)
         self._compiled_metrics = CompiledMetrics(self.compiled)
@@ -154,6 +165,7 @@ class Model(Layer):
         self._params = None
         self._penalties = None
         self._compiled_forward = None
+        self._captured = None
         if self.built:
             self._trainable_params()
 
@@ -238,10 +250,12 @@ class Model(Layer):
         `metric.update_state(...)` for `metric in self.metrics`, and return
         `{m.name: m.result() for m in self.metrics}`.
         """
+        if self._jit_compile and self._captured_step()(data):
+            return self._step_logs
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         params = self._params if self._params is not None else self._trainable_params()
         with _gradients_for(params, self._others):
-            y_pred = self._forward(x, training=True)
+            y_pred = self(x, training=True)  # jit_compile: CapturedStep compiles the step
             loss = self.compute_loss(x, y, y_pred, sample_weight)
             for p in params:
                 p.grad = None
@@ -256,12 +270,22 @@ class Model(Layer):
             self.compiled.update_added_metrics(added)
         return self._step_logs
 
+    def _captured_step(self):
+        if self._captured is None:
+            params = self._trainable_params()
+            self._captured = CapturedStep(self, params,
+                                          lambda: _gradients_for(params, self._others),
+                                          self._constrained)
+        return self._captured
+
     def _forward(self, x, training):
         if not self._jit_compile:
             return self(x, training=training)
         if self._compiled_forward is None:
             self._maybe_build((None,) + tuple(x.shape[1:]))
-            self._compiled_forward = torch.compile(self._forward_and_info)
+            # torch's RNG ops in the graph: the random draws eager makes
+            self._compiled_forward = torch.compile(self._forward_and_info,
+                                                   options={"fallback_random": True})
         outputs, info = self._compiled_forward(x, training=training)
         return tensor_info.attach(outputs, info)
 
@@ -451,6 +475,16 @@ class _gradients_for:
             p.requires_grad_(False)
         for p in self.disable:
             p.requires_grad_(True)
+
+
+def _resolve_jit_compile(jit_compile):
+    """`compile(jit_compile=...)`: True compiles; False, None and "auto" run eagerly."""
+    if jit_compile is None or isinstance(jit_compile, str) and jit_compile == "auto":
+        return False
+    if not isinstance(jit_compile, (bool, int)):
+        raise ValueError(f"compile(jit_compile={jit_compile!r}): expected True, False or "
+                         "'auto'")
+    return bool(jit_compile)
 
 
 def _functional_arguments(args, kwargs):

@@ -58,6 +58,25 @@ class Adam(Optimizer):
         torch._foreach_add_(denominators, self.epsilon)
         torch._foreach_addcdiv_(params, momentums, denominators, value=-alpha)
 
+    def _step_scalars(self, lr, t):
+        f = _scalar_type(self._params[0].dtype)
+        b1, b2, step = f(self.beta_1), f(self.beta_2), f(t)
+        return [-float(f(lr) * np.sqrt(f(1) - b2**step) / (f(1) - b1**step))]
+
+    def _update_captured(self, params, grads, slots, scalars):
+        momentums, velocities = slots["momentum"], slots["velocity"]
+        torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
+        torch._foreach_mul_(velocities, self.beta_2)
+        torch._foreach_addcmul_(velocities, grads, grads, value=1 - self.beta_2)
+        if self.amsgrad:
+            torch._foreach_maximum_(slots["velocity_hat"], velocities)
+            velocities = slots["velocity_hat"]
+        denominators = torch._foreach_sqrt(velocities)
+        torch._foreach_add_(denominators, self.epsilon)
+        increments = torch._foreach_mul(momentums, scalars[0])  # (-alpha * m) / d
+        torch._foreach_div_(increments, denominators)
+        torch._foreach_add_(params, increments)
+
     def get_config(self):
         config = super().get_config()
         config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

@@ -404,6 +404,46 @@ class Optimizer:
             self._update(params, grads, slots, lr, self._iterations + 1)
         self._iterations += 1
 
+    # ----------------------------------------------------------------- captured steps
+    # `compile(jit_compile=True)` runs the update inside one compiled graph (see
+    # `layerkit.training.captured_step`). What changes from step to step (the learning
+    # rate, Adam's bias correction) is computed here in Python exactly as `_apply` computes
+    # it and enters the graph as tensor data, so a schedule or `ReduceLROnPlateau` never
+    # recompiles the graph; `iterations` counts outside it.
+    @property
+    def supports_capture(self):
+        """Whether this optimizer's update can run inside a captured step."""
+        return type(self)._update_captured is not Optimizer._update_captured
+
+    def captured_scalars(self):
+        """The per-step numbers of the next update as Python floats: the subclass's
+        (`_step_scalars`), then the weight-decay factor."""
+        lr = self._current_lr()
+        decay = 1.0 - self.weight_decay * lr if self.weight_decay else 1.0
+        return self._step_scalars(lr, self._iterations + 1) + [decay]
+
+    def captured_update(self, params, grads, scalars):
+        """The update inside a captured graph: `_apply`'s clipping, decay and math, with
+        the per-step numbers read from `scalars` (a 1-D tensor of `captured_scalars()`).
+        Every parameter of `build` must have a gradient."""
+        grads = self._clip(grads)
+        if self.weight_decay:
+            torch._foreach_mul_(params, scalars[-1])
+        self._update_captured(params, grads, self._slots, scalars)
+
+    def finish_captured_step(self):
+        """Counts a step the captured graph applied."""
+        self._iterations += 1
+
+    def _step_scalars(self, lr, t):
+        """The numbers `_update_captured` reads for step `t` (1-based) at rate `lr`."""
+        return [lr]
+
+    def _update_captured(self, params, grads, slots, scalars):
+        """`_update` with its per-step numbers as tensors (`scalars`); optimizers without
+        one run their captured models' steps eagerly."""
+        raise NotImplementedError(f"{type(self).__name__} has no captured update")
+
     def _update(self, params, grads, slots, lr, t):
         """Updates `params` in place. Must not modify `grads` (they may be `.grad` tensors).
 

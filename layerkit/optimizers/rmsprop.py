@@ -65,6 +65,28 @@ class RMSprop(Optimizer):
         else:
             torch._foreach_addcdiv_(params, grads, denominators, value=-lr)
 
+    def _update_captured(self, params, grads, slots, scalars):
+        rho = self.rho
+        velocities = slots["velocity"]
+        torch._foreach_mul_(velocities, rho)
+        torch._foreach_addcmul_(velocities, grads, grads, value=1 - rho)
+        denominators = torch._foreach_add(velocities, self.epsilon)
+        if self.centered:
+            averages = slots["average_gradient"]
+            torch._foreach_mul_(averages, rho)
+            torch._foreach_add_(averages, grads, alpha=1 - rho)
+            torch._foreach_addcmul_(denominators, averages, averages, value=-1)
+        torch._foreach_sqrt_(denominators)
+        increments = torch._foreach_mul(grads, scalars[0])  # (lr * g) / d, as addcdiv
+        torch._foreach_div_(increments, denominators)
+        if self.momentum > 0:
+            momentums = slots["momentum"]
+            torch._foreach_mul_(momentums, self.momentum)
+            torch._foreach_add_(momentums, increments)
+            torch._foreach_sub_(params, momentums)
+        else:
+            torch._foreach_sub_(params, increments)
+
     def get_config(self):
         config = super().get_config()
         config.update({"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,

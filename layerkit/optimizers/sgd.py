@@ -44,6 +44,23 @@ class SGD(Optimizer):
         else:
             torch._foreach_add_(params, velocities)
 
+    def _step_scalars(self, lr, t):
+        return [-lr]
+
+    def _update_captured(self, params, grads, slots, scalars):
+        steps = torch._foreach_mul(grads, scalars[0])  # -lr * g
+        if self.momentum == 0:
+            torch._foreach_add_(params, steps)
+            return
+        velocities = slots["momentum"]
+        torch._foreach_mul_(velocities, self.momentum)
+        torch._foreach_add_(velocities, steps)
+        if self.nesterov:
+            torch._foreach_add_(params, steps)
+            torch._foreach_add_(params, torch._foreach_mul(velocities, self.momentum))
+        else:
+            torch._foreach_add_(params, velocities)
+
     def get_config(self):
         config = super().get_config()
         config.update({"momentum": self.momentum, "nesterov": self.nesterov})

@@ -159,6 +159,16 @@ class Compiled:
             self._loss_sums.add_(loss.detach(), alpha=batch)  # one op per step
         self._seen += batch
 
+    def prepare_capture(self, device):
+        """Makes the running loss sums and the sample count tensors before a captured step
+        (`training.captured_step`) adds to them in place inside its graph: a Python int
+        count there would be a constant of the graph and recompile it at every step."""
+        if self._loss_sums is None:
+            size = 1 + (len(self.output_names) if self.multi else 0)
+            self._loss_sums = torch.zeros(size, dtype=torch.float64, device=device)
+        if not isinstance(self._seen, torch.Tensor):
+            self._seen = torch.tensor(float(self._seen), dtype=torch.float64, device=device)
+
     def update_metrics(self, y_true, y_pred, sample_weight=None):
         """Updates the compiled metrics (built from the first batch's shapes)."""
         if self.metrics is None:
