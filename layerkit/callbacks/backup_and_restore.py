@@ -19,6 +19,20 @@ Exactness: on CPU a resumed run ends bitwise identical to an uninterrupted one, 
 backups at epoch ends and every N batches (`save_freq=N`) alike, when the data are arrays
 or a Sequence (see `training.state`). Other callbacks' own state (EarlyStopping's
 patience counter, ReduceLROnPlateau's wait) is not part of the backup, as in Keras.
+
+Data parallelism (a strategy with several processes): every rank runs this callback. At
+each backup every rank hands its own part of the snapshot (its generators: Dropout draws
+differ per rank; inside an epoch also its running sums) to rank 0 through one collective,
+and rank 0 alone writes the one backup, all ranks' parts in the same atomic file
+(`resume_state/ranks/<r>`), so a run killed at any instant, on any rank, leaves a backup
+whose parts belong together. On restart rank 0 tidies the folder and reads the metadata,
+which it hands to every rank; then every rank loads the weights and optimizer state and
+its own part of the snapshot from the file (the folder must be readable by every rank: one
+machine, or a shared file system). A backup written by N processes resumes only with N
+processes: any other number raises a ValueError on every rank (the ckpt file still loads
+anywhere with `model.load_weights`). Not exact inside an epoch (`save_freq=N`) for models
+with BatchNormalization (not synchronized): its moving statistics differ per rank until
+the epoch's end averages them, and every rank restores rank 0's.
 """
 
 import json
@@ -66,6 +80,21 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs=None):
         """Restores the backup (weights, optimizer, generators), if any, and tells fit where
         to resume."""
+        from ..distribute import chief
+
+        rank, world = _place(self.model)
+        if world == 1:
+            metadata = self._tidy()
+        else:  # one decision, rank 0's, for every rank
+            metadata = chief.chief_decides(self._tidy, "BackupAndRestore's metadata")
+        if metadata is None:
+            return
+        path = os.path.join(self.backup_dir, metadata["file"])
+        snapshot = self._load(path, rank, world)
+        self.training_state.restore(snapshot, path)
+
+    def _tidy(self):
+        """Removes what a killed run left half-done; returns the metadata (or None)."""
         from ..saving.atomic import remove_stale
 
         if os.path.isdir(self.backup_dir):
@@ -75,13 +104,27 @@ class BackupAndRestore(Callback):
             # a run killed between writing a backup and removing the one before leaves a
             # file the metadata does not name: debris, whichever of the two it is
             self._remove_weights(keep=metadata["file"] if metadata else None)
-        if metadata is None:
-            return
+        return metadata
+
+    def _load(self, path, rank, world):
+        """Loads weights and optimizer state from `path` and returns this rank's snapshot;
+        under data parallelism a failure on any rank raises on every rank."""
+        from ..distribute import collectives
         from ..saving import checkpoint, load_weights
 
-        path = os.path.join(self.backup_dir, metadata["file"])
-        load_weights(self.model, path)
-        self.training_state.restore(checkpoint.read_backup(path), path)
+        error = None
+        try:
+            load_weights(self.model, path)
+            snapshot = checkpoint.read_backup(path).for_rank(rank, world, path)
+        except (OSError, ValueError) as caught:
+            if world == 1:
+                raise
+            error = caught
+        if world > 1 and collectives.any_across_ranks(error is not None,
+                                                      what="BackupAndRestore's restore"):
+            raise error or ValueError(f"BackupAndRestore: another rank could not restore "
+                                      f"{path} (its error is in its output)")
+        return snapshot
 
     def _read_metadata(self):
         if not os.path.exists(self._metadata_path):
@@ -109,6 +152,17 @@ class BackupAndRestore(Callback):
             self._backup(self.training_state.snapshot())
 
     def _backup(self, snapshot):
+        _, world = _place(self.model)
+        if world > 1:  # every rank's generators, written once by rank 0
+            from ..distribute import chief
+
+            parts = chief.gather(snapshot.rank_part(), "BackupAndRestore's generator states")
+            if parts is None:
+                return
+            snapshot = snapshot.gathered(parts)
+        self._write(snapshot)
+
+    def _write(self, snapshot):
         from ..saving import checkpoint
         from ..saving.atomic import atomic_write
 
@@ -127,9 +181,19 @@ class BackupAndRestore(Callback):
                 os.remove(os.path.join(self.backup_dir, entry))
 
     def on_train_end(self, logs=None):
-        """Deletes the backup after a normal end of training (delete_checkpoint=True)."""
-        if not self.delete_checkpoint or not os.path.isdir(self.backup_dir):
+        """Deletes the backup after a normal end of training (delete_checkpoint=True; rank 0
+        under data parallelism)."""
+        if not self.delete_checkpoint or not os.path.isdir(self.backup_dir) or \
+                _place(self.model)[0] != 0:
             return
         if os.path.exists(self._metadata_path):
             os.remove(self._metadata_path)
         self._remove_weights()
+
+
+def _place(model):
+    """(rank, number of processes) of the fit `model` runs: (0, 1) without a strategy."""
+    from ..distribute.strategy import strategy_of
+
+    strategy = strategy_of(model)
+    return strategy.rank, strategy.num_replicas_in_sync

@@ -76,6 +76,11 @@ class DataParallel:
         if training:
             self.loading_rng = _share_generators()
 
+    def generators(self):
+        """The generators the loop draws from besides the global ones, for the trainer's
+        `TrainingState` (a backup saves them): the shared loading generator of `fit`."""
+        return {} if self.loading_rng is None else {"data-parallel loading": _Loading(self)}
+
     def callbacks(self, callbacks):
         """The callbacks this rank runs: all of them on rank 0; elsewhere those that write
         files (ModelCheckpoint, CSVLogger, TensorBoard and their subclasses) are left out, so
@@ -212,6 +217,19 @@ def _share_generators():
     np.random.set_state(states[1])
     random.setstate(states[2])
     return states[0]
+
+
+class _Loading:
+    """`loading_rng` with torch.Generator's `get_state` / `set_state` (what resume uses)."""
+
+    def __init__(self, parallel):
+        self._parallel = parallel
+
+    def get_state(self):
+        return self._parallel.loading_rng.clone()
+
+    def set_state(self, state):
+        self._parallel.loading_rng = state.clone()
 
 
 class _ShardedIterator:

@@ -158,6 +158,14 @@ def get_strategy():
     return _STACK[-1] if _STACK else _DefaultStrategy()
 
 
+def strategy_of(model):
+    """The strategy a `fit` of `model` runs under: the current `scope()`'s, else the one
+    `model` was compiled under (`model.distribute_strategy`), else the default one."""
+    if has_strategy():
+        return get_strategy()
+    return getattr(model, "distribute_strategy", None) or _DefaultStrategy()
+
+
 def has_strategy():
     """True inside a `strategy.scope()` (tf.distribute's name)."""
     return bool(_STACK)

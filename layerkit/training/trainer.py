@@ -142,7 +142,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     if parallel is not None:
         train, val = parallel.iterator(train, training=True), parallel.iterator(val)
         verbose, callbacks = parallel.verbose(verbose), parallel.callbacks(callbacks)
-    state = TrainingState(model)
+    state = TrainingState(model, parallel.generators() if parallel is not None else None)
     cbs, _, history = _callbacks(model, callbacks, verbose, epochs, train.num_batches, state,
                                  True)
     model.trainable_weights_at_compile()  # builds the optimizer before callbacks restore it

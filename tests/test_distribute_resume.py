@@ -1,0 +1,84 @@
+"""BackupAndRestore and jit_compile under data parallelism, on 2 CPU processes (gloo, one
+thread each). One `launch` runs every check (spawning torch costs seconds per process), with
+a hard timeout, so nothing hangs.
+
+Resume: a 2-rank fit with Dropout and shuffling, killed during epoch 3 (both ranks raise)
+and resumed from its BackupAndRestore folder, ends bitwise equal to the uninterrupted
+2-rank fit (weights and History) on both ranks. The callbacks draw a different amount from
+every global generator on each rank, so the ranks' generators part ways: a backup that
+restored rank 0's generators on every rank would give rank 1 other Dropout masks.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import distribute_resume_workers as workers
+from layerkit import callbacks, config, distribute
+from layerkit.saving import checkpoint
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("resume")
+
+
+@pytest.fixture(scope="module")
+def two_ranks(folder):
+    return distribute.launch(workers.resume_checks, 2, args=(str(folder),), timeout=240)
+
+
+@pytest.fixture
+def float64():
+    previous = config.floatx()
+    config.set_floatx("float64")
+    yield
+    config.set_floatx(previous)
+
+
+def test_killed_run_resumes_bitwise_on_every_rank(two_ranks):
+    for result in two_ranks:
+        history, weights, _ = result["uninterrupted"]
+        resumed_history, resumed_weights, _ = result["resumed"]
+        assert len(history["loss"]) == workers.EPOCHS
+        assert len(resumed_history["loss"]) == 2  # epochs 3 and 4 (the kill left epoch 2's)
+        assert resumed_history.keys() == history.keys()
+        for key, values in resumed_history.items():
+            assert values == history[key][2:], key  # bitwise
+        assert len(weights) == len(resumed_weights) == 4
+        for a, b in zip(resumed_weights, weights):
+            np.testing.assert_array_equal(a, b)
+    # the ranks' weights are one model, and every rank reports the global History
+    for a, b in zip(two_ranks[0]["resumed"][1], two_ranks[1]["resumed"][1]):
+        np.testing.assert_array_equal(a, b)
+    assert two_ranks[0]["resumed"][0] == two_ranks[1]["resumed"][0]
+
+
+def test_only_rank_zero_writes_one_backup_with_every_ranks_generators(two_ranks, folder):
+    # backups written per fit: one per epoch, on rank 0 only (the killed fit wrote 2)
+    assert [r["uninterrupted"][2] for r in two_ranks] == [workers.EPOCHS, 0]
+    assert [r["resumed"][2] for r in two_ranks] == [2, 0]
+    assert [r["left"] for r in two_ranks] == [["ckpt-2.weights.h5",
+                                               "training_metadata.json"]] * 2
+    assert sorted(p.name for p in (folder / "whole").iterdir()) == []  # deleted at the end
+    snapshot = checkpoint.read_backup(folder / "kept" / "ckpt-2.weights.h5")
+    assert (snapshot.epoch, snapshot.step, snapshot.world_size) == (2, 0, 2)
+    first, second = (part["rng"] for part in snapshot.ranks)
+    assert not np.array_equal(first["torch"], second["torch"])  # the ranks' own generators
+    assert first["numpy"]["pos"] != second["numpy"]["pos"]
+    assert not np.array_equal(first["python"]["words"], second["python"]["words"])
+    np.testing.assert_array_equal(first["generators"]["data-parallel loading"],
+                                  second["generators"]["data-parallel loading"])
+
+
+def test_the_backup_loads_in_one_process_but_resumes_only_on_two(two_ranks, folder, float64):
+    torch.set_num_threads(1)
+    path = folder / "kept" / "ckpt-2.weights.h5"
+    model = workers.build_model(dropout=True)
+    model.load_weights(path)  # an ordinary Keras weights file
+    assert [w.shape for w in model.get_weights()] == [(5, 8), (8,), (8, 1), (1,)]
+    x, y = workers.dataset(70)
+    with pytest.raises(ValueError, match=r"ckpt-2\.weights\.h5 was written by a run on 2 "
+                                         r"process\(es\) and this run has 1.*resume with 2"):
+        model.fit(x, y, batch_size=32, epochs=4, verbose=0,
+                  callbacks=[callbacks.BackupAndRestore(folder / "kept")])
