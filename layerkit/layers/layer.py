@@ -30,9 +30,9 @@ from ..graph.symbolic import KerasTensor
 from ..mixed_precision import policy as dtype_policies
 from ..utils import keras1_args, registry, serialization
 from ..utils.naming import to_snake_case, unique_name
+from .tracking_cache import TrackedWeights
 
 _KERAS_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size")
-_PLAIN_TYPES = frozenset({int, float, bool, str, tuple, type(None), dict, list, set})
 
 
 class _Calls:
@@ -61,7 +61,7 @@ class AddedMetric:
         self.name, self.value = name, value
 
 
-class Layer(nn.Module):
+class Layer(TrackedWeights, nn.Module):
     """Base class of every layer.
 
     Args:
@@ -111,7 +111,7 @@ class Layer(nn.Module):
         self._dtype_name = dtype if isinstance(dtype, str) or dtype is None else str(dtype)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._batch_input_shape = _batch_input_shape_from(kwargs)
-        self._weight_records = []  # (parameter, trainable-of-its-own, regularizer, constraint)
+        self._init_tracking()  # weight records and cached weight lists
         self.built = False
         self._build_input_shape = None
         self._activity_loss = None
@@ -119,18 +119,6 @@ class Layer(nn.Module):
         self._inbound_nodes = []
         self.input_spec = None  # an InputSpec (or a list, one per input), set by build
         self.training = False
-
-    def __setattr__(self, name, value):
-        # Plain settings (numbers, strings, tuples, ...) skip nn.Module.__setattr__, whose
-        # Parameter/Module/buffer checks cost ~4 us each: a Dense sets ~28 attributes, so
-        # building a 20,000-layer model from a config spent a quarter of its time there.
-        own = self.__dict__  # (subclasses may set arguments before Module.__init__ ran)
-        if type(value) in _PLAIN_TYPES and not (name in own.get("_parameters", ()) or
-                                                name in own.get("_modules", ()) or
-                                                name in own.get("_buffers", ())):
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
 
     # ----------------------------------------------------------------- identity
     @property
@@ -204,63 +192,9 @@ class Layer(nn.Module):
         param = nn.Parameter(value.to(config.device()),
                              requires_grad=bool(trainable) and self._trainable)
         self.register_parameter(name, param)
-        self._weight_records.append(
-            (param, bool(trainable), regularizers.get(regularizer), constraints.get(constraint))
-        )
+        self.record_weight(param, bool(trainable), regularizers.get(regularizer),
+                           constraints.get(constraint))
         return param
-
-    def _sublayers(self):
-        """Direct sub-layers, looking through plain containers (ModuleDict, ModuleList)."""
-        found = []
-        for child in self.children():
-            if isinstance(child, Layer):
-                found.append(child)
-            else:
-                found.extend(c for c in child.children() if isinstance(c, Layer))
-        return found
-
-    def _all_records(self):
-        records = list(self._weight_records)
-        for sub in self._sublayers():
-            records.extend(sub._all_records())
-        return records
-
-    @property
-    def weights(self):
-        """All weights, trainable first (Keras order within each layer)."""
-        return self.trainable_weights + self.non_trainable_weights
-
-    @property
-    def trainable_weights(self):
-        if not self._trainable:
-            return []
-        own = [p for p, trainable, _, _ in self._weight_records if trainable]
-        return own + [w for sub in self._sublayers() for w in sub.trainable_weights]
-
-    @property
-    def trainable_variables(self):
-        """tf.keras / Keras 3 spelling of `trainable_weights`."""
-        return self.trainable_weights
-
-    @property
-    def non_trainable_weights(self):
-        if not self._trainable:
-            return [p for p, _, _, _ in self._all_records()]
-        own = [p for p, trainable, _, _ in self._weight_records if not trainable]
-        return own + [w for sub in self._sublayers() for w in sub.non_trainable_weights]
-
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        """Freezes or unfreezes the layer (and its sub-layers); `compile` picks it up."""
-        self._trainable = bool(value)
-        for p, own_trainable, _, _ in self._weight_records:
-            p.requires_grad_(self._trainable and own_trainable)
-        for sub in self._sublayers():
-            sub.trainable = value
 
     def get_weights(self):
         """Returns the weights as numpy arrays in Keras layouts and Keras order."""
@@ -290,11 +224,6 @@ class Layer(nn.Module):
         with torch.no_grad():
             for p, w in zip(params, weights):
                 p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
-
-    def ordered_weights(self):
-        """Weights in creation order, sub-layers' included: the order of `get_weights`,
-        `set_weights` and Keras files (Keras 3's: stable when a layer is frozen)."""
-        return [p for p, _, _, _ in self._all_records()]
 
     def _param_name(self, param):
         for name, p in self.named_parameters():
@@ -328,7 +257,7 @@ class Layer(nn.Module):
         """Weight penalties, the activity penalties and `add_loss` terms of the latest call,
         and the values of losses added as callables."""
         found = self.regularization_losses()
-        for layer in self.modules():
+        for layer in self.cached("modules", self._module_list):
             if isinstance(layer, Layer) and layer._activity_loss is not None:
                 found.append(layer._activity_loss)
         return found + self.added_losses()
@@ -336,7 +265,7 @@ class Layer(nn.Module):
     def added_losses(self):
         """The `add_loss` terms of this layer and its sub-layers: those added during the
         latest call, then the callables' current values."""
-        modules = list(self.modules())  # one walk: compute_loss calls this every step
+        modules = self.cached("modules", self._module_list)  # compute_loss: every step
         call_losses = self.__dict__.get("_call_losses", ())
         found = []
         if call_losses:
@@ -348,6 +277,9 @@ class Layer(nn.Module):
                 found.extend(_as_loss_tensor(fn())
                              for fn in layer.__dict__.get("_loss_callables", ()))
         return found
+
+    def _module_list(self):
+        return list(self.modules())
 
     def added_metrics(self):
         """The `(name, value)` pairs `add_metric` received during the latest call of this
