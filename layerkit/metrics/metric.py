@@ -89,8 +89,9 @@ class Metric:
     def convert(self, x, device=None, dtype=None):
         """Converts `x` to a detached tensor of this metric's dtype (or `dtype`), on `device`
         when given (for `update_state` implementations)."""
-        t = torch.as_tensor(x, device=device)
-        return t.detach().to(dtype or self.dtype)
+        t = torch.as_tensor(x, device=device).detach()  # a new tensor: nothing rides on it
+        dtype = dtype or self.dtype
+        return t if t.dtype == dtype else t.to(dtype)  # (.to of the same dtype: a dispatch)
 
     def values_and_weights(self, values, sample_weight):
         """Converts a batch of values and optional weights; brings the state to their device."""
@@ -254,6 +255,7 @@ class Mean(Metric):
         super().__init__(name=name, dtype=dtype)
         self.add_state("total")
         self.add_state("count")
+        self._counted = _Counted(self.count)
 
     @torch.no_grad()
     def update_state(self, values, sample_weight=None):
@@ -265,11 +267,40 @@ class Mean(Metric):
         self.total += values.sum()
         if sample_weight is not None:
             self.count += sample_weight.sum()
+            self._counted = _Counted(None)
         else:
-            self.count += values.shape[0] if values.dim() >= 1 else 1
+            samples = values.shape[0] if values.dim() >= 1 else 1
+            known = self._counted.holds(self.count)
+            self.count += samples
+            self._counted = _Counted(self.count if known else None,
+                                     known and (samples > 0 or self._counted.positive))
 
     def result(self):
+        if self._counted.positive and self._counted.holds(self.count):
+            return self.total / self.count  # what divide_no_nan gives for count > 0, one op
         return divide_no_nan(self.total, self.count)
+
+    def reset_state(self):
+        super().reset_state()
+        self._counted = _Counted(self.count)
+
+
+class _Counted:
+    """What `Mean` knows of its `count` without reading it (a read would synchronise the
+    device): that the tensor holds a sum of sample counts since its last reset (no weights),
+    and whether one was positive. It holds for that tensor object at that in-place version
+    only (torch's counter of in-place changes, the one autograd checks), so a count replaced
+    or changed in place by anyone else (a restore, an all-reduce) is read the general way."""
+
+    __slots__ = ("tensor", "version", "positive")
+
+    def __init__(self, tensor, positive=False):
+        self.tensor = tensor
+        self.version = None if tensor is None else tensor._version
+        self.positive = positive
+
+    def holds(self, count):
+        return count is self.tensor and count._version == self.version
 
 
 class FunctionMean(Mean):
