@@ -13,6 +13,7 @@ import torch
 
 from .. import optimizers
 from ..graph import tensor_info
+from ..layers import tracking_cache
 from ..layers.layer import Layer
 from ..training import trainer
 from ..training.captured_step import CapturedStep
@@ -166,6 +167,7 @@ class Model(Layer):
         self._penalties = None
         self._compiled_forward = None
         self._captured = None
+        tracking_cache.invalidate()  # `metrics` now lists the new loss tracker
         if self.built:
             self._trainable_params()
 
@@ -317,6 +319,9 @@ class Model(Layer):
         """The metrics a step updates and `fit` resets at each epoch (and `evaluate` at its
         start): the loss tracker ('loss'), the compiled metrics (one `compile_metrics`
         entry), then `Metric` objects set as attributes of the model (Keras 3's order)."""
+        return list(self.cached("metrics", self._collect_metrics))
+
+    def _collect_metrics(self):
         found = []
         if self.compiled is not None:
             found.append(self._loss_tracker)
@@ -325,6 +330,35 @@ class Model(Layer):
         found.extend(v for v in vars(self).values()
                      if isinstance(v, Metric) and v is not self._loss_tracker)
         return found
+
+    def __setattr__(self, name, value):
+        # `metrics` lists the Metric attributes: setting or replacing one changes the list
+        if isinstance(value, Metric) or isinstance(self.__dict__.get(name), Metric):
+            tracking_cache.invalidate()
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        tracking_cache.invalidate()
+        super().__delattr__(name)
+
+    def zero_grad(self, set_to_none=True):
+        """torch's `Module.zero_grad` in one pass over the model's parameters (the list is
+        kept until the model changes): gradients become None, or zeros with
+        `set_to_none=False`."""
+        for p in self.cached("parameters", self._parameter_list):
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+                continue
+            if p.grad.grad_fn is not None:
+                p.grad.detach_()
+            else:
+                p.grad.requires_grad_(False)
+            p.grad.zero_()
+
+    def _parameter_list(self):
+        return list(self.parameters())
 
     @property
     def compiled_loss(self):
