@@ -102,7 +102,7 @@ class ArrayAdapter:
         self.sparse = [is_sparse(a) for a in self.arrays]
         self.host = [isinstance(a, HostRows) for a in self.arrays]
         self.on_device = [
-            None if sparse or host else a.to(self.device, non_blocking=True)
+            None if sparse or host else self._to_device(a)
             for a, sparse, host in zip(self.arrays, self.sparse, self.host)
         ]
         self._endless = None
@@ -110,6 +110,13 @@ class ArrayAdapter:
         self._pending = self._unchecked(unchecked)
         if self._pending and self.device.type != "cpu":
             self._check_on_device()
+
+    def _to_device(self, array):
+        """A dense array on the device, once per call; drawn in shuffled order, C-ordered
+        (a row gather from another layout, e.g. pandas' column blocks, reads most of the
+        array for every batch: 1.1 s against 0.07 s per IMDB epoch)."""
+        array = array.to(self.device, non_blocking=True)
+        return array.contiguous() if self.shuffle else array
 
     def _unchecked(self, name):
         """[(flat index, name)] of the dense float x arrays still to check."""
