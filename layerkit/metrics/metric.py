@@ -270,6 +270,9 @@ class Mean(Metric):
             self._counted = _Counted(None)
         else:
             samples = values.shape[0] if values.dim() >= 1 else 1
+            if torch.compiler.is_compiling():  # a graph cannot read in-place versions; its
+                self.count += samples  # in-place add moves the count's version, so
+                return  # result() takes the general path (the same numbers)
             known = self._counted.holds(self.count)
             self.count += samples
             self._counted = _Counted(self.count if known else None,
