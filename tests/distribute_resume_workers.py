@@ -82,7 +82,7 @@ def _callbacks():
     return RankNoise, CountingBackup, KillDuringEpoch
 
 
-def _fit(strategy, folder, kill=False):
+def _fit(strategy, folder, kill=False, save_freq="epoch"):
     from layerkit import config
 
     config.set_floatx("float64")
@@ -91,7 +91,7 @@ def _fit(strategy, folder, kill=False):
     x, y = dataset(70)
     with strategy.scope():
         model = build_model(dropout=True)
-    backup = CountingBackup(folder)
+    backup = CountingBackup(folder, save_freq=save_freq)
     extra = [KillDuringEpoch()] if kill else []
     history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=True, verbose=0,
                         callbacks=[RankNoise(strategy.rank), backup] + extra)
@@ -99,27 +99,29 @@ def _fit(strategy, folder, kill=False):
 
 
 def resume_checks(folder):
-    """On each rank: an uninterrupted 4-epoch fit, the same fit killed during epoch 3, its
-    backup folder as the kill left it (copied to `folder/kept` by rank 0), and the resumed
-    fit; then the jit_compile checks."""
+    """On each rank: an uninterrupted 4-epoch fit; the same fit killed during epoch 3 with
+    backups at epoch ends, its backup folder as the kill left it (copied to `folder/kept` by
+    rank 0) and the resumed fit; the same with a backup every 2 batches (the kill leaves
+    one after batch 2 of epoch 3); then the jit_compile checks."""
     torch.set_num_threads(1)
     from layerkit import distribute
 
     strategy = distribute.MirroredStrategy(timeout=60)
-    rank = strategy.rank
-    uninterrupted = _fit(strategy, os.path.join(folder, "whole"))
-    try:
-        _fit(strategy, os.path.join(folder, "killed"), kill=True)
-        raise AssertionError("the kill did not stop fit")
-    except Killed:
-        pass
-    backup = os.path.join(folder, "killed")
-    left = sorted(os.listdir(backup))
-    if rank == 0:
-        shutil.copytree(backup, os.path.join(folder, "kept"))
-    resumed = _fit(strategy, backup)
-    return {"rank": rank, "uninterrupted": uninterrupted, "resumed": resumed, "left": left,
-            "jit": jit_checks(strategy)}
+    result = {"rank": strategy.rank,
+              "uninterrupted": _fit(strategy, os.path.join(folder, "whole"))}
+    for name, save_freq in (("epoch", "epoch"), ("batches", 2)):
+        backup = os.path.join(folder, name)
+        try:
+            _fit(strategy, backup, kill=True, save_freq=save_freq)
+            raise AssertionError("the kill did not stop fit")
+        except Killed:
+            pass
+        result[name] = {"left": sorted(os.listdir(backup))}
+        if strategy.rank == 0:
+            shutil.copytree(backup, os.path.join(folder, "kept-" + name))
+        result[name]["resumed"] = _fit(strategy, backup, save_freq=save_freq)
+    result["jit"] = jit_checks(strategy)
+    return result
 
 
 def jit_checks(strategy):

@@ -36,12 +36,15 @@ def float64():
     config.set_floatx(previous)
 
 
-def test_killed_run_resumes_bitwise_on_every_rank(two_ranks):
+@pytest.mark.parametrize("backups", ["epoch", "batches"])
+def test_killed_run_resumes_bitwise_on_every_rank(two_ranks, backups):
+    """Backups at epoch ends (the kill leaves epoch 2's) and every 2 batches (it leaves
+    one after batch 2 of epoch 3: every rank's running sums too)."""
     for result in two_ranks:
         history, weights, _ = result["uninterrupted"]
-        resumed_history, resumed_weights, _ = result["resumed"]
+        resumed_history, resumed_weights, _ = result[backups]["resumed"]
         assert len(history["loss"]) == workers.EPOCHS
-        assert len(resumed_history["loss"]) == 2  # epochs 3 and 4 (the kill left epoch 2's)
+        assert len(resumed_history["loss"]) == 2  # epochs 3 and 4
         assert resumed_history.keys() == history.keys()
         for key, values in resumed_history.items():
             assert values == history[key][2:], key  # bitwise
@@ -49,31 +52,39 @@ def test_killed_run_resumes_bitwise_on_every_rank(two_ranks):
         for a, b in zip(resumed_weights, weights):
             np.testing.assert_array_equal(a, b)
     # the ranks' weights are one model, and every rank reports the global History
-    for a, b in zip(two_ranks[0]["resumed"][1], two_ranks[1]["resumed"][1]):
+    for a, b in zip(two_ranks[0][backups]["resumed"][1], two_ranks[1][backups]["resumed"][1]):
         np.testing.assert_array_equal(a, b)
-    assert two_ranks[0]["resumed"][0] == two_ranks[1]["resumed"][0]
+    assert two_ranks[0][backups]["resumed"][0] == two_ranks[1][backups]["resumed"][0]
 
 
-def test_only_rank_zero_writes_one_backup_with_every_ranks_generators(two_ranks, folder):
-    # backups written per fit: one per epoch, on rank 0 only (the killed fit wrote 2)
+@pytest.mark.parametrize("backups, name, step", [("epoch", "ckpt-2.weights.h5", 0),
+                                                 ("batches", "ckpt-2-2.weights.h5", 2)])
+def test_only_rank_zero_writes_one_backup_with_every_ranks_generators(two_ranks, folder,
+                                                                      backups, name, step):
+    # one backup per epoch in the uninterrupted fit, on rank 0 only
     assert [r["uninterrupted"][2] for r in two_ranks] == [workers.EPOCHS, 0]
-    assert [r["resumed"][2] for r in two_ranks] == [2, 0]
-    assert [r["left"] for r in two_ranks] == [["ckpt-2.weights.h5",
-                                               "training_metadata.json"]] * 2
+    # the resumed fit's: 2 epoch ends (and every 2nd of the 4 batches it trains)
+    writes = 2 if backups == "epoch" else 4
+    assert [r[backups]["resumed"][2] for r in two_ranks] == [writes, 0]
+    assert two_ranks[0][backups]["left"] == [name, "training_metadata.json"]
     assert sorted(p.name for p in (folder / "whole").iterdir()) == []  # deleted at the end
-    snapshot = checkpoint.read_backup(folder / "kept" / "ckpt-2.weights.h5")
-    assert (snapshot.epoch, snapshot.step, snapshot.world_size) == (2, 0, 2)
+    snapshot = checkpoint.read_backup(folder / f"kept-{backups}" / name)
+    assert (snapshot.epoch, snapshot.step, snapshot.world_size) == (2, step, 2)
     first, second = (part["rng"] for part in snapshot.ranks)
     assert not np.array_equal(first["torch"], second["torch"])  # the ranks' own generators
     assert first["numpy"]["pos"] != second["numpy"]["pos"]
     assert not np.array_equal(first["python"]["words"], second["python"]["words"])
     np.testing.assert_array_equal(first["generators"]["data-parallel loading"],
                                   second["generators"]["data-parallel loading"])
+    if step:  # each rank's running sums of its own parts of the epoch's first 2 batches
+        sums = [part["running"] for part in snapshot.ranks]
+        assert sums[0].keys() == sums[1].keys() and "seen" in sums[0]
+        assert not all(np.array_equal(sums[0][k], sums[1][k]) for k in sums[0])
 
 
 def test_the_backup_loads_in_one_process_but_resumes_only_on_two(two_ranks, folder, float64):
     torch.set_num_threads(1)
-    path = folder / "kept" / "ckpt-2.weights.h5"
+    path = folder / "kept-epoch" / "ckpt-2.weights.h5"
     model = workers.build_model(dropout=True)
     model.load_weights(path)  # an ordinary Keras weights file
     assert [w.shape for w in model.get_weights()] == [(5, 8), (8,), (8, 1), (1,)]
@@ -81,4 +92,4 @@ def test_the_backup_loads_in_one_process_but_resumes_only_on_two(two_ranks, fold
     with pytest.raises(ValueError, match=r"ckpt-2\.weights\.h5 was written by a run on 2 "
                                          r"process\(es\) and this run has 1.*resume with 2"):
         model.fit(x, y, batch_size=32, epochs=4, verbose=0,
-                  callbacks=[callbacks.BackupAndRestore(folder / "kept")])
+                  callbacks=[callbacks.BackupAndRestore(folder / "kept-epoch")])

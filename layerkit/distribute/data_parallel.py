@@ -31,6 +31,7 @@ part ways at the next collective, which times out with a clear error), and one t
 `metric.result()` values computed inside the step (its rank's numbers).
 """
 
+import contextlib
 import random
 
 import numpy as np
@@ -252,9 +253,14 @@ class _ShardedIterator:
         return getattr(self._inner, name)
 
     def enumerate_epoch(self, skip=0):
-        parallel, training = self._parallel, self._training
         self._epoch, self._open, self.batches_out = self._epoch + 1, True, 0
-        for step, data in self._pairs(skip):
+        # the batches a resumed epoch already trained are drawn and dropped now, as
+        # EpochIterator does, before the trainer restores the snapshot's generators
+        return self._batches(self._pairs(skip))
+
+    def _batches(self, pairs):
+        parallel, training = self._parallel, self._training
+        for step, data in pairs:
             self._count += 1
             number = self._count
             self._out = number, parallel.run_batch(training, self._predicting)
@@ -266,9 +272,12 @@ class _ShardedIterator:
         self.finish_epoch()
 
     def _pairs(self, skip):
-        pairs = self._inner.enumerate_epoch(skip)
         if self._training and self._parallel.loading_rng is not None:
+            with _loading(self._parallel):
+                pairs = self._inner.enumerate_epoch(skip)
             pairs = _drawing_from(self._parallel, pairs)
+        else:
+            pairs = self._inner.enumerate_epoch(skip)
         if self._stream:
             pairs = self._parallel.shard_stream(pairs, self._inner.num_batches,
                                                 self._inner.adapter.name, self._epoch)
@@ -293,16 +302,23 @@ def _drawing_from(parallel, pairs):
     loading (what steps draw, e.g. dropout on parts of different sizes, stays apart)."""
     pairs = iter(pairs)
     while True:
-        own = torch.get_rng_state()
-        torch.set_rng_state(parallel.loading_rng)
-        try:
+        with _loading(parallel):
             item = next(pairs, _END)
-        finally:
-            parallel.loading_rng = torch.get_rng_state()
-            torch.set_rng_state(own)
         if item is _END:
             return
         yield item
+
+
+@contextlib.contextmanager
+def _loading(parallel):
+    """Torch's generator holds the shared loading state inside (then this rank's again)."""
+    own = torch.get_rng_state()
+    torch.set_rng_state(parallel.loading_rng)
+    try:
+        yield
+    finally:
+        parallel.loading_rng = torch.get_rng_state()
+        torch.set_rng_state(own)
 
 
 def _to_numpy(outputs):
