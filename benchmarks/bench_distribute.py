@@ -1,17 +1,24 @@
-"""Data-parallel speed on CPU: 2 processes x 1 thread vs 1 process x 1 thread, and the cost
-of the DDP replica in a world of one.
+"""Data-parallel speed on CPU: 2 processes x 1 thread vs 1 process x 1 thread, strong and weak
+scaling, gloo's all-reduce vs the shared-memory one, and the cost of the replica in a world
+of one.
 
 Workloads (synthetic, float32):
-  MLP      8000 x 784, Dense 300-100-10, SGD, global batch 128
+  MLP      8000 x 784, Dense 300-100-10, SGD, batch 128
   convnet  4000 x 28x28x1, Conv2D 16 (3x3) - MaxPool - Conv2D 32 - MaxPool - Dense 10,
-           Adam, global batch 64
+           Adam, batch 64
 
-Systems, alternated within each repeat:
-  one    1 process, 1 thread, plain fit
-  two    2 processes (layerkit.distribute.launch, gloo), 1 thread each, fit under
-         MirroredStrategy with the same global batch
-  ddp1   1 process, 1 thread, a gloo group of one: the built-in step driven by hand through
-         the DDP Replica (forward hook, gradient hooks, all-reduce) vs the same loop without
+Systems, alternated within each repeat (samples/s = samples per epoch / median epoch time
+after the first):
+  one          1 process, 1 thread, plain fit, the workload's batch
+  strong-gloo  2 processes (layerkit.distribute.launch), 1 thread each, MirroredStrategy,
+               the same global batch (each rank computes half of it); DDP's default
+               all-reduce over gloo (`shared_memory.set_enabled(False)`)
+  strong-shm   the same through the shared-memory all-reduce (the default on CPU ranks)
+  weak-gloo    2 processes, the per-replica batch fixed at the workload's batch: global batch
+  weak-shm     = 2 x batch (Keras's distributed guide: scale the global batch with replicas)
+  ddp1         1 process, 1 thread, a gloo group of one: the built-in step driven by hand
+               through the Replica (in a world of one it has no DDP: averaging over one rank
+               is the identity) vs the same loop without
 
     python benchmarks/bench_distribute.py [--repeats 3] [--epochs 3]
 """
@@ -55,7 +62,7 @@ def model(name):
     return net
 
 
-def epoch_seconds(name, epochs, strategy=None):
+def epoch_seconds(name, epochs, strategy=None, batch=None):
     """Median seconds per epoch after the first (fit under the strategy's scope if any)."""
     import contextlib
 
@@ -74,17 +81,21 @@ def epoch_seconds(name, epochs, strategy=None):
     x, y = data(name)
     with strategy.scope() if strategy else contextlib.nullcontext():
         net = model(name)
-        net.fit(x, y, batch_size=WORKLOADS[name]["batch"], epochs=epochs, verbose=0,
+        net.fit(x, y, batch_size=batch or WORKLOADS[name]["batch"], epochs=epochs, verbose=0,
                 shuffle=True, callbacks=[Clock()])
     return statistics.median(times[1:])
 
 
-def two_ranks(name, epochs):
-    """Runs in each of 2 workers."""
+def two_ranks(name, epochs, scaling, shared):
+    """Runs in each of 2 workers: `scaling` 'strong' (the same global batch) or 'weak' (the
+    per-replica batch fixed); `shared` picks the shared-memory all-reduce or gloo's."""
     torch.set_num_threads(1)
     from layerkit import distribute
+    from layerkit.distribute import shared_memory
 
-    return epoch_seconds(name, epochs, distribute.MirroredStrategy(timeout=600))
+    shared_memory.set_enabled(shared)
+    batch = WORKLOADS[name]["batch"] * (2 if scaling == "weak" else 1)
+    return epoch_seconds(name, epochs, distribute.MirroredStrategy(timeout=600), batch)
 
 
 def step_loop_seconds(name, steps, through_replica):
@@ -118,32 +129,56 @@ def one_rank_group(name, steps, through_replica):
     return step_loop_seconds(name, steps, through_replica)
 
 
+SYSTEMS = [("strong-gloo", "strong", False), ("strong-shm", "strong", True),
+           ("weak-gloo", "weak", False), ("weak-shm", "weak", True)]
+
+
+def measure(name, args):
+    """One repeat: samples/s of every system, alternated; the world-of-one step times."""
+    from layerkit import distribute
+
+    n = WORKLOADS[name]["n"]
+    rates = {"one": n / distribute.launch(epoch_seconds, 1, args=(name, args.epochs),
+                                          timeout=1200)[0]}
+    for system, scaling, shared in SYSTEMS:
+        seconds = distribute.launch(two_ranks, 2, args=(name, args.epochs, scaling, shared),
+                                    timeout=1200)
+        rates[system] = n / max(seconds)
+    plain = distribute.launch(one_rank_group, 1, args=(name, args.steps, False))[0]
+    ddp = distribute.launch(one_rank_group, 1, args=(name, args.steps, True))[0]
+    return rates, plain, ddp
+
+
+def _spread(values, scale=1.0, fmt="{:.2f}"):
+    values = [v * scale for v in values]
+    return (fmt.format(statistics.median(values)) + " [" + fmt.format(min(values)) + ", "
+            + fmt.format(max(values)) + "]")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
     args = parser.parse_args()
-    from layerkit import distribute
-
     torch.set_num_threads(1)
     print(f"load before: {open('/proc/loadavg').read().split()[:3]}")
-    for name in WORKLOADS:
-        ratios, overheads = [], []
+    names = ["one"] + [system for system, _, _ in SYSTEMS]
+    for name in args.workloads:
+        runs = []
         for _ in range(args.repeats):
-            one = distribute.launch(epoch_seconds, 1, args=(name, args.epochs), timeout=1200)[0]
-            two = max(distribute.launch(two_ranks, 2, args=(name, args.epochs), timeout=1200))
-            plain = distribute.launch(one_rank_group, 1, args=(name, args.steps, False))[0]
-            ddp = distribute.launch(one_rank_group, 1, args=(name, args.steps, True))[0]
-            ratios.append(one / two)
-            overheads.append(ddp / plain - 1)
-            print(f"{name:8s} one {one:7.3f} s/epoch  two {two:7.3f} s/epoch  "
-                  f"speed-up {one / two:5.2f}x   step {plain * 1e3:7.3f} ms  "
-                  f"ddp1 {ddp * 1e3:7.3f} ms  (+{(ddp / plain - 1) * 100:5.1f}%)", flush=True)
-        print(f"{name:8s} speed-up median {statistics.median(ratios):.2f}x "
-              f"[{min(ratios):.2f}, {max(ratios):.2f}]; DDP world-1 overhead median "
-              f"{statistics.median(overheads) * 100:+.1f}% "
-              f"[{min(overheads) * 100:+.1f}, {max(overheads) * 100:+.1f}]")
+            rates, plain, ddp = measure(name, args)
+            runs.append((rates, plain, ddp))
+            print(f"{name:8s} samples/s " + "  ".join(f"{k} {rates[k]:7.0f}" for k in names)
+                  + f"   step {plain * 1e3:.3f} ms, replica world-1 {ddp * 1e3:.3f} ms "
+                  f"({(ddp / plain - 1) * 100:+.1f}%)  load {os.getloadavg()[0]:.2f}",
+                  flush=True)
+        print(f"{name:8s} speed-up over one process, median [min, max] of {args.repeats}:")
+        for system in names[1:]:
+            print(f"    {system:12s} {_spread([r[system] / r['one'] for r, _, _ in runs])}x")
+        print(f"    replica world-1 overhead "
+              f"{_spread([d / p - 1 for _, p, d in runs], 100, '{:+.1f}')} %")
     print(f"load after: {open('/proc/loadavg').read().split()[:3]}")
 
 

@@ -75,6 +75,11 @@ def rank():
     return dist.get_rank() if dist.is_initialized() else 0
 
 
+def timeout():
+    """Seconds a collective may wait for the other ranks (the group's timeout)."""
+    return _GROUP.timeout
+
+
 def shutdown():
     """Leaves the process group (a no-op when none was joined)."""
     if dist.is_initialized():
