@@ -202,6 +202,23 @@ def test_a_sum_that_overflows_is_not_an_error():
         convert.check_batch(big, "x", first_row=4)
 
 
+def test_a_sparse_matrix_is_used_as_it_is_and_never_reordered():
+    x, y = _data()
+    csr = scipy.sparse.csr_matrix(x)
+    assert arrays.to_array(csr, "x") is csr  # float32 with sorted indices: no copy
+    rows = [csr.indices[a:b][::-1].copy() for a, b in zip(csr.indptr[:-1], csr.indptr[1:])]
+    vals = [csr.data[a:b][::-1].copy() for a, b in zip(csr.indptr[:-1], csr.indptr[1:])]
+    unsorted = scipy.sparse.csr_matrix((np.concatenate(vals), np.concatenate(rows),
+                                        csr.indptr.copy()), shape=csr.shape)
+    indices = unsorted.indices.copy()
+    model, reference = _model(), _model()
+    model.fit(unsorted, y, batch_size=8, epochs=2, verbose=0)
+    reference.fit(csr, y, batch_size=8, epochs=2, verbose=0)
+    np.testing.assert_array_equal(unsorted.indices, indices)
+    for a, b in zip(reference.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 # ---------------------------------------------------------------------------- same numbers
 def _train(kind):
     x, y = _data(120)

@@ -219,8 +219,11 @@ def _sparse(data, what):
         _check_kind(np.empty(0, data.dtype), what)
     csr = data.tocsr()
     _check_rows(csr.shape, what)
-    converted = csr.astype(np.float32)
-    converted.sort_indices()
+    converted = csr.astype(np.float32, copy=False)  # float32 CSR: the user's, no copy
+    if not converted.has_sorted_indices:
+        if converted is data:
+            converted = converted.copy()  # never reorder the user's matrix
+        converted.sort_indices()
     values = converted.data
     with np.errstate(over="ignore", invalid="ignore"):
         finite = np.isfinite(np.add.reduce(values)) if values.size else True
