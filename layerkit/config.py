@@ -105,9 +105,14 @@ def device():
 
 
 def set_device(value):
-    """Sets the device for new weights and for batches (`'cpu'`, `'cuda'`, `'cuda:1'`, ...)."""
+    """Sets the device for new weights and for batches (`'cpu'`, `'cuda'`, `'cuda:1'`, a
+    `torch.device`, ...); None goes back to the default (CUDA when available, else CPU).
+
+    A model computes where its weights are: `model.to(...)` after building moves it, and
+    `fit` / `evaluate` / `predict` send its batches there (`layerkit.devices`).
+    """
     global _DEVICE
-    _DEVICE = torch.device(value)
+    _DEVICE = None if value is None else torch.device(value)
 
 
 def flush_denormal():

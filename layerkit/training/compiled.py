@@ -300,17 +300,17 @@ class Compiled:
     def results(self):
         """{'loss': mean, ('<output>_loss': ...,) name: value, ...} as floats (one sync)."""
         keys = ["loss"] + ([f"{n}_loss" for n in self.output_names] if self.multi else [])
-        if self._seen:
-            sums = self._loss_sums.tolist()
-            seen = float(self._seen) if isinstance(self._seen, torch.Tensor) else self._seen
-            logs = {k: s / seen for k, s in zip(keys, sums)}
-        else:
-            logs = {k: 0.0 for k in keys}
-        for i, entries in enumerate(self.metrics or []):
-            for metric, _ in entries:
-                logs[self._key(i, metric.name)] = float(metric.result())
-        for name, sums in self._added.items():
-            total, count = sums.tolist()
+        named = [(self._key(i, metric.name), metric.result())
+                 for i, entries in enumerate(self.metrics or []) for metric, _ in entries]
+        sums = [] if self._loss_sums is None else [self._loss_sums]
+        read = _floats([self._seen] + sums + [v for _, v in named] + list(self._added.values()))
+        seen, rest = read[0][0], read[1:]
+        loss_sums = rest.pop(0) if sums else None
+        logs = {k: s / seen for k, s in zip(keys, loss_sums)} if seen and loss_sums else \
+            {k: 0.0 for k in keys}
+        for (name, _), (value,) in zip(named, rest[:len(named)]):
+            logs[name] = value
+        for name, (total, count) in zip(self._added, rest[len(named):]):
             logs[name] = total / count if count else 0.0
         return logs
 
@@ -422,6 +422,25 @@ class StepLogs:
 
     def results(self):
         return self.compiled.results()
+
+
+def _floats(values):
+    """Each value (a tensor or a number) as a list of Python floats, reading the tensors
+    of each device in one transfer (one synchronisation, not one per value)."""
+    out = [None] * len(values)
+    by_device = {}
+    for i, value in enumerate(values):
+        if isinstance(value, torch.Tensor):
+            by_device.setdefault(value.device, []).append(i)
+        else:
+            out[i] = [float(value)]
+    for indices in by_device.values():
+        flat = torch.cat([values[i].detach().reshape(-1).to(torch.float64)
+                          for i in indices]).tolist()
+        start = 0
+        for i in indices:
+            out[i], start = flat[start:start + values[i].numel()], start + values[i].numel()
+    return out
 
 
 def python_logs(logs):
