@@ -20,6 +20,7 @@ makes torch's, numpy's and Python's global generators alike at the start of `fit
 """
 
 import hashlib
+import warnings
 from typing import NamedTuple
 
 import torch
@@ -54,9 +55,12 @@ def _rows(tensor, start, stop):
     if tensor.layout == torch.sparse_csr:
         crow = tensor.crow_indices()
         lo, hi = int(crow[start]), int(crow[stop])
-        return torch.sparse_csr_tensor(crow[start:stop + 1] - lo, tensor.col_indices()[lo:hi],
-                                       tensor.values()[lo:hi],
-                                       size=(stop - start,) + tuple(tensor.shape[1:]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "invariant checks disabled"
+            return torch.sparse_csr_tensor(
+                crow[start:stop + 1] - lo, tensor.col_indices()[lo:hi],
+                tensor.values()[lo:hi], size=(stop - start,) + tuple(tensor.shape[1:]),
+                check_invariants=False)
     if tensor.layout == torch.sparse_coo:
         return tensor.index_select(0, torch.arange(start, stop, device=tensor.device))
     return tensor[start:stop]
@@ -88,7 +92,9 @@ def signature(data, num_batches):
     shapes = []
     for tensor in _leaves(data):
         shapes.append((tuple(tensor.shape), str(tensor.dtype)))
-        if tensor.layout != torch.strided:
+        if tensor.layout == torch.sparse_coo:
+            tensor = tensor.coalesce().values()
+        elif tensor.layout != torch.strided:
             tensor = tensor.values()
         flat = tensor.detach().contiguous().reshape(-1).cpu()
         digest.update(flat.view(torch.uint8).numpy().tobytes())

@@ -274,12 +274,13 @@ class Compiled:
                 raise ValueError(f"{where}: running loss sums of shape {tuple(sums.shape)}; "
                                  f"this model needs ({expected},)")
             self._loss_sums = sums
-        if "shape_true_0" in state and self.metrics is None:
+        built = "shape_true_0" in state  # False: a snapshot from before the first batch,
+        if built and self.metrics is None:  # whose metrics stay as reset() left them
             self._build_from_shapes([
                 (tuple(int(d) for d in state[f"shape_true_{i}"]),
                  tuple(int(d) for d in state[f"shape_pred_{i}"]))
                 for i in range(len(self.output_names))])
-        for i, entries in enumerate(self.metrics or []):
+        for i, entries in enumerate(self.metrics if built and self.metrics else []):
             for j, (metric, _) in enumerate(entries):
                 for name in metric.state_names():
                     _restore_accumulator(metric, name, state.get(f"metric_{i}_{j}_{name}"),
