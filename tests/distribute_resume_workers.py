@@ -24,15 +24,16 @@ def dataset(n, seed=3):
     return x, y
 
 
-def build_model(dropout, jit_compile=False):
-    """A small float64 MLP (with Dropout when `dropout`), the same initial weights on every
-    rank and every run, compiled with Adam and AUC."""
+def build_model(regularized, jit_compile=False):
+    """A small float64 MLP (with BatchNormalization and Dropout when `regularized`), the
+    same initial weights on every rank and every run, compiled with Adam and AUC."""
     from layerkit import layers, metrics, models, optimizers
 
     torch.manual_seed(7)
     stack = [layers.Dense(8, activation="tanh", input_shape=(N_FEATURES,), dtype="float64")]
-    if dropout:
-        stack.append(layers.Dropout(0.3, dtype="float64"))
+    if regularized:
+        stack += [layers.BatchNormalization(dtype="float64"),
+                  layers.Dropout(0.3, dtype="float64")]
     stack.append(layers.Dense(1, activation="sigmoid", dtype="float64"))
     model = models.Sequential(stack)
     model.compile(optimizers.Adam(0.01), "binary_crossentropy", jit_compile=jit_compile,
@@ -90,7 +91,7 @@ def _fit(strategy, folder, kill=False, save_freq="epoch"):
     _fresh_process(strategy.rank)
     x, y = dataset(70)
     with strategy.scope():
-        model = build_model(dropout=True)
+        model = build_model(regularized=True)
     backup = CountingBackup(folder, save_freq=save_freq)
     extra = [KillDuringEpoch()] if kill else []
     history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=True, verbose=0,
@@ -135,7 +136,7 @@ def jit_checks(strategy):
     graphs = []
     for jit in (False, True):
         with strategy.scope():
-            model = build_model(dropout=False, jit_compile=jit)
+            model = build_model(regularized=False, jit_compile=jit)
         count = callbacks.LambdaCallback(
             on_epoch_end=lambda epoch, logs: graphs.append(_compiled_graphs()))
         history = model.fit(x, y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0,

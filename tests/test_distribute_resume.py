@@ -48,7 +48,7 @@ def test_killed_run_resumes_bitwise_on_every_rank(two_ranks, backups):
         assert resumed_history.keys() == history.keys()
         for key, values in resumed_history.items():
             assert values == history[key][2:], key  # bitwise
-        assert len(weights) == len(resumed_weights) == 4
+        assert len(weights) == len(resumed_weights) == 8  # BatchNormalization's 4 too
         for a, b in zip(resumed_weights, weights):
             np.testing.assert_array_equal(a, b)
     # the ranks' weights are one model, and every rank reports the global History
@@ -80,14 +80,18 @@ def test_only_rank_zero_writes_one_backup_with_every_ranks_generators(two_ranks,
         sums = [part["running"] for part in snapshot.ranks]
         assert sums[0].keys() == sums[1].keys() and "seen" in sums[0]
         assert not all(np.array_equal(sums[0][k], sums[1][k]) for k in sums[0])
+        # and its BatchNormalization moving statistics (averaged only at the epoch's end)
+        means = [part["statistics"][0] for part in snapshot.ranks]
+        assert means[0].shape == (8,) and not np.array_equal(*means)
 
 
 def test_the_backup_loads_in_one_process_but_resumes_only_on_two(two_ranks, folder, float64):
     torch.set_num_threads(1)
     path = folder / "kept-epoch" / "ckpt-2.weights.h5"
-    model = workers.build_model(dropout=True)
+    model = workers.build_model(regularized=True)
     model.load_weights(path)  # an ordinary Keras weights file
-    assert [w.shape for w in model.get_weights()] == [(5, 8), (8,), (8, 1), (1,)]
+    assert [w.shape for w in model.get_weights()] == [(5, 8), (8,)] + [(8,)] * 4 + [(8, 1),
+                                                                                   (1,)]
     x, y = workers.dataset(70)
     with pytest.raises(ValueError, match=r"ckpt-2\.weights\.h5 was written by a run on 2 "
                                          r"process\(es\) and this run has 1.*resume with 2"):

@@ -45,6 +45,10 @@ def _write_part(group, part, step):
         running = group.create_group("running")
         for name, value in part["running"].items():
             running.create_dataset(name, data=value)
+    if part.get("statistics") is not None:  # non-trainable weights, in the model's order
+        statistics = group.create_group("statistics")
+        for i, value in enumerate(part["statistics"]):
+            statistics.create_dataset(str(i), data=value)
 
 
 def read_snapshot(reader, handle):
@@ -72,7 +76,7 @@ def read_snapshot(reader, handle):
 
 def _read_part(reader, group, step):
     part = {"rng": rng_state.read(reader, reader.group(group, "rng")),
-            "epoch_rng": None, "running": None}
+            "epoch_rng": None, "running": None, "statistics": None}
     if not step:
         return part
     part["epoch_rng"] = rng_state.read(reader, reader.group(group, "epoch_rng"))
@@ -80,6 +84,10 @@ def _read_part(reader, group, step):
     part["running"] = {name: reader.dataset(running_group, name) for name in running_group}
     if "seen" not in part["running"]:
         raise ValueError(f"{reader.where}: {group.name}/running has no 'seen' dataset")
+    statistics = reader.group(group, "statistics", required=False)
+    if statistics is not None:
+        part["statistics"] = [reader.dataset(statistics, str(i))
+                              for i in range(len(statistics))]
     return part
 
 

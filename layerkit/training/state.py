@@ -29,6 +29,7 @@ Example:
 """
 
 import numpy as np
+import torch
 
 from . import rng
 from .compiled import python_logs
@@ -44,13 +45,18 @@ class Snapshot:
         epoch_rng: generator states when `epoch` began (needed when `step > 0`).
         running: the model's running loss/metric sums (`Compiled.running_state()`), when
             `step > 0`.
+        statistics: the model's non-trainable floating weights (BatchNormalization's moving
+            statistics), when `step > 0`: under data parallelism each rank's differ until
+            the epoch's end averages them.
         ranks: None (one process), or every rank's part (`rank_part()`), by rank, of a
             data-parallel run; the snapshot's own fields are then rank 0's.
     """
 
-    def __init__(self, epoch, step=0, rng=None, epoch_rng=None, running=None, ranks=None):
+    def __init__(self, epoch, step=0, rng=None, epoch_rng=None, running=None, ranks=None,
+                 statistics=None):
         self.epoch, self.step = int(epoch), int(step)
         self.rng, self.epoch_rng, self.running = rng, epoch_rng, running
+        self.statistics = statistics
         self.ranks = None if ranks is None else list(ranks)
         if self.step and (epoch_rng is None or running is None):
             raise ValueError("Snapshot: a place inside an epoch (step > 0) needs the "
@@ -63,8 +69,10 @@ class Snapshot:
         return 1 if self.ranks is None else len(self.ranks)
 
     def rank_part(self):
-        """What belongs to this process alone: {'rng', 'epoch_rng', 'running'}."""
-        return {"rng": self.rng, "epoch_rng": self.epoch_rng, "running": self.running}
+        """What belongs to this process alone: {'rng', 'epoch_rng', 'running',
+        'statistics'}."""
+        return {"rng": self.rng, "epoch_rng": self.epoch_rng, "running": self.running,
+                "statistics": self.statistics}
 
     def gathered(self, parts):
         """This snapshot with every rank's part (`parts[r]`: rank r's `rank_part()`); its
@@ -149,7 +157,22 @@ class TrainingState:
         sets the generators and running sums as they were after those batches."""
         self._restore_rng(snapshot.rng)
         self.model.compiled.restore_running_state(snapshot.running, self._where)
+        if snapshot.statistics is not None:
+            self._restore_statistics(snapshot.statistics)
         self.step = snapshot.step
+
+    def _statistics(self):
+        return [w for w in self.model.non_trainable_weights if w.is_floating_point()]
+
+    def _restore_statistics(self, values):
+        weights = self._statistics()
+        if [tuple(w.shape) for w in weights] != [tuple(np.shape(v)) for v in values]:
+            raise ValueError(f"{self._where}: holds {len(values)} non-trainable weights of "
+                             f"shapes {[tuple(np.shape(v)) for v in values]}; the model has "
+                             f"{[tuple(w.shape) for w in weights]}")
+        with torch.no_grad():
+            for weight, value in zip(weights, values):
+                weight.copy_(torch.as_tensor(np.asarray(value)))
 
     def _capture(self):
         return rng.capture(self.model, self.generators)
@@ -171,8 +194,9 @@ class TrainingState:
             return Snapshot(self.epoch, 0, self._capture())
         running = {name: np.array(value, copy=True)  # CPU sums would alias live tensors
                    for name, value in self.model.compiled.running_state().items()}
+        statistics = [w.detach().cpu().numpy().copy() for w in self._statistics()]
         return Snapshot(self.epoch, self.step, self._capture(), self.epoch_rng,
-                        running)
+                        running, statistics=statistics)
 
     def restore(self, snapshot, where="the checkpoint"):
         """Makes `fit` resume at `snapshot` (call it from `on_train_begin`, after loading
