@@ -97,3 +97,25 @@ def test_the_backup_loads_in_one_process_but_resumes_only_on_two(two_ranks, fold
                                          r"process\(es\) and this run has 1.*resume with 2"):
         model.fit(x, y, batch_size=32, epochs=4, verbose=0,
                   callbacks=[callbacks.BackupAndRestore(folder / "kept-epoch")])
+
+
+def test_jit_compile_on_two_ranks_equals_eager_and_one_process(two_ranks, float64):
+    """compile(jit_compile=True) under MirroredStrategy: the forward runs through
+    torch.compile and DDP still averages the gradients (N=65: an uneven last batch and a
+    ghost part on rank 1): weights and History equal the eager 2-rank fit and the
+    1-process fit (float64, Adam, 3 epochs), and nothing recompiles after the first epoch."""
+    torch.set_num_threads(1)
+    x, y = workers.dataset(65)
+    model = workers.build_model(regularized=False)
+    single = model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0).history
+    for result in two_ranks:
+        jit = result["jit"]
+        for name in ("eager", "jit"):
+            history, weights = jit[name]
+            for a, b in zip(weights, model.get_weights()):
+                np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13, err_msg=name)
+            for key, values in single.items():
+                np.testing.assert_allclose(history[key], values, rtol=1e-10, err_msg=key)
+        first_epoch, *later = jit["graphs"]
+        assert len(later) == 2 and set(later) == {first_epoch}  # no recompiles
+        assert 1 <= first_epoch <= 4 and jit["breaks"] == 0

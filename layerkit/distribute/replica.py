@@ -107,6 +107,10 @@ class Replica:
         needs (the state a ghost step must not change)."""
         self._factor, self._in_step = factor, True
         sync_batch.arm(0.0 if ghost else factor)
+        if self._ddp is not None and getattr(self.model, "jit_compile", False):
+            # a torch.compile'd forward does not run the model's forward hook: DDP's
+            # reducer is readied for the step's backward here (it reads no outputs)
+            self._ddp(None)
         return snapshot(self.model) if ghost else None
 
     def end_step(self, saved):

@@ -257,7 +257,7 @@ class Model(Layer):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         params = self._params if self._params is not None else self._trainable_params()
         with _gradients_for(params, self._others):
-            y_pred = self(x, training=True)  # jit_compile: CapturedStep compiles the step
+            y_pred = self._step_forward(x)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
             for p in params:
                 p.grad = None
@@ -271,6 +271,15 @@ class Model(Layer):
         if added:
             self.compiled.update_added_metrics(added)
         return self._step_logs
+
+    def _step_forward(self, x):
+        """The eager train step's forward. jit_compile=True under a strategy: the step is
+        not one captured graph (DDP all-reduces gradients in its eager backward), so the
+        forward alone runs through `torch.compile`; otherwise CapturedStep compiles the
+        whole step, or the step runs eagerly."""
+        if self._jit_compile and self.distribute_strategy is not None:
+            return self._forward(x, training=True)
+        return self(x, training=True)
 
     def _captured_step(self):
         if self._captured is None:
