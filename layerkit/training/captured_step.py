@@ -73,6 +73,7 @@ class CapturedStep:
         self._warned = False
         self._graph = None
         self._first = True
+        self._scalars = (None, None)  # (the floats, their tensor): reused while unchanged
 
     def __call__(self, data):
         """Runs one step on `data` in the graph; False when the caller must run the eager
@@ -86,17 +87,11 @@ class CapturedStep:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         device = self.params[0].device
         self.compiled.prepare_capture(device)
-        scalars = torch.tensor(self.optimizer.captured_scalars(), dtype=self.params[0].dtype,
-                               device=device)
-        if self._graph is None:
-            self._graph = torch.compile(_own_copy(_train_graph), fullgraph=True,
-                                        options=_OPTIONS)
+        args = (x, y, sample_weight, self._scalar_tensor(device))
         flush = config.flush_denormal() is not False and device.type == "cpu"
         try:
-            with _autograd_ops_traced(), self.gradient_scope(), \
-                    config.denormals_flushed(flush):
-                self._graph(self.model, self.params, self.optimizer, self.compiled,
-                            self.constrained, x, y, sample_weight, scalars)
+            with self.gradient_scope(), config.denormals_flushed(flush):
+                self._run(args)
         except Exception as error:  # noqa: BLE001 - any refusal: eager from now on
             self.fallback_reason = _describe(error)
             self._warn()
@@ -104,6 +99,34 @@ class CapturedStep:
         self.optimizer.finish_captured_step()
         self.steps += 1
         return True
+
+    def _scalar_tensor(self, device):
+        """The optimizer's per-step numbers as a tensor (the last one while they repeat:
+        a constant learning rate costs no tensor per step)."""
+        values = self.optimizer.captured_scalars()
+        if values != self._scalars[0]:
+            self._scalars = (values, torch.tensor(values, dtype=self.params[0].dtype,
+                                                  device=device))
+        return self._scalars[1]
+
+    def _run(self, args):
+        """Calls the graph. TorchDynamo traces `torch.autograd.grad` only under its
+        `trace_autograd_ops` setting, and setting it costs ~10 µs (a tenth of a small
+        step): it is set for the first call, and again only when a later call must
+        recompile (a new batch shape) and the trace without it was refused."""
+        if self._graph is None:
+            step = _train_graph(self.model, self.params, self.optimizer, self.compiled,
+                                self.constrained)
+            self._graph = torch.compile(_own_copy(step), fullgraph=True, options=_OPTIONS)
+            with _autograd_ops_traced():
+                return self._graph(*args)
+        try:
+            return self._graph(*args)
+        except Exception as error:  # noqa: BLE001 - refused before the graph ran
+            if torch._dynamo.config.trace_autograd_ops or "trace_autograd_ops" not in str(error):
+                raise
+        with _autograd_ops_traced():
+            return self._graph(*args)
 
     def _warn(self):
         if self._warned:
@@ -113,23 +136,28 @@ class CapturedStep:
                       f"eagerly: {self.fallback_reason}", stacklevel=4)
 
 
-def _train_graph(model, params, optimizer, compiled, constrained, x, y, sample_weight,
-                 scalars):
+def _train_graph(model, params, optimizer, compiled, constrained):
     """The step that becomes one graph (the eager `Model.train_step`, with gradients from
-    `torch.autograd.grad` and the optimizer's captured update)."""
-    y_pred = model(x, training=True)
-    loss = model.compute_loss(x, y, y_pred, sample_weight)
-    grads = torch.autograd.grad(loss, params, allow_unused=True)
-    if any(g is None for g in grads):
-        raise _Refused("a trained weight gets no gradient from the loss")
-    with torch.no_grad():
-        optimizer.captured_update(params, list(grads), scalars)
-        if constrained:
-            model.apply_constraints()
-        compiled.update(loss.detach(), y, y_pred, sample_weight)
-        added = model.added_metrics()
-        if added:
-            compiled.update_added_metrics(added)
+    `torch.autograd.grad` and the optimizer's captured update). The model and its parts
+    are closed over, not passed: TorchDynamo checks arguments at every call, and a model
+    as an argument costs far more to check than the step takes to run."""
+
+    def step(x, y, sample_weight, scalars):
+        y_pred = model(x, training=True)
+        loss = model.compute_loss(x, y, y_pred, sample_weight)
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        if any(g is None for g in grads):
+            raise _Refused("a trained weight gets no gradient from the loss")
+        with torch.no_grad():
+            optimizer.captured_update(params, list(grads), scalars)
+            if constrained:
+                model.apply_constraints()
+            compiled.update(loss.detach(), y, y_pred, sample_weight)
+            added = model.added_metrics()
+            if added:
+                compiled.update_added_metrics(added)
+
+    return step
 
 
 class _Refused(Exception):
