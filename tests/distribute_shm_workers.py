@@ -1,5 +1,6 @@
 """Worker functions for test_distribute_shm.py (run inside `distribute.launch` processes)."""
 
+import json
 import os
 import time
 
@@ -49,7 +50,9 @@ def reduce_checks():
     group.all_reduce_sum_list_(mixed, what="mixed tensors")
     group.close()
     return dict(results=results, divided=divided.numpy(), mixed=[t.numpy() for t in mixed],
-                files_while_open=files_while_open, rank=strategy.rank)
+                files_while_open=files_while_open, rank=strategy.rank,
+                gradients=ddp_gradients(strategy),
+                modes=[replica_modes(strategy, True), replica_modes(strategy, False)])
 
 
 def _net(seed=0):
@@ -59,16 +62,13 @@ def _net(seed=0):
         torch.nn.Linear(19, 35), torch.nn.Tanh(), torch.nn.Linear(35, 2)).double()
 
 
-def ddp_gradients():
+def ddp_gradients(strategy):
     """Gradients of 3 steps through DDP with small (uneven) buckets: gloo's default
-    all-reduce, then the shared-memory hook; returns both per rank."""
-    torch.set_num_threads(1)
+    all-reduce, then the shared-memory hook; returns both."""
     from torch.nn.parallel import DistributedDataParallel
 
-    from layerkit import distribute
     from layerkit.distribute import shared_memory
 
-    strategy = distribute.MirroredStrategy(timeout=60)
     out = {}
     for name in ("gloo", "shared memory"):
         ddp = DistributedDataParallel(_net(), bucket_cap_mb=0.002)  # ~2 KB buckets
@@ -89,14 +89,12 @@ def ddp_gradients():
     return out
 
 
-def replica_modes(enable_on_rank_one=True):
+def replica_modes(strategy, enable_on_rank_one):
     """`Replica.all_reduce` for a layerkit model under a 2-rank strategy (rank 1 may have
     the shared-memory path switched off: then no rank uses it)."""
-    torch.set_num_threads(1)
     from layerkit import distribute, layers, models
     from layerkit.distribute import replica, shared_memory
 
-    strategy = distribute.MirroredStrategy(timeout=60)
     shared_memory.set_enabled(enable_on_rank_one or strategy.rank == 0)
     with strategy.scope():
         model = models.Sequential([layers.Dense(3, input_shape=(4,))])
@@ -105,6 +103,7 @@ def replica_modes(enable_on_rank_one=True):
     mode = bound.all_reduce
     stop = distribute.should_stop(strategy.rank == 1)  # through the group when open
     bound.close()
+    shared_memory.set_enabled(True)
     return mode, stop, shared_memory.current() is None
 
 
@@ -124,15 +123,24 @@ def world_of_one_mode():
     return mode
 
 
-def peer_stalls(folder, how):
-    """Rank 1 stops taking part after the group is open (`how`: 'sleep' past the 3 s
-    timeout, 'exit' the process, 'close' its group); rank 0's sum must raise. Rank 0
-    writes what happened to `folder` (launch reports only the first failing rank)."""
+def peer_stalls(folder, hows):
+    """For each of `hows`, rank 1 stops taking part once a group is open ('close' its
+    group, 'sleep' past the 3 s timeout, 'exit' the process: last); rank 0's sum must
+    raise. Rank 0 writes what happened to `folder` (launch reports only the first failing
+    rank)."""
     torch.set_num_threads(1)
     from layerkit import distribute
-    from layerkit.distribute import collectives, shared_memory
 
     strategy = distribute.MirroredStrategy(timeout=3)
+    results = []
+    for how in hows:
+        results.append(_stall(strategy, folder, how))
+    return results
+
+
+def _stall(strategy, folder, how):
+    from layerkit.distribute import collectives, shared_memory
+
     group = shared_memory.open_group(1)
     group.all_reduce_sum_(torch.ones(10), what="a first sum")  # both ranks here
     if strategy.rank == 1:
@@ -140,8 +148,8 @@ def peer_stalls(folder, how):
             os._exit(3)
         if how == "close":
             group.close()
-            return "rank 1 closed"
-        time.sleep(5)
+        else:
+            time.sleep(4)
         return "rank 1 done"
     start = time.monotonic()
     try:
@@ -150,25 +158,35 @@ def peer_stalls(folder, how):
     except collectives.CollectiveError as e:
         outcome = f"CollectiveError: {e}"
     elapsed = time.monotonic() - start
-    with open(os.path.join(folder, f"{how}.txt"), "w") as f:
-        f.write(f"{elapsed:.3f}\n{outcome}")
     again = "no error"
     try:  # a failed group stays failed: no second wait
         group.all_reduce_sum_(torch.ones(1), what="after the failure")
     except collectives.CollectiveError as e:
-        again = str(e)
+        again = f"CollectiveError: {e}"
     group.close()
-    return elapsed, outcome, again
+    with open(os.path.join(folder, f"{how}.json"), "w") as f:
+        json.dump(dict(elapsed=elapsed, outcome=outcome, again=again), f)
+    return elapsed
 
 
-def fit_results(use_shared_memory):
-    """`fit` under a 2-rank strategy (float32), hook on or off: history and weights."""
+def fit_results():
+    """`fit` under a 2-rank strategy (float32), through the shared-memory all-reduce and
+    through gloo's: (history, weights, leftover files) of each."""
     torch.set_num_threads(1)
-    from layerkit import distribute, layers, models
+    from layerkit import distribute
     from layerkit.distribute import shared_memory
 
-    shared_memory.set_enabled(use_shared_memory)
     strategy = distribute.MirroredStrategy(timeout=60)
+    results = []
+    for shared in (True, False):
+        shared_memory.set_enabled(shared)
+        results.append(_fit(strategy))
+    return results
+
+
+def _fit(strategy):
+    from layerkit import layers, models
+
     rng = np.random.default_rng(0)
     x = rng.random((300, 12), dtype=np.float32)
     y = (x.sum(1) > 6).astype("float32")

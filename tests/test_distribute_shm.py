@@ -3,6 +3,8 @@ same sums on every rank bit for bit, gloo's sums within float rounding, DDP's gr
 agreement to fall back, no hang when a peer stalls, dies or leaves, nothing left in /dev/shm.
 Every launch has a hard timeout."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -48,8 +50,8 @@ def test_segment_unlinked_as_soon_as_every_rank_mapped_it(sums):
     assert [r["files_while_open"] for r in sums] == [[], []]
 
 
-def test_ddp_hook_gradients_equal_gloo_with_uneven_buckets():
-    by_rank = distribute.launch(workers.ddp_gradients, 2, timeout=120)
+def test_ddp_hook_gradients_equal_gloo_with_uneven_buckets(sums):
+    by_rank = [result["gradients"] for result in sums]
     for step in range(3):
         for name in ("gloo", "shared memory"):  # every rank holds the same gradients
             for a, b in zip(by_rank[0][name][step], by_rank[1][name][step]):
@@ -59,50 +61,60 @@ def test_ddp_hook_gradients_equal_gloo_with_uneven_buckets():
             np.testing.assert_allclose(hooked, default, rtol=1e-13, atol=1e-15)
 
 
-def test_replica_uses_shared_memory_on_cpu_ranks_and_closes_it():
-    results = distribute.launch(workers.replica_modes, 2, timeout=120)
-    assert results == [("shared memory", True, True)] * 2  # stop on rank 1 stops both
+def test_replica_uses_shared_memory_on_cpu_ranks_and_closes_it(sums):
+    """(mode, OR of the stop flags, no group left open) on each rank."""
+    assert [result["modes"][0] for result in sums] == [("shared memory", True, True)] * 2
 
 
-def test_ranks_agree_to_fall_back_when_one_cannot_take_part():
-    results = distribute.launch(workers.replica_modes, 2, args=(False,), timeout=120)
-    assert results == [("ddp", True, True)] * 2
+def test_ranks_agree_to_fall_back_when_one_cannot_take_part(sums):
+    assert [result["modes"][1] for result in sums] == [("ddp", True, True)] * 2
 
 
 def test_world_of_one_has_no_ddp():
     assert distribute.launch(workers.world_of_one_mode, 1, timeout=120) == ["none"]
 
 
-@pytest.mark.parametrize("how, expected, limit", [
-    ("sleep", "did not arrive within the timeout of 3 s", 6.0),
-    ("close", "rank 1 left the group", 1.0),
-    ("exit", "exited", 1.0)])
-def test_stalled_peer_raises_collective_error_without_hanging(tmp_path, how, expected, limit):
+STALLS = {"close": ("rank 1 left the group", 1.0),
+          "sleep": ("did not arrive within the timeout of 3 s", 5.0),
+          "exit": ("exited", 1.0)}
+
+
+@pytest.fixture(scope="module")
+def stalls(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stalls")
     try:
-        results = distribute.launch(workers.peer_stalls, 2, args=(str(tmp_path), how),
-                                    timeout=60)
-    except distribute.WorkerError as e:  # the exiting rank 1 is reported first
-        assert how == "exit" and e.rank == 1
-        results = None
-    elapsed, outcome = (tmp_path / f"{how}.txt").read_text().split("\n", 1)
-    assert outcome.startswith("CollectiveError: rank 0 of 2: synchronising the test's "
-                              "values through shared memory failed"), outcome
-    assert expected in outcome
-    assert float(elapsed) < limit
-    if results is not None:
-        assert "rank 0 of 2: synchronising the test's values" in results[0][2]
+        distribute.launch(workers.peer_stalls, 2, args=(str(folder), list(STALLS)),
+                          timeout=120)
+    except distribute.WorkerError as e:  # rank 1's exit, last, is reported
+        assert e.rank == 1 and "exited with code 3" in str(e)
+    else:
+        raise AssertionError("rank 1 exited: launch must report it")
+    return folder
+
+
+@pytest.mark.parametrize("how", list(STALLS))
+def test_stalled_peer_raises_collective_error_without_hanging(stalls, how):
+    expected, limit = STALLS[how]
+    found = json.loads((stalls / f"{how}.json").read_text())
+    assert found["outcome"].startswith(
+        "CollectiveError: rank 0 of 2: synchronising the test's values through shared "
+        "memory failed"), found
+    assert expected in found["outcome"]
+    assert found["elapsed"] < limit
+    assert found["again"] == found["outcome"]  # failed for good: no second wait
 
 
 def test_fit_with_and_without_the_hook_agree_and_leave_nothing():
-    hooked = distribute.launch(workers.fit_results, 2, args=(True,), timeout=120)
-    plain = distribute.launch(workers.fit_results, 2, args=(False,), timeout=120)
-    for (history, weights, files), (plain_history, plain_weights, _) in zip(hooked, plain):
+    by_rank = distribute.launch(workers.fit_results, 2, timeout=120)
+    assert ([w.tobytes() for w in by_rank[0][0][1]] ==
+            [w.tobytes() for w in by_rank[1][0][1]])  # the ranks' weights: bitwise equal
+    for hooked, plain in by_rank:
+        (history, weights, files), (plain_history, plain_weights, _) = hooked, plain
         assert files == []
         for key in plain_history:
             np.testing.assert_allclose(history[key], plain_history[key], rtol=1e-5)
         for a, b in zip(weights, plain_weights):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    assert [w.tobytes() for w in hooked[0][1]] == [w.tobytes() for w in hooked[1][1]]
 
 
 def test_nothing_left_in_dev_shm():
