@@ -101,7 +101,7 @@ def _fit(strategy, folder, kill=False, save_freq="epoch"):
 
 def resume_checks(folder):
     """On each rank: an uninterrupted 4-epoch fit; the same fit killed during epoch 3 with
-    backups at epoch ends, its backup folder as the kill left it (copied to `folder/kept` by
+    backups at epoch ends, its backup folder as the kill left it (copied to `folder/kept-epoch` by
     rank 0) and the resumed fit; the same with a backup every 2 batches (the kill leaves
     one after batch 2 of epoch 3); then the jit_compile checks."""
     torch.set_num_threads(1)
@@ -128,9 +128,12 @@ def resume_checks(folder):
 def jit_checks(strategy):
     """fit with jit_compile=True and eagerly (N=65: an uneven last batch and a ghost part),
     the numbers of compiled graphs after the first epoch and at the end, and graph breaks."""
+    import torch._inductor.config as inductor
+
     from layerkit import callbacks, config
 
     config.set_floatx("float64")
+    inductor.compile_threads = 1  # no pool of compile workers on 2 busy cores
     x, y = dataset(65)
     runs = {}
     graphs = []
