@@ -28,10 +28,12 @@ cuDNN versions, and the load average.
 
     python benchmarks/gpu.py                       # CUDA when present, 5 rounds
     python benchmarks/gpu.py --only convnet --rounds 9
+    python benchmarks/gpu.py --jit                 # layerkit with compile(jit_compile=True)
     python benchmarks/gpu.py --quick --device cpu  # smoke run: tiny shapes, 2 rounds
 """
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -84,8 +86,9 @@ def make_data(workload, shape):
 
 
 # --------------------------------------------------------------------- layerkit
-def layerkit_model(workload, shape, precision, device):
-    """The notes' model, compiled, under the precision's global policy."""
+def layerkit_model(workload, shape, precision, device, jit=False):
+    """The notes' model, compiled (`jit_compile=jit`), under the precision's global
+    policy."""
     from layerkit import applications, config, layers, mixed_precision, models, optimizers
 
     config.set_device(device)
@@ -99,12 +102,14 @@ def layerkit_model(workload, shape, precision, device):
                 layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
                 layers.Conv2D(64, (3, 3), activation="relu"), layers.Flatten(),
                 layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
-            model.compile("rmsprop", "categorical_crossentropy", metrics=["accuracy"])
+            model.compile("rmsprop", "categorical_crossentropy", metrics=["accuracy"],
+                          jit_compile=jit)
         elif workload == "lstm":
             model = models.Sequential([
                 layers.Embedding(10000, 32, input_length=shape["maxlen"]), layers.LSTM(32),
                 layers.Dense(1, activation="sigmoid")])
-            model.compile("rmsprop", "binary_crossentropy", metrics=["acc"])
+            model.compile("rmsprop", "binary_crossentropy", metrics=["acc"],
+                          jit_compile=jit)
         else:
             side = shape["side"]
             base = applications.VGG16(weights=None, include_top=False,
@@ -114,7 +119,7 @@ def layerkit_model(workload, shape, precision, device):
                                        layers.Dense(256, activation="relu"),
                                        layers.Dense(1, activation="sigmoid")])
             model.compile(optimizers.RMSprop(learning_rate=2e-5), "binary_crossentropy",
-                          metrics=["acc"])
+                          metrics=["acc"], jit_compile=jit)
     finally:
         mixed_precision.set_global_policy("float32")
     return model
@@ -127,10 +132,10 @@ def _mixed_name(device):
 class LayerkitRunner:
     """Times `model.fit(x, y, epochs=1)`: the epoch (first to last step) and the call."""
 
-    def __init__(self, workload, shape, precision, device, data):
+    def __init__(self, workload, shape, precision, device, data, jit=False):
         from layerkit import callbacks
 
-        self.model = layerkit_model(workload, shape, precision, device)
+        self.model = layerkit_model(workload, shape, precision, device, jit)
         self.x, self.y = data
         self.batch = shape["batch"]
         runner = self
@@ -192,8 +197,8 @@ class TorchRunner:
     """A hand-written epoch: data on the device, shuffled per epoch, loss and hits summed
     on the device and read once at the end."""
 
-    def __init__(self, workload, shape, precision, device, data):
-        self.device = torch.device(device)
+    def __init__(self, workload, shape, precision, device, data, jit=False):
+        self.device = torch.device(device)  # `jit` is layerkit's alone
         self.model = torch_model(workload, shape).to(self.device)
         lr = 2e-5 if workload == "vgg16" else 1e-3
         params = [p for p in self.model.parameters() if p.requires_grad]
@@ -219,8 +224,7 @@ class TorchRunner:
         return loss, (logits.argmax(1) == target.argmax(1)).sum()
 
     def _step(self, xb, yb, sums):
-        with torch.autocast(self.device.type, dtype=self.dtype or torch.float32,
-                            enabled=self.dtype is not None):
+        with self._autocast():
             loss, hits = self._loss_and_hits(self.model(xb), yb)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is None:
@@ -232,6 +236,11 @@ class TorchRunner:
             self.scaler.update()
         sums[0] += loss.detach() * len(xb)
         sums[1] += hits
+
+    def _autocast(self):
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
 
     def epoch(self):
         start = _now(self.device)
@@ -282,10 +291,14 @@ def run_workload(workload, args):
         for system in SYSTEMS:
             cls = LayerkitRunner if system == "layerkit" else TorchRunner
             torch.manual_seed(0)
-            runner = cls(workload, shape, precision, args.device, data)
-            runner.epoch()  # warm-up: first calls, kernels chosen, allocator filled
-            runners[system, precision] = runner
+            runners[system, precision] = cls(workload, shape, precision, args.device, data,
+                                             args.jit)
     keys = list(runners)
+    # warm-up, untimed: first calls, kernels chosen, allocator filled; under --jit a second
+    # pass, as dynamo may recompile when the process switches to another model
+    for _ in range(2 if args.jit else 1):
+        for key in keys:
+            runners[key].epoch()
     times = {key: [] for key in keys}
     for r in range(args.rounds):
         for key in keys[r % len(keys):] + keys[:r % len(keys)]:
@@ -340,6 +353,8 @@ def parse(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny shapes: a smoke run")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--json", default=None, help="also write the rows to this file")
+    parser.add_argument("--jit", action="store_true",
+                        help="layerkit compiles with jit_compile=True (torch.compile)")
     args = parser.parse_args(argv)
     if args.rounds is None:
         args.rounds = 2 if args.quick else 5
@@ -355,6 +370,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     print(environment(args.device))
     print(f"load before: {load()}   rounds: {args.rounds}"
+          f"{'   layerkit: jit_compile=True' if args.jit else ''}"
           f"{'   QUICK (tiny shapes: not a measurement)' if args.quick else ''}")
     print(f"{'workload':8s} {'prec':6s} {'layerkit ms/step':>24s} {'layerkit call':>24s} "
           f"{'torch loop ms/step':>24s} {'ratio lk/torch':>22s}")
