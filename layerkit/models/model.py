@@ -346,10 +346,6 @@ class Model(Layer):
             tracking_cache.invalidate()
         super().__setattr__(name, value)
 
-    def __delattr__(self, name):
-        tracking_cache.invalidate()
-        super().__delattr__(name)
-
     def zero_grad(self, set_to_none=True):
         """torch's `Module.zero_grad` in one pass over the model's parameters (the list is
         kept until the model changes): gradients become None, or zeros with
