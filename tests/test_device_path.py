@@ -29,6 +29,7 @@ from layerkit import config, devices, layers, models
 from layerkit.training import convert
 from layerkit.training.compiled import python_logs
 from layerkit.utils import progbar as progbar_module
+from layerkit.utils import unpack_x_y_sample_weight
 from layerkit.utils.sequence import Sequence
 
 BATCH = 8
@@ -92,6 +93,33 @@ def _classifier():
     return model
 
 
+class _GuideStep(models.Sequential):
+    """Keras's guide "Customizing what happens in fit()": its train_step, torch idiom."""
+
+    def train_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
+        loss.backward()
+        weights = list(self.trainable_weights)
+        with torch.no_grad():
+            self.optimizer.apply([w.grad for w in weights], weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def _custom_step():
+    model = _GuideStep([layers.Dense(8, activation="relu", input_shape=(4,)),
+                        layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def _convnet():
     model = models.Sequential([
         layers.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
@@ -137,7 +165,8 @@ def _forever(x, y):
         yield from _Batches(x, y)
 
 
-MODELS = {"classifier": _classifier, "convnet": _convnet, "two_outputs": _two_outputs}
+MODELS = {"classifier": _classifier, "convnet": _convnet, "two_outputs": _two_outputs,
+          "custom_step": _custom_step}
 CASES = {  # name: (model, fit options as a function of (x, y, rs))
     "arrays": ("classifier", lambda x, y, rs: {}),
     "no_shuffle": ("classifier", lambda x, y, rs: {"shuffle": False}),
@@ -152,6 +181,8 @@ CASES = {  # name: (model, fit options as a function of (x, y, rs))
         "x": _forever(x, y), "y": None, "steps_per_epoch": len(x) // BATCH}),
     "convnet": ("convnet", lambda x, y, rs: {}),
     "two_outputs": ("two_outputs", lambda x, y, rs: {}),
+    "custom_step": ("custom_step", lambda x, y, rs: {}),
+    "verbose_2": ("classifier", lambda x, y, rs: {"verbose": 2}),  # one line per epoch
 }
 
 
