@@ -119,3 +119,21 @@ def test_jit_compile_on_two_ranks_equals_eager_and_one_process(two_ranks, float6
         first_epoch, *later = jit["graphs"]
         assert len(later) == 2 and set(later) == {first_epoch}  # no recompiles
         assert 1 <= first_epoch <= 4 and jit["breaks"] == 0
+
+
+def test_a_one_process_backup_does_not_resume_on_two_ranks():
+    """The other direction of the world-size check (no launch needed: each rank asks
+    `Snapshot.for_rank` with its own rank and the run's number of processes)."""
+    from layerkit.training import rng
+    from layerkit.training.state import Snapshot
+
+    alone = Snapshot(3, 0, rng.capture())
+    assert alone.world_size == 1 and alone.for_rank(0, 1) is alone
+    for rank in (0, 1):
+        with pytest.raises(ValueError, match=r"backup.h5 was written by a run on 1 "
+                                             r"process\(es\) and this run has 2"):
+            alone.for_rank(rank, 2, "backup.h5")
+    parts = [{"rng": rng.capture(), "epoch_rng": None, "running": None, "statistics": None}
+             for _ in range(2)]
+    both = alone.gathered(parts)
+    assert both.world_size == 2 and both.for_rank(1, 2).rng is parts[1]["rng"]
