@@ -25,7 +25,7 @@ The trainer works on any compiled model with the step contract; it imports nothi
 import numpy as np
 import torch
 
-from .. import config
+from .. import config, devices
 from ..utils import keras1_args
 from .callback import CallbackList
 from .compiled import python_logs
@@ -89,7 +89,8 @@ def _numerics(model):
         policy = any(getattr(m, "denormal_prone", False) for m in model.modules())
     # one intra-op thread is the calling thread: no pool to reach (saves a pool call per
     # predict in the text-generation loop)
-    return config.denormals_flushed(bool(policy) and config.device().type == "cpu",
+    on_cpu = devices.model_device(model).type == "cpu"  # where it computes (model.to)
+    return config.denormals_flushed(bool(policy) and on_cpu,
                                     all_threads=torch.get_num_threads() > 1)
 
 
