@@ -138,8 +138,10 @@ class Model(Layer):
                 optimizer update, metric sums) as one `torch.compile`d graph after an
                 eager first step (`layerkit.training.captured_step`: same numbers as eager
                 within float32 rounding; eager with a warning where it cannot be
-                captured; an overridden `train_step` runs eagerly), and the forward of
-                the built-in test and predict steps through `torch.compile`. "auto" and
+                captured; an overridden `train_step` runs eagerly; under a strategy the
+                step runs eagerly around a compiled forward, as DDP all-reduces in the
+                eager backward), and the forward of the built-in test and predict steps
+                through `torch.compile`. "auto" and
                 None: eager (Keras 3 on the torch backend resolves "auto" to eager; a
                 compile costs seconds a small model's fit rarely wins back).
         """
