@@ -1,6 +1,8 @@
 """`compile(jit_compile=True)` computes the numbers eager computes.
 
-The forward runs through `torch.compile`: the logits of a sigmoid/softmax output and the
+`fit` runs the captured train step (tests/test_captured_step.py; the masked LSTM cases
+fall back to the eager step with a warning: their mask handling branches on data); the
+forward of `evaluate` and `predict` runs through `torch.compile`: the logits of a sigmoid/softmax output and the
 mask of a masked sequence cross that boundary as returned values
 (`layerkit.graph.tensor_info`); were they lost, crossentropy would silently clip and
 masked steps would count. (Before, a masked model failed under jit_compile: a Dense after
