@@ -30,7 +30,9 @@ def mean_squared_error(y_true, y_pred):
 def mean_absolute_error(y_true, y_pred):
     """`mean(|y_true - y_pred|, axis=-1)` (shapes as in `mean_squared_error`)."""
     y_true, y_pred = _aligned(y_true, y_pred)
-    return F.l1_loss(y_pred, y_true, reduction="none").mean(dim=-1)
+    # what F.l1_loss(reduction="none") computes (ATen: `(input - target).abs()`), without
+    # its Python broadcast checks: ~6 µs a step for the `mae` metric
+    return (y_pred - y_true).abs().mean(dim=-1)
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
