@@ -207,3 +207,35 @@ def test_an_overridden_train_step_runs_eagerly():
 
     with pytest.warns(UserWarning, match="own train_step runs eagerly"):
         Custom([layers.Input((13,)), layers.Dense(1)]).compile("sgd", "mse", jit_compile=True)
+
+
+def test_sample_weights_and_two_outputs_train_like_eager():
+    # Weighted losses and metrics, and per-output losses / `loss_weights` on a functional
+    # model with two heads (the running sums of each output's loss cross the graph too).
+    rng = np.random.RandomState(5)
+    x = rng.randn(48, 13).astype("float32")
+    y = [x[:, :1] * 2.0, (x[:, 1] > 0).astype("float32")]
+    weights = rng.rand(48).astype("float32")
+
+    def build(jit):
+        utils.set_random_seed(0)
+        inputs = layers.Input((13,))
+        hidden = layers.Dense(16, activation="relu")(inputs)
+        outputs = [layers.Dense(1, name="value")(hidden),
+                   layers.Dense(1, activation="sigmoid", name="flag")(hidden)]
+        model = models.Model(inputs, outputs)
+        model.compile(optimizers.Adam(1e-2), ["mse", "binary_crossentropy"],
+                      loss_weights=[1.0, 0.5], weighted_metrics=["mae"], jit_compile=jit)
+        return model
+
+    eager, jit = build(False), build(True)
+    jit.set_weights(eager.get_weights())
+    history_eager = _fit(eager, x, y, sample_weight=weights)
+    graphs = _graphs()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        history_jit = _fit(jit, x, y, sample_weight=weights)
+    _no_fallback_warning(record)
+    assert _graphs() - graphs == 1
+    assert {"loss", "value_loss", "flag_loss", "value_mae", "flag_mae"} <= set(history_jit)
+    _assert_same(eager, jit, history_eager, history_jit)

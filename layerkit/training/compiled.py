@@ -136,11 +136,12 @@ class Compiled:
         if not self.multi:
             value = self.loss_fns[0](y_true, y_pred, sample_weight=sample_weight)
             return value if self.loss_weights[0] == 1.0 else value * self.loss_weights[0]
-        self._last_output_losses = [
-            fn(yt, yp, sample_weight=sample_weight) for fn, yt, yp in
-            zip(self.loss_fns, _listed(y_true), _listed(y_pred))
-        ]
-        return sum(w * l for w, l in zip(self.loss_weights, self._last_output_losses))
+        losses = [fn(yt, yp, sample_weight=sample_weight) for fn, yt, yp in
+                  zip(self.loss_fns, _listed(y_true), _listed(y_pred))]
+        # kept for the running sums only: detached, so a captured step's gradient pass
+        # does not consume what this attribute still holds
+        self._last_output_losses = [value.detach() for value in losses]
+        return sum(w * l for w, l in zip(self.loss_weights, losses))
 
     def update(self, loss, y_true, y_pred, sample_weight=None):
         """Adds one batch to the running means (no device synchronisation)."""
