@@ -80,12 +80,12 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs=None):
         """Restores the backup (weights, optimizer, generators), if any, and tells fit where
         to resume."""
-        from ..distribute import chief
-
         rank, world = _place(self.model)
         if world == 1:
             metadata = self._tidy()
         else:  # one decision, rank 0's, for every rank
+            from ..distribute import chief
+
             metadata = chief.chief_decides(self._tidy, "BackupAndRestore's metadata")
         if metadata is None:
             return
