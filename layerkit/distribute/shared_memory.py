@@ -37,12 +37,13 @@ compiled code that no compiler can reorder. The flag is an aligned 8-byte store 
 the data without barriers Python cannot issue, so there `open_group` answers None and gloo
 is used.
 
-Never a hang: a rank waiting for a peer spins briefly, then sleeps in the kernel on a futex
-of the peer's sequence word (its publish wakes it; the sleep lasts at most 20 ms); every 20 ms
-it checks that each missing peer's process is alive and has not closed or aborted its
-group, and it raises `collectives.CollectiveError` (naming this rank, the peer and what was
-being synchronised) when a peer died, left, or the group's collective timeout passed. A rank
-that raised marks itself aborted so the others stop at once too.
+Never a hang: a rank waiting for a peer spins for 50 us, yields its core until 2 ms, then
+sleeps in the kernel on a futex of the peer's sequence word (its publish wakes it; a sleep
+lasts at most 20 ms); every 20 ms it checks that each missing peer's process is alive and
+has not closed or aborted its group, and it raises `collectives.CollectiveError` (naming
+this rank, the peer and what was being synchronised) when a peer died, left, or the group's
+collective timeout passed. A rank that raised marks itself aborted so the others stop at
+once too.
 """
 
 import ctypes
@@ -65,6 +66,7 @@ _LINE = 8  # int64s per rank line
 _OPEN, _CLOSED, _ABORTED = 0, 1, 2
 _MAX_SLOT = 16 << 20  # bytes per rank slot; larger tensors go through in chunks
 _MIN_SLOT = 64 << 10
+_SPIN, _YIELD = 50e-6, 2e-3  # seconds of waiting before yielding, before sleeping
 
 
 class _Settings:
@@ -181,7 +183,7 @@ class SharedMemoryGroup:
     def _reduce_chunk(self, chunk, what, divide):
         self._seq += 1
         seq, segment, n = self._seq, self._segment, chunk.numel()
-        slots = [segment.slot(seq % 2, r, chunk.dtype, n) for r in range(self.world)]
+        slots = segment.slots(seq % 2, chunk.dtype, n)
         if divide == 1:
             slots[self.rank].copy_(chunk)
         else:
@@ -195,16 +197,19 @@ class SharedMemoryGroup:
     def _wait(self, seq, what):
         segment = self._segment
         pending = [p for p in range(self.world) if p != self.rank]
-        started, spins, checked = time.monotonic(), 0, 0.0
+        started = time.perf_counter()
+        checked = 0.0
         while True:
             pending = [p for p in pending if segment.sequence(p) < seq]
             if not pending:
                 return
-            spins += 1
-            if spins < 300:  # tens of microseconds: a peer that is nearly there
+            elapsed = time.perf_counter() - started
+            if elapsed < _SPIN:  # a peer that is nearly there: no syscall, no sleep
+                continue
+            if elapsed < _YIELD:  # a little later: give the core to whoever needs it
+                os.sched_yield()
                 continue
             segment.sleep_until_changed(pending[0], seq, 0.02)  # woken by its publish
-            elapsed = time.monotonic() - started
             if elapsed - checked >= 0.02:
                 checked = elapsed
                 self._check_peers(pending, seq, what, elapsed)
@@ -268,6 +273,7 @@ class _Segment:
         self._map = mmap.mmap(fd, size)
         self._header = np.frombuffer(self._map, dtype=np.int64, count=_HEADER // 8)
         self._address = self._header.ctypes.data
+        self._views = {}
         self._data = torch.frombuffer(self._map, dtype=torch.uint8, offset=_HEADER,
                                       count=size - _HEADER)
 
@@ -277,10 +283,19 @@ class _Segment:
     def write_token(self, token):
         self._map[:16] = token
 
-    def slot(self, parity, rank, dtype, n):
-        start = (parity * self._world + rank) * self.slot_bytes
-        size = n * torch.empty((), dtype=dtype).element_size()
-        return self._data[start:start + size].view(dtype)
+    def slots(self, parity, dtype, n):
+        """Every rank's slot of set `parity`, as `n` elements of `dtype` (views, cached:
+        DDP's buckets come back with the same sizes every step)."""
+        key = (parity, dtype, n)
+        views = self._views.get(key)
+        if views is None:
+            if len(self._views) > 64:
+                self._views.clear()
+            size = n * dtype.itemsize
+            views = self._views[key] = [
+                self._data[start:start + size].view(dtype) for start in
+                ((parity * self._world + r) * self.slot_bytes for r in range(self._world))]
+        return views
 
     def sequence(self, rank):
         return self._header[(rank + 1) * _LINE]
@@ -302,7 +317,7 @@ class _Segment:
         self._header[(rank + 1) * _LINE + 1] = state
 
     def close(self):
-        self._header, self._data = None, None  # release the exported buffers first
+        self._header, self._data, self._views = None, None, {}  # release the exports first
         try:
             self._map.close()
         except BufferError:  # a view still held somewhere: the mapping goes with it
