@@ -239,3 +239,50 @@ def test_sample_weights_and_two_outputs_train_like_eager():
     assert _graphs() - graphs == 1
     assert {"loss", "value_loss", "flag_loss", "value_mae", "flag_mae"} <= set(history_jit)
     _assert_same(eager, jit, history_eager, history_jit)
+
+
+UPDATES = {
+    "sgd": lambda lr: optimizers.SGD(lr),
+    "sgd_momentum": lambda lr: optimizers.SGD(lr, momentum=0.9),
+    "sgd_nesterov_clipnorm": lambda lr: optimizers.SGD(lr, momentum=0.9, nesterov=True,
+                                                       clipnorm=0.5),
+    "rmsprop": lambda lr: optimizers.RMSprop(lr),
+    "rmsprop_centered_momentum": lambda lr: optimizers.RMSprop(lr, momentum=0.5,
+                                                               centered=True),
+    "adam_global_clipnorm": lambda lr: optimizers.Adam(lr, global_clipnorm=1.0),
+    "adam_amsgrad": lambda lr: optimizers.Adam(lr, amsgrad=True),
+    "adamw": lambda lr: optimizers.AdamW(lr, weight_decay=0.1),
+    "adamax_decay": lambda lr: optimizers.Adamax(lr, decay=0.01),
+    "adagrad_clipvalue": lambda lr: optimizers.Adagrad(lr, clipvalue=0.3),
+    "adadelta": lambda lr: optimizers.Adadelta(lr),
+}
+
+
+@pytest.mark.parametrize("name", list(UPDATES))
+def test_captured_update_is_the_eager_update(name):
+    # The optimizer's update as the graph runs it (per-step numbers as a tensor), run
+    # here without compiling, against `apply_gradients`: 6 steps at a rate that a schedule
+    # changes at each step. Equal within float32 rounding (`p - (lr*g)/d` where eager's
+    # addcdiv computes `p + (-lr*g)/d`).
+    rng = np.random.RandomState(0)
+    shapes = [(5, 3), (3,), (4, 1)]
+    start = [torch.tensor(rng.randn(*s).astype("float32")) for s in shapes]
+    grads = [[torch.tensor(rng.randn(*s).astype("float32")) for s in shapes] for _ in range(6)]
+    schedule = optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.8)
+    eager_opt, captured_opt = UPDATES[name](schedule), UPDATES[name](schedule)
+    eager = [torch.nn.Parameter(t.clone()) for t in start]
+    captured = [torch.nn.Parameter(t.clone()) for t in start]
+    eager_opt.build(eager)
+    captured_opt.build(captured)
+    assert captured_opt.supports_capture
+    for step in grads:
+        eager_opt.apply_gradients(zip(step, eager))
+        scalars = torch.tensor(captured_opt.captured_scalars())
+        with torch.no_grad():
+            captured_opt.captured_update(captured, list(step), scalars)
+        captured_opt.finish_captured_step()
+    assert captured_opt.iterations == eager_opt.iterations == 6
+    for a, b in zip(captured, eager):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    for a, b in zip(captured_opt.variables, eager_opt.variables):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)

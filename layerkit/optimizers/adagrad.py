@@ -40,6 +40,15 @@ class Adagrad(Optimizer):
         torch._foreach_sqrt_(denominators)
         torch._foreach_addcdiv_(params, grads, denominators, value=-lr)
 
+    def _update_captured(self, params, grads, slots, scalars):
+        accumulators = slots["accumulator"]
+        torch._foreach_addcmul_(accumulators, grads, grads)
+        denominators = torch._foreach_add(accumulators, self.epsilon)
+        torch._foreach_sqrt_(denominators)
+        increments = torch._foreach_mul(grads, scalars[0])  # (lr * g) / d, as addcdiv
+        torch._foreach_div_(increments, denominators)
+        torch._foreach_sub_(params, increments)
+
     def get_config(self):
         config = super().get_config()
         config.update({"initial_accumulator_value": self.initial_accumulator_value,

@@ -43,6 +43,20 @@ class Adamax(Optimizer):
         correction = f(1) - f(self.beta_1) ** f(t)  # in the parameters' precision, as Keras
         torch._foreach_addcdiv_(params, momentums, denominators, value=-lr / float(correction))
 
+    def _step_scalars(self, lr, t):
+        f = _scalar_type(self._params[0].dtype)
+        return [-lr / float(f(1) - f(self.beta_1) ** f(t))]
+
+    def _update_captured(self, params, grads, slots, scalars):
+        momentums, norms = slots["momentum"], slots["norm"]
+        torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
+        torch._foreach_mul_(norms, self.beta_2)
+        torch._foreach_maximum_(norms, torch._foreach_abs(grads))
+        denominators = torch._foreach_add(norms, self.epsilon)
+        increments = torch._foreach_mul(momentums, scalars[0])  # (-lr/c * m) / d
+        torch._foreach_div_(increments, denominators)
+        torch._foreach_add_(params, increments)
+
     def get_config(self):
         config = super().get_config()
         config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
