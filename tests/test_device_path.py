@@ -29,8 +29,8 @@ from layerkit import config, devices, layers, models
 from layerkit.training import convert
 from layerkit.training.compiled import python_logs
 from layerkit.utils import progbar as progbar_module
-from layerkit.utils import unpack_x_y_sample_weight
 from layerkit.utils.sequence import Sequence
+from test_custom_step import basic_train_step  # the Keras guide's step
 
 BATCH = 8
 SYNCING = {
@@ -96,21 +96,7 @@ def _classifier():
 class _GuideStep(models.Sequential):
     """Keras's guide "Customizing what happens in fit()": its train_step, torch idiom."""
 
-    def train_step(self, data):
-        x, y, sample_weight = unpack_x_y_sample_weight(data)
-        self.zero_grad()
-        y_pred = self(x, training=True)
-        loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
-        loss.backward()
-        weights = list(self.trainable_weights)
-        with torch.no_grad():
-            self.optimizer.apply([w.grad for w in weights], weights)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss)
-            else:
-                metric.update_state(y, y_pred, sample_weight=sample_weight)
-        return {m.name: m.result() for m in self.metrics}
+    train_step = basic_train_step
 
 
 def _custom_step():
