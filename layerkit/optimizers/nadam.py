@@ -62,6 +62,36 @@ class Nadam(Optimizer):
         torch._foreach_add_(denominators, self.epsilon)
         torch._foreach_addcdiv_(params, m_hats, denominators, value=-lr)
 
+    def _step_scalars(self, lr, t):
+        # `_update`'s scalar arithmetic; the momentum product advances when the captured
+        # step is counted (`finish_captured_step`), not before the graph ran
+        f = _scalar_type(self._params[0].dtype)
+        b1, b2, decay, one = f(self.beta_1), f(self.beta_2), f(0.96), f(1)
+        u_t = b1 * (one - f(0.5) * decay ** f(t))
+        u_next = b1 * (one - f(0.5) * decay ** f(t + 1))
+        u_product = f(self._u_product) * u_t
+        self._next_u_product = float(u_product)
+        return [float(u_next / (one - u_product * u_next)), float((one - u_t) / (one - u_product)),
+                float(one - b2 ** f(t)), -lr]
+
+    def finish_captured_step(self):
+        super().finish_captured_step()
+        self._u_product = self._next_u_product
+
+    def _update_captured(self, params, grads, slots, scalars):
+        momentums, velocities = slots["momentum"], slots["velocity"]
+        torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
+        torch._foreach_mul_(velocities, self.beta_2)
+        torch._foreach_addcmul_(velocities, grads, grads, value=1 - self.beta_2)
+        m_hats = torch._foreach_mul(momentums, scalars[0])
+        torch._foreach_add_(m_hats, torch._foreach_mul(grads, scalars[1]))
+        denominators = torch._foreach_div(velocities, scalars[2])
+        torch._foreach_sqrt_(denominators)
+        torch._foreach_add_(denominators, self.epsilon)
+        increments = torch._foreach_mul(m_hats, scalars[3])  # (-lr * m̂) / d
+        torch._foreach_div_(increments, denominators)
+        torch._foreach_add_(params, increments)
+
     def get_config(self):
         config = super().get_config()
         config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})

@@ -31,12 +31,12 @@ or backward value is below 1.2e-38.
 
 Falls back to the eager step (with one warning per model, saying why) when the step cannot
 be one graph: the first step of the model (always eager: it builds the metrics from the
-first batch's shapes), an optimizer without a captured update (Nadam, whose momentum
-product is Python state; user subclasses without `_update_captured`), a loss-scale
-optimizer (mixed_float16), data-parallel training (the eager step then compiles its
-forward alone: `Model`), a weight without a gradient, seeded noise layers (their
-`torch.Generator` cannot enter a graph), or anything TorchDynamo refuses to trace. `.grad` of the weights is not set by the captured step (the eager step leaves
-the last batch's gradients there).
+first batch's shapes), an optimizer without a captured update (every built-in one has
+one; a user's subclass needs `_update_captured`), a loss-scale optimizer (mixed_float16),
+data-parallel training (the eager step then compiles its forward alone: `Model`), a
+weight without a gradient, seeded noise layers (their `torch.Generator` cannot enter a
+graph), or anything TorchDynamo refuses to trace. `.grad` of the weights is not set by
+the captured step (the eager step leaves the last batch's gradients there).
 """
 
 import types
@@ -168,8 +168,8 @@ class _Refused(Exception):
 def _static_reason(model, optimizer):
     """Why this model's step cannot be captured, known before tracing; None if it can."""
     if not getattr(optimizer, "supports_capture", False):
-        return (f"the optimizer {type(optimizer).__name__} has no captured update (SGD, "
-                "RMSprop, Adam, AdamW, Adamax, Adagrad and Adadelta have one)")
+        return (f"the optimizer {type(optimizer).__name__} has no captured update (every "
+                "built-in optimizer has one; a subclass needs _update_captured)")
     if getattr(model, "distribute_strategy", None) is not None:
         return ("under a strategy DDP all-reduces the gradients in an eager backward, so only "
                 "the forward runs through torch.compile")
