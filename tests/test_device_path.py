@@ -33,6 +33,18 @@ from layerkit.utils.sequence import Sequence
 from test_custom_step import basic_train_step  # the Keras guide's step
 
 BATCH = 8
+
+
+@pytest.fixture(autouse=True)
+def _on_cpu():
+    """Every test here computes on the CPU (also on a machine with CUDA), then the
+    device setting goes back to what it was."""
+    previous = config.device()
+    config.set_device("cpu")
+    yield
+    config.set_device(previous)
+
+
 SYNCING = {
     torch.Tensor.item, torch.Tensor.cpu, torch.Tensor.numpy, torch.Tensor.tolist,
     torch.Tensor.__bool__, torch.Tensor.__float__, torch.Tensor.__int__,
@@ -273,13 +285,9 @@ def test_reading_the_logs_is_one_transfer(kind):
 
 
 # ---------------------------------------------------------------------------- devices
-@pytest.fixture
-def device_restored():
-    yield
-    config.set_device(None)
 
 
-def test_default_device_is_cuda_when_torch_sees_it(monkeypatch, device_restored):
+def test_default_device_is_cuda_when_torch_sees_it(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     config.set_device(None)
     assert config.device() == torch.device("cuda")
@@ -292,7 +300,7 @@ def test_default_device_is_cuda_when_torch_sees_it(monkeypatch, device_restored)
     assert config.device() == torch.device("cpu")
 
 
-def test_model_device_is_where_the_weights_are(device_restored):
+def test_model_device_is_where_the_weights_are():
     model = models.Sequential([layers.Dense(2, input_shape=(3,))])
     assert devices.model_device(model) == torch.device("cpu")
     config.set_device("meta")  # config says meta; the built model's weights say cpu
@@ -317,7 +325,7 @@ def _fit_everything(model, x, y):
     return numbers
 
 
-def test_batches_follow_the_model_not_the_config(device_restored):
+def test_batches_follow_the_model_not_the_config():
     """A model whose weights are on the CPU trains there even when `config.device()` says
     otherwise (what `model.to(...)` after building does): every data route sends its
     batches to the model's device. The `meta` device stands for the other device a
@@ -412,3 +420,28 @@ def test_to_device_on_the_same_device_is_the_tensor_itself(monkeypatch):
     assert devices.to_device(tensor, torch.device("cpu")) is tensor
     on_meta = devices.to_device(tensor, "meta")
     assert on_meta.device.type == "meta" and on_meta.shape == tensor.shape
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_batches_arrive_and_fit_matches_the_cpu():
+    host = torch.arange(12.0).reshape(3, 4)
+    moved = devices.to_device(host, "cuda")
+    assert moved.device.type == "cuda" and torch.equal(moved.cpu(), host)
+    rs = np.random.RandomState(6)
+    x, y = _data("classifier", 4 * BATCH, rs)
+    on_cpu = _deterministic()
+    config.set_device("cuda")
+    on_cuda = _deterministic()
+    on_cuda.set_weights(on_cpu.get_weights())
+    assert devices.model_device(on_cuda).type == "cuda"
+    for model in (on_cpu, on_cuda):  # no dropout: CUDA draws other random numbers
+        model.fit(x, y, batch_size=BATCH, epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(on_cpu.get_weights(), on_cuda.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def _deterministic():
+    model = models.Sequential([layers.Dense(8, activation="relu", input_shape=(4,)),
+                               layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
