@@ -194,6 +194,18 @@ def test_a_viewed_array_is_neither_copied_nor_read():
         arrays.to_array(x, "x")
 
 
+def test_a_whole_tensor_is_searched_chunk_by_chunk():
+    """What an accelerator's adapter runs on the host copy when the sum on the device
+    is not finite: the index in the whole array, a chunk's samples."""
+    x = torch.rand(3000, 500)
+    x[2500, 7] = float("inf")
+    with pytest.raises(ValueError, match=re.escape(
+            "x contains NaN or inf (first at index (2510, 7)); clean or impute the data "
+            "before training (found inf checking samples 2107 to 3009)")):
+        convert.check_rows(x, "x", first_row=10)
+    convert.check_rows(x[:2000], "x")
+
+
 def test_a_sum_that_overflows_is_not_an_error():
     convert.check_batch(torch.full((4, 3), 3e38), "x")  # finite values, infinite sum
     with pytest.raises(ValueError, match=_message("x", (6, 1), "inf", "samples 4 to 7")):

@@ -325,6 +325,12 @@ def check_batch(batch, what, first_row=0, index=None):
                      _found(first_row, batch.shape[0], index))
 
 
+def check_rows(tensor, what, first_row=0):
+    """`check_batch` over a whole tensor, chunk by chunk (temporaries of a chunk's size)."""
+    for start, stop in _chunks(tensor.shape, tensor.element_size()):
+        check_batch(tensor[start:stop], what, first_row + start)
+
+
 def _chunks(shape, itemsize):
     row_bytes = max(1, itemsize * int(np.prod(shape[1:], dtype=np.int64)))
     step = max(1, CHUNK_BYTES // row_bytes)

@@ -132,7 +132,7 @@ class ArrayAdapter:
         one synchronisation); the exact search, on the host copy, only if one fails."""
         for i, name in self._pending:
             if not bool(torch.isfinite(self.on_device[i].sum())):
-                convert.check_batch(self.arrays[i], name, self.first_index)
+                convert.check_rows(self.arrays[i], name, self.first_index)
         self._pending = []
 
     def num_batches(self, steps=None, continues=False):
