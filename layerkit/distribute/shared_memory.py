@@ -92,6 +92,15 @@ def current():
     return _SETTINGS.current
 
 
+def for_tensor(tensor):
+    """The open group when it can take `tensor` whole (a CPU tensor that fits a slot), else
+    None. The same answer on every rank when the ranks' tensors have the same shape."""
+    group = _SETTINGS.current
+    if group is None or tensor.device.type != "cpu":
+        return None
+    return group if tensor.numel() * tensor.element_size() <= group.slot_bytes else None
+
+
 def supported_here():
     """True where this process could take part: Linux on x86-64 with /dev/shm, gloo."""
     return (_SETTINGS.enabled and sys.platform == "linux"
@@ -179,6 +188,26 @@ class SharedMemoryGroup:
                     tensor.copy_(flat[offset:offset + tensor.numel()].view(tensor.shape))
                     offset += tensor.numel()
         return tensors
+
+    @property
+    def slot_bytes(self):
+        return self._segment.slot_bytes
+
+    def all_gather(self, tensor, what):
+        """Every rank's CPU `tensor` (the same shape and dtype on every rank), stacked by
+        rank: `(world, *shape)`, identical on every rank."""
+        if self._failed is not None:
+            raise collectives.CollectiveError(self._failed)
+        flat = tensor.detach().reshape(-1)
+        if flat.numel() * flat.element_size() > self._segment.slot_bytes:
+            raise ValueError(f"shared-memory all_gather of {what}: {flat.numel()} elements "
+                             f"exceed a slot of {self._segment.slot_bytes} bytes")
+        self._seq += 1
+        slots = self._segment.slots(self._seq % 2, flat.dtype, flat.numel())
+        slots[self.rank].copy_(flat)
+        self._segment.publish(self.rank, self._seq)
+        self._wait(self._seq, what)
+        return torch.stack(slots).view(self.world, *tensor.shape)
 
     def _reduce_chunk(self, chunk, what, divide):
         self._seq += 1

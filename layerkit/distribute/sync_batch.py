@@ -21,7 +21,7 @@ samples enter the sums with weight 0) stay exact.
 import torch
 import torch.distributed as dist
 
-from . import collectives
+from . import collectives, shared_memory
 
 
 class _Step:
@@ -61,6 +61,9 @@ class _AllGather(torch.autograd.Function):
     def forward(ctx, tensor, factor, what):
         ctx.factor, ctx.what = factor, what
         tensor = tensor.detach().contiguous()
+        group = shared_memory.for_tensor(tensor)  # CPU ranks of one host: shared memory
+        if group is not None:
+            return group.all_gather(tensor, what)
         parts = [torch.empty_like(tensor) for _ in range(collectives.world_size())]
         collectives.run(what, lambda: dist.all_gather(parts, tensor))
         return torch.stack(parts)
@@ -68,8 +71,12 @@ class _AllGather(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         scaled = (grad * ctx.factor).contiguous()
-        collectives.run(f"the gradient of {ctx.what}",
-                        lambda: dist.all_reduce(scaled, op=dist.ReduceOp.SUM))
+        group = shared_memory.for_tensor(scaled)
+        if group is not None:
+            group.all_reduce_sum_(scaled, what=f"the gradient of {ctx.what}")
+        else:
+            collectives.run(f"the gradient of {ctx.what}",
+                            lambda: dist.all_reduce(scaled, op=dist.ReduceOp.SUM))
         mine = scaled[collectives.rank()]
         if ctx.factor == 0.0:  # a ghost's samples weigh 0: nothing flows back
             return torch.zeros_like(mine), None, None
