@@ -22,17 +22,17 @@ patience counter, ReduceLROnPlateau's wait) is not part of the backup, as in Ker
 
 Data parallelism (a strategy with several processes): every rank runs this callback. At
 each backup every rank hands its own part of the snapshot (its generators: Dropout draws
-differ per rank; inside an epoch also its running sums) to rank 0 through one collective,
-and rank 0 alone writes the one backup, all ranks' parts in the same atomic file
-(`resume_state/ranks/<r>`), so a run killed at any instant, on any rank, leaves a backup
-whose parts belong together. On restart rank 0 tidies the folder and reads the metadata,
-which it hands to every rank; then every rank loads the weights and optimizer state and
-its own part of the snapshot from the file (the folder must be readable by every rank: one
-machine, or a shared file system). A backup written by N processes resumes only with N
-processes: any other number raises a ValueError on every rank (the ckpt file still loads
-anywhere with `model.load_weights`). Not exact inside an epoch (`save_freq=N`) for models
-with BatchNormalization (not synchronized): its moving statistics differ per rank until
-the epoch's end averages them, and every rank restores rank 0's.
+differ per rank; inside an epoch also its running sums and BatchNormalization statistics,
+which differ per rank until the epoch's end reduces them) to rank 0 through one
+collective, and rank 0 alone writes the one backup, all ranks' parts in the same atomic
+file (`resume_state/ranks/<r>`), so a run killed at any instant, on any rank, leaves a
+backup whose parts belong together (rather than one file per rank, which a kill between
+two ranks' writes would leave out of step). On restart rank 0 tidies the folder and reads
+the metadata, which it hands to every rank; then every rank loads the weights and
+optimizer state and its own part of the snapshot from the file (the folder must be
+readable by every rank: one machine, or a shared file system). A backup written by N
+processes resumes only with N processes: any other number raises a ValueError on every
+rank (the ckpt file still loads anywhere with `model.load_weights`).
 """
 
 import json
