@@ -9,6 +9,8 @@ Who owns what:
 - `sharding` is the pure arithmetic of which samples each rank takes, and the gradient factor
   that keeps uneven batches exact.
 - `replica` binds a model to DDP for a `fit` (gradient all-reduce, the factor, ghost shards).
+- `shared_memory` all-reduces among CPU ranks of one host through a /dev/shm segment (the
+  replica's DDP communication hook and the epoch-end sums); gloo and NCCL elsewhere.
 - `sync_batch` sums `BatchNormalization(synchronized=True)`'s moments across ranks during
   a replica's training step (a differentiable all-gather that keeps uneven shards exact).
 - `data_parallel` is what the trainer calls: sharded epoch iterators, reductions at each
