@@ -11,7 +11,7 @@ import random
 import numpy as np
 import torch
 
-from . import denormals
+from . import cpu_heap, denormals
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
@@ -25,6 +25,10 @@ _DEVICE = None  # resolved lazily: CUDA when present, else CPU
 # recurrent ones; an IMDB LSTM epoch 3x faster). Convnets measured within noise (-10% and
 # +25% in two runs), so they only flush inside the optimizer step. See README.
 _FLUSH_DENORMAL = "auto"
+# Keep freed CPU memory in the heap while a loop runs instead of faulting large blocks in
+# again at every step (glibc; see cpu_heap: the IMDB LSTM epoch spent as long in page
+# faults as in math).
+_KEEP_CPU_HEAP = True
 _FLUSHING = False  # the flag currently set in torch (torch has no getter)
 _POOL_FLUSHING = False  # the flag last set on torch's pool threads
 
@@ -158,6 +162,33 @@ def denormals_flushed(enabled=True, all_threads=False):
         if _FLUSHING != previous:
             torch.set_flush_denormal(previous)
             _FLUSHING = previous
+
+
+def keep_cpu_heap():
+    """Whether fit/evaluate/predict on CPU keep freed memory in the heap (see cpu_heap)."""
+    return _KEEP_CPU_HEAP
+
+
+def set_keep_cpu_heap(value):
+    """True (default): while a loop runs on CPU, glibc reuses freed memory instead of
+    returning it to the OS and faulting it in again; given back when the loop ends.
+    False: glibc's own thresholds."""
+    global _KEEP_CPU_HEAP
+    if not isinstance(value, bool):
+        raise ValueError(f"set_keep_cpu_heap: expected True or False, received {value!r}")
+    _KEEP_CPU_HEAP = value
+
+
+@contextlib.contextmanager
+def cpu_heap_kept(enabled=True):
+    """Keeps freed CPU memory in the process heap inside the block (glibc only; nested
+    blocks leave it to the outermost)."""
+    kept = enabled and cpu_heap.keep()
+    try:
+        yield
+    finally:
+        if kept:
+            cpu_heap.release()
 
 
 def set_random_seed(seed):

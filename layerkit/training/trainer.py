@@ -22,6 +22,8 @@ The trainer works on any compiled model with the step contract; it imports nothi
 `models`, `callbacks` or `saving`.
 """
 
+import contextlib
+
 import numpy as np
 import torch
 
@@ -82,16 +84,20 @@ def _verbosity(verbose, default=1):
     return int(verbose)
 
 
+@contextlib.contextmanager
 def _numerics(model):
-    """Flushes denormals on CPU for the duration of a loop (see config.flush_denormal)."""
+    """For the duration of a loop on CPU: flushes denormals (see config.flush_denormal)
+    and keeps freed memory in the heap (config.keep_cpu_heap)."""
     policy = config.flush_denormal()
     if policy == "auto":
         policy = any(getattr(m, "denormal_prone", False) for m in model.modules())
     # one intra-op thread is the calling thread: no pool to reach (saves a pool call per
     # predict in the text-generation loop)
     on_cpu = devices.model_device(model).type == "cpu"  # where it computes (model.to)
-    return config.denormals_flushed(bool(policy) and on_cpu,
-                                    all_threads=torch.get_num_threads() > 1)
+    with config.denormals_flushed(bool(policy) and on_cpu,
+                                  all_threads=torch.get_num_threads() > 1), \
+            config.cpu_heap_kept(on_cpu and config.keep_cpu_heap()):
+        yield
 
 
 def _callbacks(model, callbacks, verbose, epochs, steps, state, with_history):
