@@ -10,7 +10,9 @@ Workload: the MLP of bench_distribute (8000 x 784, Dense 300-100-10, SGD, global
   hooks        a no-op on_train_batch_end callback: batch logs + the per-batch OR-reduce
   hooks-local  the same callback with the per-batch OR-reduce patched out (what the
                agreement costs = hooks - hooks-local)
-Also the bare collective: `reduction.should_stop` called 2000 times outside `fit`.
+Also the bare collective, `reduction.should_stop` called 2000 times: outside `fit` (gloo)
+and inside it, in `on_train_begin` (while the replica is open: its same-host shared-memory
+group on CPU ranks).
 
     python benchmarks/bench_batch_stop.py [--repeats 5] [--epochs 3]
 """
@@ -87,6 +89,23 @@ def _collective_us(calls=2000):
     return 1e6 * (time.perf_counter() - start) / calls
 
 
+def _collective_in_fit_us(strategy):
+    from layerkit import callbacks
+
+    class Measure(callbacks.Callback):
+        us = None
+
+        def on_train_begin(self, logs=None):
+            Measure.us = _collective_us()
+
+    x = np.zeros((64, 784), dtype=np.float32)
+    with strategy.scope():
+        net = _model()
+    net.fit(x, np.zeros(64, dtype="int64"), batch_size=64, epochs=1, verbose=0,
+            callbacks=[Measure()])
+    return Measure.us
+
+
 def rank_main(repeats, epochs):
     torch.set_num_threads(1)
     from layerkit import distribute
@@ -97,6 +116,7 @@ def rank_main(repeats, epochs):
         for name in SYSTEMS:
             results[name].append(_fit_ms_per_step(strategy, name, epochs))
     results["collective_us"] = [_collective_us() for _ in range(repeats)]
+    results["collective_in_fit_us"] = [_collective_in_fit_us(strategy) for _ in range(repeats)]
     return results
 
 
@@ -121,9 +141,10 @@ def main():
     print(f"per-batch OR-reduce (hooks - hooks-local, paired): median "
           f"{1000 * statistics.median(paired):.0f} us/step, range "
           f"[{1000 * min(paired):.0f}, {1000 * max(paired):.0f}]")
-    us = results["collective_us"]
-    print(f"bare reduction.should_stop outside fit: median {statistics.median(us):.0f} us/call, "
-          f"range [{min(us):.0f}, {max(us):.0f}]")
+    for key, where in (("collective_us", "outside fit"), ("collective_in_fit_us", "in fit")):
+        us = results[key]
+        print(f"bare reduction.should_stop {where}: median {statistics.median(us):.1f} "
+              f"us/call, range [{min(us):.1f}, {max(us):.1f}]")
     with open("/proc/loadavg") as f:
         print("load after:", f.read().strip())
 
