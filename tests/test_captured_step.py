@@ -131,6 +131,12 @@ def test_learning_rate_changes_without_recompiling():
                  _fit(jit, x, y, callbacks=[plateau()]))
     assert _graphs() - graphs == 1
     assert float(jit.optimizer.learning_rate) == pytest.approx(1e-2 / 4)  # two reductions
+    # building another model moves layerkit's structure clock (the accessor caches'): the
+    # graph is guarded on its own model's structure, not on that clock
+    models.Sequential([layers.Input((3,)), layers.Dense(2)])
+    graphs = _graphs()
+    jit.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert _graphs() == graphs
 
 
 def test_jit_compile_auto_is_eager():

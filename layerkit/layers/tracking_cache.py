@@ -19,6 +19,7 @@ their contents and compares them at each read. A tree holding any other plain to
 (an `nn.Linear` inside a layer) is not cached: its lists are computed at every read.
 """
 
+import torch
 from torch import nn
 
 _PLAIN_TYPES = frozenset({int, float, bool, str, tuple, type(None), dict, list, set})
@@ -69,6 +70,8 @@ class AccessorCache:
         """The value of `compute()` for `owner`'s tree, computed once per tree state.
 
         The caller must not mutate what it receives (the public accessors copy it)."""
+        if torch.compiler.is_compiling():  # a graph (jit_compile's captured step) walks
+            return compute()  # the tree once, guarded on it, not on the global clock
         if self.tick != _Clock.tick or not self._containers_unchanged():
             self._restart(owner)
         if not self.cacheable:
