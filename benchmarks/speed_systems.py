@@ -14,7 +14,9 @@ and answers `round(variant)` with a dict of seconds (and the final metric). The 
   `fit` with an epoch-timer callback. Variants of layerkit: `ftz=auto|on|off` sets the
   flush-to-zero policy before the round; on Boston and Fashion `jit_compile=True` (the
   captured train step), whose compile happens in the first call (its first-call time) and
-  never inside a timed round.
+  never inside a timed round; on the LSTM and the convnet `heap=glibc` (layerkit's loops
+  without config.keep_cpu_heap), and for the torch loop there `heap kept` (the same
+  glibc thresholds as layerkit's loops: what a torch user gets by tuning malloc).
 """
 
 import hashlib
@@ -206,7 +208,9 @@ class LayerkitSession(KerasAPISession):
         import layerkit
 
         self.layerkit, self.calls = layerkit, {}
-        if spec["kind"] in ("lstm", "convnet") or spec["data"] in ("imdb", "reuters"):
+        if spec["kind"] in ("lstm", "convnet"):  # before config.keep_cpu_heap: glibc's
+            self.variants = ("ftz=auto", "ftz=on", "ftz=off", "ftz=auto heap=glibc")
+        elif spec["data"] in ("imdb", "reuters"):
             self.variants = ("ftz=auto", "ftz=on", "ftz=off")
         elif spec["data"] in ("boston", "fashion"):
             self.variants = ("", "jit_compile=True")
@@ -222,6 +226,7 @@ class LayerkitSession(KerasAPISession):
     def before(self, variant):
         policy = {"ftz=on": True, "ftz=off": False}.get(variant, "auto")
         self.layerkit.config.set_flush_denormal(policy)
+        self.layerkit.config.set_keep_cpu_heap("heap=glibc" not in variant)
         # The n-th call of every variant shuffles alike: variants differ only in what
         # they vary (same weights, same batches), not in the values they happen to meet.
         self.calls[variant] = self.calls.get(variant, 0) + 1
@@ -355,7 +360,8 @@ class TorchSession:
 
         torch.manual_seed(0)
         self.torch, self.spec = torch, spec
-        self.variants = ("", "compiled") if spec["data"] in ("boston", "fashion") else ("",)
+        self.variants = ("", "compiled") if spec["data"] in ("boston", "fashion") else \
+            ("", "heap kept") if spec["kind"] in ("lstm", "convnet") else ("",)
         (x, y), val = split(spec, *make_data(spec, quick))
         self.x, self.y = self._tensors(x, y)
         self.val = None if val is None else self._tensors(*val)
@@ -363,7 +369,8 @@ class TorchSession:
         self.loss, self.hits = _loss_and_hits(spec)
         self.steps, self.first_call = {}, {}
         for variant in self.variants:
-            self.steps[variant] = self._compiled_step() if variant else self._eager_step()
+            self.steps[variant] = self._compiled_step() if variant == "compiled" else \
+                self.steps[""] if variant else self._eager_step()
             start = time.perf_counter()
             self.round(variant)
             self.first_call[variant] = time.perf_counter() - start
@@ -435,13 +442,34 @@ class TorchSession:
         return float(hits) / len(x)
 
     def round(self, variant=""):
+        heap = "heap kept" in self.variants  # only there: the others keep glibc's own
+        if heap:
+            _glibc_heap(kept=variant == "heap kept")
         start = _clocks()
         metric = self._epoch(variant)
         if self.val is not None:
             self._validate()
         seconds, cpu = _since(start)
+        if heap:
+            _glibc_heap(kept=False)
         return {"seconds": seconds, "cpu": cpu, "epoch": seconds, "call": seconds,
                 "outside": 0.0, "outside_cpu": 0.0, "epoch_cpu": cpu, "metric": metric}
+
+
+def _glibc_heap(kept):
+    """The torch loop's "heap kept" variant (LSTM, convnet): glibc's thresholds as
+    layerkit's loops set them (layerkit.cpu_heap: 1 GiB, freed blocks reused), else as
+    layerkit leaves them (32 / 64 MiB, where glibc's own adaptation ends). The same model
+    and step as the plain loop, which goes on training."""
+    import ctypes
+    import ctypes.util
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.mallopt(-3, (1 << 30) if kept else (32 << 20))  # M_MMAP_THRESHOLD
+    libc.mallopt(-1, (1 << 30) if kept else (64 << 20))  # M_TRIM_THRESHOLD
 
 
 # --------------------------------------------------------------------- text
