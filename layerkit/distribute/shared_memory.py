@@ -37,13 +37,12 @@ compiled code that no compiler can reorder. The flag is an aligned 8-byte store 
 the data without barriers Python cannot issue, so there `open_group` answers None and gloo
 is used.
 
-Never a hang: a rank waiting for a peer spins for 50 us, yields its core until 2 ms, then
-sleeps in the kernel on a futex of the peer's sequence word (its publish wakes it; a sleep
-lasts at most 20 ms); every 20 ms it checks that each missing peer's process is alive and
-has not closed or aborted its group, and it raises `collectives.CollectiveError` (naming
-this rank, the peer and what was being synchronised) when a peer died, left, or the group's
-collective timeout passed. A rank that raised marks itself aborted so the others stop at
-once too.
+Never a hang: a rank waiting for a peer spins for 200 us, then sleeps in the kernel on a
+futex of the peer's sequence word (its publish wakes it; a sleep lasts at most 20 ms);
+every 20 ms it checks that each missing peer's process is alive and has not closed or
+aborted its group, and it raises `collectives.CollectiveError` (naming this rank, the peer
+and what was being synchronised) when a peer died, left, or the group's collective timeout
+passed. A rank that raised marks itself aborted so the others stop at once too.
 """
 
 import ctypes
@@ -66,7 +65,8 @@ _LINE = 8  # int64s per rank line
 _OPEN, _CLOSED, _ABORTED = 0, 1, 2
 _MAX_SLOT = 16 << 20  # bytes per rank slot; larger tensors go through in chunks
 _MIN_SLOT = 64 << 10
-_SPIN, _YIELD = 50e-6, 2e-3  # seconds of waiting before yielding, before sleeping
+_SPIN = 2e-4  # seconds of spinning before sleeping (sched_yield would hand the core to
+# other processes for whole time slices: a woken futex waiter gets it back sooner)
 
 
 class _Settings:
@@ -234,9 +234,6 @@ class SharedMemoryGroup:
                 return
             elapsed = time.perf_counter() - started
             if elapsed < _SPIN:  # a peer that is nearly there: no syscall, no sleep
-                continue
-            if elapsed < _YIELD:  # a little later: give the core to whoever needs it
-                os.sched_yield()
                 continue
             segment.sleep_until_changed(pending[0], seq, 0.02)  # woken by its publish
             if elapsed - checked >= 0.02:
