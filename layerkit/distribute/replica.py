@@ -66,9 +66,9 @@ class Replica:
             _Outputs(model), device_ids=[device] if device.type == "cuda" else None,
             find_unused_parameters=False, gradient_as_bucket_view=True)
         self._handles.append(model.register_forward_hook(self._through_ddp))
-        if device.type == "cpu":  # collective: every rank gets a group, or none does
-            nbytes = sum(w.numel() * w.element_size() for w in model.trainable_weights)
-            self._shared = shared_memory.open_group(nbytes)
+        nbytes = sum(w.numel() * w.element_size() for w in model.trainable_weights)
+        # collective: every rank gets a group (CPU ranks of one host, gloo), or none does
+        self._shared = shared_memory.open_group(nbytes, device)
         if self._shared is not None:
             self._ddp.register_comm_hook(self._shared, shared_memory.ddp_hook)
             weakref.finalize(self, self._shared.close)

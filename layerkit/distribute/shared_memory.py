@@ -108,25 +108,27 @@ def supported_here():
             and dist.is_initialized() and dist.get_backend() == "gloo")
 
 
-def open_group(nbytes):
+def open_group(nbytes, device=None):
     """Collective: a `SharedMemoryGroup` when every rank can use one (same host, CPU,
     x86-64, gloo, enabled), else None on every rank.
 
     Args:
         nbytes: the largest tensor the group will usually reduce at once (the model's
             gradient bytes); slots are at most 16 MiB, larger tensors go in chunks.
+        device: this rank's device (None: the CPU); a rank on another device opts out.
     """
     world = collectives.world_size()
     if world == 1 or not dist.is_initialized() or dist.get_backend() != "gloo":
         return None  # the same answer on every rank: no collective needed
     rank = collectives.rank()
     slot = int(min(max(nbytes, _MIN_SLOT), _MAX_SLOT) + 63) // 64 * 64
-    created = _create(slot, world) if rank == 0 and supported_here() else None
+    ready = supported_here() and (device is None or torch.device(device).type == "cpu")
+    created = _create(slot, world) if rank == 0 and ready else None
     offer = None if created is None else (created[0], created[1], slot)
     offer = collectives.broadcast_object(offer, what="the shared-memory segment's name")
     segment = created[2] if created is not None else None
     try:
-        if rank != 0 and offer is not None and supported_here():
+        if rank != 0 and offer is not None and ready:
             segment = _attach(*offer, world)
         me = (segment is not None, os.getpid(), _start_time(os.getpid()))
         everyone = collectives.all_gather_object(me, what="the shared-memory segment")
