@@ -48,9 +48,11 @@ def reduce_checks():
     mixed = [torch.full((3, 2), 1.5 + strategy.rank), torch.tensor(4 + strategy.rank),
              torch.arange(5, dtype=torch.float64)]
     group.all_reduce_sum_list_(mixed, what="mixed tensors")
+    gathered = group.all_gather(torch.arange(6.0).view(2, 3) + 10 * strategy.rank, "a gather")
     group.close()
     return dict(results=results, divided=divided.numpy(), mixed=[t.numpy() for t in mixed],
                 files_while_open=files_while_open, rank=strategy.rank,
+                gathered=gathered.numpy(),
                 gradients=ddp_gradients(strategy),
                 modes=[replica_modes(strategy, True), replica_modes(strategy, False)])
 

@@ -46,6 +46,12 @@ def test_divided_and_mixed_sums(sums):
         np.testing.assert_array_equal(ramp, 2 * np.arange(5.0))
 
 
+def test_all_gather_stacks_by_rank(sums):
+    expected = np.stack([np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(2, 3) + 10])
+    for result in sums:
+        np.testing.assert_array_equal(result["gathered"], expected.astype(np.float32))
+
+
 def test_segment_unlinked_as_soon_as_every_rank_mapped_it(sums):
     assert [r["files_while_open"] for r in sums] == [[], []]
 
