@@ -314,7 +314,7 @@ def check_batch(batch, what, first_row=0, index=None):
     """
     if not batch.dtype.is_floating_point or batch.numel() == 0:
         return
-    if bool(torch.isfinite(batch.sum())):
+    if _finite_sum(batch):
         return
     bad = torch.isfinite(batch).logical_not_().nonzero()
     if len(bad) == 0:
@@ -323,6 +323,16 @@ def check_batch(batch, what, first_row=0, index=None):
     row = first_row + local[0] if index is None else int(index[local[0]])
     raise _bad_value(what, (row,) + local[1:], None, float(batch[local]),
                      _found(first_row, batch.shape[0], index))
+
+
+def _finite_sum(batch):
+    """Whether the batch's sum is finite. On the CPU numpy's reduction (a freshly gathered
+    IMDB batch: +6 ms per epoch over the gather, torch.sum +50 ms on this machine)."""
+    if batch.device.type == "cpu" and batch.dtype in (torch.float32, torch.float64,
+                                                      torch.float16):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return bool(np.isfinite(np.add.reduce(batch.numpy(), axis=None)))
+    return bool(torch.isfinite(batch.sum()))
 
 
 def check_rows(tensor, what, first_row=0):
