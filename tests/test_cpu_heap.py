@@ -1,26 +1,45 @@
 """Loops on CPU keep freed memory in the heap (no page faults for blocks reused at every
 step), give glibc its thresholds back afterwards, and compute the same numbers."""
 
+import json
 import resource
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-import torch
 
 from layerkit import callbacks, config, cpu_heap, layers, models, utils
 
 pytestmark = pytest.mark.skipif(not cpu_heap.available(), reason="malloc is not glibc's")
 
 
+# Run in a fresh process: earlier loops in this one may have left free holes in the heap
+# that a block fits into (which is what keeping the heap is for).
+_PROBE = """
+import json, resource, torch
+from layerkit import config, cpu_heap
+
+
 def faults_per_block(blocks=8, mib=48):
-    """Minor page faults of each of `blocks` allocations of a `mib` MiB block, every page
-    written, each freed before the next (glibc maps blocks above 32 MiB anew each time)."""
     faults = []
     for _ in range(blocks):
         before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        torch.ones(mib << 18)  # float32
+        torch.ones(mib << 18)  # float32: mib MiB, every page written, freed at once
         faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
     return faults
+
+
+out = {"plain": faults_per_block()}
+with config.cpu_heap_kept():
+    out["depth"] = [cpu_heap.depth()]
+    with config.cpu_heap_kept():
+        out["depth"].append(cpu_heap.depth())
+    out["kept"] = faults_per_block(blocks=16)
+out["depth"].append(cpu_heap.depth())
+out["after"] = faults_per_block(mib=96)
+print(json.dumps(out))
+"""
 
 
 def pages(mib):
@@ -34,16 +53,16 @@ def restore():
 
 
 def test_kept_heap_reuses_large_blocks():
-    assert min(faults_per_block()) > pages(48) // 2     # glibc alone: every block faults
-    with config.cpu_heap_kept():
-        assert cpu_heap.depth() == 1
-        with config.cpu_heap_kept():                     # nested: left to the outer one
-            assert cpu_heap.depth() == 2
-        # kept: once the heap has settled (a few blocks), blocks are reused, no faults
-        assert max(faults_per_block(blocks=16)[-4:]) < pages(48) // 50
-    assert cpu_heap.depth() == 0
+    run = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert min(out["plain"]) > pages(48) // 2            # glibc alone: every block faults
+    assert out["depth"] == [1, 2, 0]                      # nested: left to the outer one
+    # kept: once the heap has settled (a few blocks), blocks are reused, no faults
+    assert max(out["kept"][-4:]) < pages(48) // 50
     # glibc's thresholds again (mmap 32 MiB): a block above the free top is mapped anew
-    assert min(faults_per_block(mib=96)) > pages(96) // 2
+    assert min(out["after"]) > pages(96) // 2
 
 
 def small_model():
