@@ -31,7 +31,9 @@ class Adadelta(Optimizer):
     def _slot_specs(self):
         return [("accumulated_grad", 0.0), ("accumulated_delta_var", 0.0)]
 
-    def _update(self, params, grads, slots, lr, t):
+    def _deltas(self, grads, slots):
+        """Advances both accumulators; returns the unscaled steps -d that the eager and the
+        captured update share."""
         rho, eps = self.rho, self.epsilon
         grad_avgs, delta_avgs = slots["accumulated_grad"], slots["accumulated_delta_var"]
         torch._foreach_mul_(grad_avgs, rho)
@@ -44,24 +46,17 @@ class Adadelta(Optimizer):
         torch._foreach_div_(deltas, rms_grads)  # deltas = -d
         torch._foreach_mul_(delta_avgs, rho)
         torch._foreach_addcmul_(delta_avgs, deltas, deltas, value=1 - rho)
+        return deltas
+
+    def _update(self, params, grads, slots, lr, t):
+        deltas = self._deltas(grads, slots)
         torch._foreach_add_(params, deltas, alpha=-lr)
 
     def _step_scalars(self, lr, t):
         return [-lr]
 
     def _update_captured(self, params, grads, slots, scalars):
-        rho, eps = self.rho, self.epsilon
-        grad_avgs, delta_avgs = slots["accumulated_grad"], slots["accumulated_delta_var"]
-        torch._foreach_mul_(grad_avgs, rho)
-        torch._foreach_addcmul_(grad_avgs, grads, grads, value=1 - rho)
-        deltas = torch._foreach_add(delta_avgs, eps)
-        torch._foreach_sqrt_(deltas)
-        torch._foreach_mul_(deltas, grads)
-        rms_grads = torch._foreach_add(grad_avgs, eps)
-        torch._foreach_sqrt_(rms_grads)
-        torch._foreach_div_(deltas, rms_grads)  # deltas = -d
-        torch._foreach_mul_(delta_avgs, rho)
-        torch._foreach_addcmul_(delta_avgs, deltas, deltas, value=1 - rho)
+        deltas = self._deltas(grads, slots)
         torch._foreach_add_(params, torch._foreach_mul(deltas, scalars[0]))
 
     def get_config(self):

@@ -43,10 +43,16 @@ class Adam(Optimizer):
             specs.append(("velocity_hat", 0.0))
         return specs
 
-    def _update(self, params, grads, slots, lr, t):
-        f = _scalar_type(params[0].dtype)
+    def _step_size(self, dtype, lr, t):
+        """Keras's bias-corrected step lr * sqrt(1 - b2^t) / (1 - b1^t), in the weights'
+        scalar type."""
+        f = _scalar_type(dtype)
         b1, b2, step = f(self.beta_1), f(self.beta_2), f(t)
-        alpha = float(f(lr) * np.sqrt(f(1) - b2**step) / (f(1) - b1**step))
+        return float(f(lr) * np.sqrt(f(1) - b2**step) / (f(1) - b1**step))
+
+    def _moments(self, grads, slots):
+        """Advances the moments; returns them with sqrt(v) + eps (v_hat under amsgrad), which
+        the eager and the captured update share."""
         momentums, velocities = slots["momentum"], slots["velocity"]
         torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
         torch._foreach_mul_(velocities, self.beta_2)
@@ -56,23 +62,18 @@ class Adam(Optimizer):
             velocities = slots["velocity_hat"]
         denominators = torch._foreach_sqrt(velocities)
         torch._foreach_add_(denominators, self.epsilon)
+        return momentums, denominators
+
+    def _update(self, params, grads, slots, lr, t):
+        alpha = self._step_size(params[0].dtype, lr, t)
+        momentums, denominators = self._moments(grads, slots)
         torch._foreach_addcdiv_(params, momentums, denominators, value=-alpha)
 
     def _step_scalars(self, lr, t):
-        f = _scalar_type(self._params[0].dtype)
-        b1, b2, step = f(self.beta_1), f(self.beta_2), f(t)
-        return [-float(f(lr) * np.sqrt(f(1) - b2**step) / (f(1) - b1**step))]
+        return [-self._step_size(self._params[0].dtype, lr, t)]
 
     def _update_captured(self, params, grads, slots, scalars):
-        momentums, velocities = slots["momentum"], slots["velocity"]
-        torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
-        torch._foreach_mul_(velocities, self.beta_2)
-        torch._foreach_addcmul_(velocities, grads, grads, value=1 - self.beta_2)
-        if self.amsgrad:
-            torch._foreach_maximum_(slots["velocity_hat"], velocities)
-            velocities = slots["velocity_hat"]
-        denominators = torch._foreach_sqrt(velocities)
-        torch._foreach_add_(denominators, self.epsilon)
+        momentums, denominators = self._moments(grads, slots)
         increments = torch._foreach_mul(momentums, scalars[0])  # (-alpha * m) / d
         torch._foreach_div_(increments, denominators)
         torch._foreach_add_(params, increments)

@@ -45,7 +45,9 @@ class RMSprop(Optimizer):
             specs.append(("average_gradient", 0.0))
         return specs
 
-    def _update(self, params, grads, slots, lr, t):
+    def _denominators(self, grads, slots):
+        """Advances the velocities (and averages when centered); returns sqrt(v + eps [- a^2]),
+        the divisor both the eager and the captured update use."""
         rho = self.rho
         velocities = slots["velocity"]
         torch._foreach_mul_(velocities, rho)
@@ -57,6 +59,10 @@ class RMSprop(Optimizer):
             torch._foreach_add_(averages, grads, alpha=1 - rho)
             torch._foreach_addcmul_(denominators, averages, averages, value=-1)
         torch._foreach_sqrt_(denominators)
+        return denominators
+
+    def _update(self, params, grads, slots, lr, t):
+        denominators = self._denominators(grads, slots)
         if self.momentum > 0:
             momentums = slots["momentum"]
             torch._foreach_mul_(momentums, self.momentum)
@@ -66,17 +72,7 @@ class RMSprop(Optimizer):
             torch._foreach_addcdiv_(params, grads, denominators, value=-lr)
 
     def _update_captured(self, params, grads, slots, scalars):
-        rho = self.rho
-        velocities = slots["velocity"]
-        torch._foreach_mul_(velocities, rho)
-        torch._foreach_addcmul_(velocities, grads, grads, value=1 - rho)
-        denominators = torch._foreach_add(velocities, self.epsilon)
-        if self.centered:
-            averages = slots["average_gradient"]
-            torch._foreach_mul_(averages, rho)
-            torch._foreach_add_(averages, grads, alpha=1 - rho)
-            torch._foreach_addcmul_(denominators, averages, averages, value=-1)
-        torch._foreach_sqrt_(denominators)
+        denominators = self._denominators(grads, slots)
         increments = torch._foreach_mul(grads, scalars[0])  # (lr * g) / d, as addcdiv
         torch._foreach_div_(increments, denominators)
         if self.momentum > 0:
