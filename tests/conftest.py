@@ -24,3 +24,24 @@ def _seed_everything_and_fresh_names():
     reset_names()
     yield
     reset_names()
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread for the test (steadier numbers on a busy shared machine); use it with
+    `pytestmark = pytest.mark.usefixtures("one_thread")`."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def float64():
+    """Layers built during the test default to float64 (layerkit.config.floatx)."""
+    from layerkit import config
+
+    previous = config.floatx()
+    config.set_floatx("float64")
+    yield
+    config.set_floatx(previous)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import distribute_workers as workers
-from layerkit import config, distribute
+from layerkit import distribute
 
 SIZES, EPOCHS, BATCH = (64, 65, 70), 3, 32
 
@@ -24,14 +24,6 @@ def two_ranks(shared_folder):
     return distribute.launch(workers.equivalence_checks, 2,
                              args=(SIZES, EPOCHS, BATCH, workers.FIT_CASES,
                                    str(shared_folder)), timeout=300)
-
-
-@pytest.fixture
-def float64():
-    previous = config.floatx()
-    config.set_floatx("float64")
-    yield
-    config.set_floatx(previous)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])

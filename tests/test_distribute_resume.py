@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import distribute_resume_workers as workers
-from layerkit import callbacks, config, distribute
+from layerkit import callbacks, distribute
 from layerkit.saving import checkpoint
 
 
@@ -26,14 +26,6 @@ def folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def two_ranks(folder):
     return distribute.launch(workers.resume_checks, 2, args=(str(folder),), timeout=240)
-
-
-@pytest.fixture
-def float64():
-    previous = config.floatx()
-    config.set_floatx("float64")
-    yield
-    config.set_floatx(previous)
 
 
 @pytest.mark.parametrize("backups", ["epoch", "batches"])
