@@ -33,18 +33,21 @@ class Adagrad(Optimizer):
     def _slot_specs(self):
         return [("accumulator", self.initial_accumulator_value)]
 
-    def _update(self, params, grads, slots, lr, t):
+    def _denominators(self, grads, slots):
+        """Accumulates g^2; returns sqrt(accumulator + eps) for the eager and captured
+        update."""
         accumulators = slots["accumulator"]
         torch._foreach_addcmul_(accumulators, grads, grads)
         denominators = torch._foreach_add(accumulators, self.epsilon)
         torch._foreach_sqrt_(denominators)
+        return denominators
+
+    def _update(self, params, grads, slots, lr, t):
+        denominators = self._denominators(grads, slots)
         torch._foreach_addcdiv_(params, grads, denominators, value=-lr)
 
     def _update_captured(self, params, grads, slots, scalars):
-        accumulators = slots["accumulator"]
-        torch._foreach_addcmul_(accumulators, grads, grads)
-        denominators = torch._foreach_add(accumulators, self.epsilon)
-        torch._foreach_sqrt_(denominators)
+        denominators = self._denominators(grads, slots)
         increments = torch._foreach_mul(grads, scalars[0])  # (lr * g) / d, as addcdiv
         torch._foreach_div_(increments, denominators)
         torch._foreach_sub_(params, increments)

@@ -33,26 +33,31 @@ class Adamax(Optimizer):
     def _slot_specs(self):
         return [("momentum", 0.0), ("norm", 0.0)]
 
-    def _update(self, params, grads, slots, lr, t):
+    def _step(self, dtype, lr, t):
+        """-lr / (1 - beta_1^t), the correction in the parameters' precision, as Keras."""
+        f = _scalar_type(dtype)
+        return -lr / float(f(1) - f(self.beta_1) ** f(t))
+
+    def _moments(self, grads, slots):
+        """Advances the momentum and the infinity norm; returns the momentums and
+        norm + eps for the eager and captured update."""
         momentums, norms = slots["momentum"], slots["norm"]
         torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
         torch._foreach_mul_(norms, self.beta_2)
         torch._foreach_maximum_(norms, torch._foreach_abs(grads))
         denominators = torch._foreach_add(norms, self.epsilon)
-        f = _scalar_type(params[0].dtype)
-        correction = f(1) - f(self.beta_1) ** f(t)  # in the parameters' precision, as Keras
-        torch._foreach_addcdiv_(params, momentums, denominators, value=-lr / float(correction))
+        return momentums, denominators
+
+    def _update(self, params, grads, slots, lr, t):
+        momentums, denominators = self._moments(grads, slots)
+        torch._foreach_addcdiv_(params, momentums, denominators,
+                                value=self._step(params[0].dtype, lr, t))
 
     def _step_scalars(self, lr, t):
-        f = _scalar_type(self._params[0].dtype)
-        return [-lr / float(f(1) - f(self.beta_1) ** f(t))]
+        return [self._step(self._params[0].dtype, lr, t)]
 
     def _update_captured(self, params, grads, slots, scalars):
-        momentums, norms = slots["momentum"], slots["norm"]
-        torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
-        torch._foreach_mul_(norms, self.beta_2)
-        torch._foreach_maximum_(norms, torch._foreach_abs(grads))
-        denominators = torch._foreach_add(norms, self.epsilon)
+        momentums, denominators = self._moments(grads, slots)
         increments = torch._foreach_mul(momentums, scalars[0])  # (-lr/c * m) / d
         torch._foreach_div_(increments, denominators)
         torch._foreach_add_(params, increments)

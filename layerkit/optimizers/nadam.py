@@ -42,47 +42,49 @@ class Nadam(Optimizer):
     def _load_extra_state(self, state):
         self._u_product = float(state.get("u_product", 1.0))
 
-    def _update(self, params, grads, slots, lr, t):
-        # Scalars in the parameters' precision, in Keras's order (its torch backend).
-        f = _scalar_type(params[0].dtype)
+    def _coefficients(self, dtype, t):
+        """Step `t`'s momentum product and its three coefficients (of the momentum, of the
+        gradient, the velocity's correction), in the parameters' precision and in Keras's
+        order (its torch backend), as Python floats."""
+        f = _scalar_type(dtype)
         b1, b2, decay, one = f(self.beta_1), f(self.beta_2), f(0.96), f(1)
         u_t = b1 * (one - f(0.5) * decay ** f(t))
         u_next = b1 * (one - f(0.5) * decay ** f(t + 1))
         u_product = f(self._u_product) * u_t
-        u_product_next = u_product * u_next
-        self._u_product = float(u_product)
+        return float(u_product), [float(u_next / (one - u_product * u_next)),
+                                  float((one - u_t) / (one - u_product)),
+                                  float(one - b2 ** f(t))]
+
+    def _moments(self, grads, slots):
         momentums, velocities = slots["momentum"], slots["velocity"]
         torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
         torch._foreach_mul_(velocities, self.beta_2)
         torch._foreach_addcmul_(velocities, grads, grads, value=1 - self.beta_2)
-        m_hats = torch._foreach_mul(momentums, float(u_next / (one - u_product_next)))
-        torch._foreach_add_(m_hats, grads, alpha=float((one - u_t) / (one - u_product)))
-        denominators = torch._foreach_div(velocities, float(one - b2 ** f(t)))
+        return momentums, velocities
+
+    def _update(self, params, grads, slots, lr, t):
+        self._u_product, (m_coef, g_coef, v_correction) = self._coefficients(
+            params[0].dtype, t)
+        momentums, velocities = self._moments(grads, slots)
+        m_hats = torch._foreach_mul(momentums, m_coef)
+        torch._foreach_add_(m_hats, grads, alpha=g_coef)
+        denominators = torch._foreach_div(velocities, v_correction)
         torch._foreach_sqrt_(denominators)
         torch._foreach_add_(denominators, self.epsilon)
         torch._foreach_addcdiv_(params, m_hats, denominators, value=-lr)
 
     def _step_scalars(self, lr, t):
-        # `_update`'s scalar arithmetic; the momentum product advances when the captured
-        # step is counted (`finish_captured_step`), not before the graph ran
-        f = _scalar_type(self._params[0].dtype)
-        b1, b2, decay, one = f(self.beta_1), f(self.beta_2), f(0.96), f(1)
-        u_t = b1 * (one - f(0.5) * decay ** f(t))
-        u_next = b1 * (one - f(0.5) * decay ** f(t + 1))
-        u_product = f(self._u_product) * u_t
-        self._next_u_product = float(u_product)
-        return [float(u_next / (one - u_product * u_next)), float((one - u_t) / (one - u_product)),
-                float(one - b2 ** f(t)), -lr]
+        # the momentum product advances when the captured step is counted
+        # (`finish_captured_step`), not before the graph ran
+        self._next_u_product, coefficients = self._coefficients(self._params[0].dtype, t)
+        return coefficients + [-lr]
 
     def finish_captured_step(self):
         super().finish_captured_step()
         self._u_product = self._next_u_product
 
     def _update_captured(self, params, grads, slots, scalars):
-        momentums, velocities = slots["momentum"], slots["velocity"]
-        torch._foreach_lerp_(momentums, grads, 1 - self.beta_1)
-        torch._foreach_mul_(velocities, self.beta_2)
-        torch._foreach_addcmul_(velocities, grads, grads, value=1 - self.beta_2)
+        momentums, velocities = self._moments(grads, slots)
         m_hats = torch._foreach_mul(momentums, scalars[0])
         torch._foreach_add_(m_hats, torch._foreach_mul(grads, scalars[1]))
         denominators = torch._foreach_div(velocities, scalars[2])
