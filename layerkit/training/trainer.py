@@ -109,13 +109,14 @@ def _callbacks(model, callbacks, verbose, epochs, steps, state, with_history):
     cbs = CallbackList(all_cbs, model=model,
                        params={"verbose": verbose, "epochs": epochs, "steps": steps},
                        training_state=state)
-    return cbs, CallbackList(user), history
+    return cbs, history
 
 
 class _Hooks:
     """Which batch hooks some user callback overrides (only those get batch logs)."""
 
-    def __init__(self, user_cbs):
+    def __init__(self, callbacks):
+        user_cbs = CallbackList(list(callbacks or []))
         self.train_begin = user_cbs.wants_batch_hooks("on_train_batch_begin") or \
             user_cbs.wants_batch_hooks("on_batch_begin")
         self.train_end = user_cbs.wants_batch_hooks("on_train_batch_end") or \
@@ -144,14 +145,14 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     val = train.validation_iterator(
         validation_data, _check_batch_size(validation_batch_size or batch_size),
         validation_steps)
-    hooks = _Hooks(CallbackList(callbacks))  # all of them: alike on every rank
+    hooks = _Hooks(callbacks)  # before a strategy trims them: alike on every rank
     parallel = _data_parallel(model, training=True)  # None in one process
     if parallel is not None:
         train, val = parallel.iterator(train, training=True), parallel.iterator(val)
         verbose, callbacks = parallel.verbose(verbose), parallel.callbacks(callbacks)
     state = TrainingState(model, parallel.generators() if parallel is not None else None)
-    cbs, _, history = _callbacks(model, callbacks, verbose, epochs, train.num_batches, state,
-                                 True)
+    cbs, history = _callbacks(model, callbacks, verbose, epochs, train.num_batches, state,
+                              True)
     model.trainable_weights_at_compile()  # builds the optimizer before callbacks restore it
     model.stop_training = False
     with _numerics(model):
@@ -265,10 +266,10 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
         iterator, verbose = parallel.iterator(iterator), parallel.verbose(verbose)
         callbacks = parallel.callbacks(callbacks)
     state = TrainingState(model)
-    cbs, user_cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1,
-                                  iterator.num_batches, state, False)
+    cbs, _ = _callbacks(model, callbacks, _verbosity(verbose), 1, iterator.num_batches, state,
+                        False)
     with _numerics(model):
-        logs = _test_loop(model, iterator, cbs, _Hooks(user_cbs), state)
+        logs = _test_loop(model, iterator, cbs, _Hooks(callbacks), state)
     return _format_logs(logs, return_dict)
 
 
@@ -295,8 +296,8 @@ def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None, wo
         iterator = parallel.iterator(iterator, predicting=True)
         verbose, callbacks = parallel.verbose(verbose), parallel.callbacks(callbacks)
     state = TrainingState(model)
-    cbs, _, _ = _callbacks(model, callbacks, _verbosity(verbose, 0), 1, iterator.num_batches,
-                           state, False)
+    cbs, _ = _callbacks(model, callbacks, _verbosity(verbose, 0), 1, iterator.num_batches,
+                        state, False)
     outputs = []
     cbs.on_predict_begin()
     predict_step = model.predict_step
